@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import { ConfigError, parseConfig, readEnvironment } from '../config/config';
+import { ensureMongoServerBinary, startMongoServer } from '../dev-services/mongo-server';
+import { freePort, isListening } from '../dev-services/free-port';
+import { startRedisServer } from '../dev-services/redis-server';
+import { createLogger } from '../platform/logger';
+import { modules } from '../modules';
+import { runUntilSignal } from '../run-until-signal';
+import { startSafeline } from '../safeline';
+
+/**
+ * `npm run dev`: everything in one process (role all) on a fresh machine with no configuration.
+ * Where MONGODB_URI is not set it builds and starts the embedded MongoDB-compatible server with
+ * its data under DATA_DIR; where no Redis answers at REDIS_URL's default it starts redis-server.
+ */
+async function main(): Promise<void> {
+  const env = readEnvironment();
+  let config;
+  try {
+    config = parseConfig({ ...env, SAFELINE_ROLE: env.SAFELINE_ROLE ?? 'all' });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`safeline: ${err.message}`);
+    process.exit(78);
+  }
+  const logger = createLogger({ level: config.logLevel, name: 'safeline-dev' });
+  const stops: Array<() => Promise<void>> = [];
+  const dataDir = resolve(config.dataDir);
+
+  let mongodbUri = config.mongodbUri;
+  if (!mongodbUri) {
+    const started = Date.now();
+    const binaryPath = ensureMongoServerBinary();
+    const port = (await isListening('127.0.0.1', config.embeddedMongodbPort)) ? await freePort() : config.embeddedMongodbPort;
+    const server = await startMongoServer({ storage: { sqliteDir: resolve(dataDir, 'mongo') }, port, binaryPath });
+    stops.push(() => server.stop());
+    mongodbUri = `${server.uri.replace(/\/$/, '')}/safeline`;
+    logger.info(`embedded mongodb: FerretDB on SQLite at ${mongodbUri}, data in ${resolve(dataDir, 'mongo')} (ready in ${Date.now() - started} ms)`);
+  }
+
+  let redisUrl = config.redisUrl;
+  const { hostname, port } = new URL(redisUrl);
+  if (!env.REDIS_URL && !(await isListening(hostname, Number(port || 6379)))) {
+    const server = await startRedisServer({ dir: resolve(dataDir, 'redis') });
+    stops.push(() => server.stop());
+    redisUrl = server.url;
+    logger.info(`local redis: redis-server started at ${redisUrl} (nothing kept on disk)`);
+  }
+
+  const devConfig = parseConfig({ ...env, SAFELINE_ROLE: config.role, MONGODB_URI: mongodbUri, REDIS_URL: redisUrl });
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  await runUntilSignal(logger, devConfig, () => startSafeline(devConfig, logger, modules), stopAll);
+}
+
+void main();

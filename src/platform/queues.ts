@@ -1,0 +1,65 @@
+import Queue, { type Job, type JobOptions, type Queue as BullQueue } from 'bull';
+import type { RedisConnections } from './redis';
+
+/** Job payloads are plain JSON: what goes into Redis comes back the same, no class instances or Dates. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export type TypedQueue<Payload extends JsonObject> = BullQueue<Payload>;
+export type TypedJob<Payload extends JsonObject> = Job<Payload>;
+
+/** A job that must not be retried: the processor throws it and Bull marks the job failed at once. */
+export class UnrecoverableJobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnrecoverableJobError';
+  }
+}
+
+export interface QueueFactory {
+  create<Payload extends JsonObject>(name: string, defaultJobOptions?: JobOptions): TypedQueue<Payload>;
+  /** Every queue this factory made, for metrics and shutdown. */
+  all(): ReadonlyArray<BullQueue>;
+  /** Waits for active jobs to finish, then closes every queue. */
+  close(): Promise<void>;
+}
+
+export function createQueueFactory(redis: RedisConnections, prefix: string): QueueFactory {
+  const queues = new Map<string, BullQueue>();
+  return {
+    create<Payload extends JsonObject>(name: string, defaultJobOptions?: JobOptions): TypedQueue<Payload> {
+      const existing = queues.get(name);
+      if (existing) return existing as TypedQueue<Payload>;
+      const queue = new Queue<Payload>(name, {
+        prefix,
+        createClient: (type) => redis.createBullClient(type),
+        defaultJobOptions: { removeOnComplete: 1_000, removeOnFail: 5_000, ...defaultJobOptions },
+      });
+      queues.set(name, queue as BullQueue);
+      return queue;
+    },
+    all: () => [...queues.values()],
+    async close() {
+      // doNotWaitJobs=false: Bull waits for the jobs this process is running before closing.
+      await Promise.all([...queues.values()].map((queue) => queue.close(false)));
+      queues.clear();
+    },
+  };
+}
+
+/**
+ * Wraps a processor so that an UnrecoverableJobError skips the remaining attempts
+ * (Bull 4 has no built-in notion of it).
+ */
+export function processWith<Payload extends JsonObject, Result>(
+  handler: (job: TypedJob<Payload>) => Promise<Result>,
+): (job: TypedJob<Payload>) => Promise<Result> {
+  return async (job) => {
+    try {
+      return await handler(job);
+    } catch (err) {
+      if (err instanceof UnrecoverableJobError) await job.discard();
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,85 @@
+import Redis, { type RedisOptions } from 'ioredis';
+import type { Logger } from './logger';
+import { withTimeout } from './with-timeout';
+
+export type BullClientType = 'client' | 'subscriber' | 'bclient';
+
+export interface RedisConnections {
+  /** General-purpose client: sessions, counters, rate limits; also Bull's 'client'. */
+  readonly client: Redis;
+  /** Shared pub/sub connection; also Bull's 'subscriber'. */
+  readonly subscriber: Redis;
+  /** For Bull's `createClient`: shares client and subscriber, a new connection for every blocking client. */
+  createBullClient(type: BullClientType): Redis;
+  ping(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Hides the password of a redis URL for logs. */
+export function describeRedisUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/**
+ * One place that opens Redis connections. Bull's guidance: reuse 'client' and 'subscriber'
+ * across queues, but give every queue its own blocking client, and let the subscriber and
+ * blocking clients retry forever (maxRetriesPerRequest: null, enableReadyCheck: false).
+ */
+export function createRedisConnections(url: string, logger: Logger): RedisConnections {
+  const base: RedisOptions = {
+    // Reconnect forever with a capped backoff: Redis may come back at any time.
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+    lazyConnect: false,
+  };
+  const bullSafe: RedisOptions = { ...base, maxRetriesPerRequest: null, enableReadyCheck: false };
+  const opened: Redis[] = [];
+  const open = (name: string, options: RedisOptions): Redis => {
+    const connection = new Redis(url, { ...options, connectionName: `safeline:${name}` });
+    let wasDown = false;
+    connection.on('error', (err: Error) => {
+      if (!wasDown) logger.warn({ err, connection: name }, 'redis connection error');
+      wasDown = true;
+    });
+    connection.on('ready', () => {
+      if (wasDown) logger.info({ connection: name }, 'redis connection restored');
+      wasDown = false;
+    });
+    opened.push(connection);
+    return connection;
+  };
+
+  // The shared client is also Bull's 'client': it must not give up on commands while Redis restarts.
+  const client = open('client', bullSafe);
+  const subscriber = open('subscriber', bullSafe);
+
+  return {
+    client,
+    subscriber,
+    createBullClient(type) {
+      if (type === 'client') return client;
+      if (type === 'subscriber') return subscriber;
+      return open('bclient', bullSafe);
+    },
+    async ping(timeoutMs = 1_000) {
+      if (client.status !== 'ready') throw new Error(`connection ${client.status}`);
+      await withTimeout(client.ping(), timeoutMs, 'redis ping');
+    },
+    async close() {
+      await Promise.all(
+        opened.map(async (connection) => {
+          if (connection.status === 'end') return;
+          // A blocking client may sit in BRPOPLPUSH; QUIT would wait behind it.
+          if (connection.options.connectionName === 'safeline:bclient') {
+            connection.disconnect();
+            return;
+          }
+          try {
+            await withTimeout(connection.quit(), 1_000, 'redis quit');
+          } catch {
+            connection.disconnect();
+          }
+        }),
+      );
+    },
+  };
+}

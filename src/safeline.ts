@@ -1,0 +1,95 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Router } from 'express';
+import type { Config } from './config/config';
+import { createApp } from './platform/app';
+import type { Logger } from './platform/logger';
+import { connectMongo, describeMongoUri, type MongoHandle } from './platform/mongo';
+import { createMetrics, type Metrics } from './platform/metrics';
+import { createQueueFactory, type QueueFactory } from './platform/queues';
+import { createRedisConnections, describeRedisUrl, type RedisConnections } from './platform/redis';
+import { withTimeout } from './platform/with-timeout';
+
+/** What every room gets to build its routes and workers from. */
+export interface Infrastructure {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly mongo: MongoHandle;
+  readonly redis: RedisConnections;
+  readonly queues: QueueFactory;
+  readonly metrics: Metrics;
+}
+
+/** A room plugs in here: its HTTP routes for the api role, its queue processors for the worker role. */
+export interface SafelineModule {
+  readonly name: string;
+  routers?(infra: Infrastructure): Router[];
+  startWorkers?(infra: Infrastructure): void;
+}
+
+export interface RunningSafeline {
+  readonly infra: Infrastructure;
+  /** Where the HTTP server listens (the worker role serves only health and metrics). */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one process of the given role. Connections are opened in the background: the
+ * process serves /healthz at once and /readyz says which part is still missing.
+ */
+export async function startSafeline(config: Config, logger: Logger, modules: ReadonlyArray<SafelineModule>): Promise<RunningSafeline> {
+  if (!config.mongodbUri) throw new Error('MONGODB_URI is required');
+  const mongo = connectMongo(config.mongodbUri, logger);
+  const redis = createRedisConnections(config.redisUrl, logger);
+  const queues = createQueueFactory(redis, config.queuePrefix);
+  const metrics = createMetrics(queues);
+  const infra: Infrastructure = { config, logger, mongo, redis, queues, metrics };
+
+  const servesApi = config.role !== 'worker';
+  const runsWorkers = config.role !== 'api';
+  const app = createApp({
+    logger,
+    metrics,
+    readiness: { mongodb: () => mongo.ping(), redis: () => redis.ping() },
+    routers: servesApi ? modules.flatMap((module) => module.routers?.(infra) ?? []) : [],
+  });
+  if (runsWorkers) for (const module of modules) module.startWorkers?.(infra);
+
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.http.port, config.http.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+
+  logger.info({ role: config.role }, `role: ${config.role} (${[servesApi && 'api', runsWorkers && 'worker'].filter(Boolean).join(' + ')})`);
+  logger.info(`mongodb: ${describeMongoUri(config.mongodbUri)}`);
+  logger.info(`redis: ${describeRedisUrl(config.redisUrl)} (queue prefix "${config.queuePrefix}")`);
+  logger.info(`sms gateway: ${config.smsGateway.kind === 'emulator' ? 'local emulator' : `Africa's Talking as ${config.smsGateway.username}`}`);
+  logger.info(`http: ${url} (${servesApi ? 'api, ' : ''}/healthz /readyz /metrics)`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= shutdown(server, infra));
+  return { infra, url, stop };
+}
+
+/** Stop accepting, let in-flight requests and jobs finish, then close Redis and MongoDB. */
+async function shutdown(server: Server, infra: Infrastructure): Promise<void> {
+  const { logger, config } = infra;
+  // Leave a margin inside the orchestrator's grace period for the closes that follow.
+  const drainMs = Math.max(config.shutdownTimeoutMs - 2_000, 500);
+  logger.info('shutting down: no new requests or jobs');
+  const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await Promise.all([
+    withTimeout(httpClosed, drainMs, 'http drain').catch((err: unknown) => {
+      logger.warn({ err }, 'closing the requests still open');
+      server.closeAllConnections();
+    }),
+    withTimeout(infra.queues.close(), drainMs, 'job drain').catch((err: unknown) => logger.warn({ err }, 'jobs still active at shutdown')),
+  ]);
+  await Promise.all([infra.redis.close(), infra.mongo.close()]);
+  logger.info('stopped');
+}

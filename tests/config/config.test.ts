@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { ConfigError, parseConfig } from '../../src/config/config';
+
+describe('parseConfig', () => {
+  it('fills defaults and freezes the result', () => {
+    const config = parseConfig({ MONGODB_URI: 'mongodb://db:27017/safeline' });
+    expect(config.role).toBe('all');
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 3000 });
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.smsGateway).toEqual({ kind: 'emulator' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.http)).toBe(true);
+    expect(() => {
+      (config as { role: string }).role = 'api';
+    }).toThrow(TypeError);
+  });
+
+  it('names the variable that is invalid, with what it got', () => {
+    expect(() => parseConfig({ PORT: 'eighty' })).toThrow(/^invalid configuration: PORT .*\(got "eighty"\)$/);
+    try {
+      parseConfig({ PORT: '70000', SAFELINE_ROLE: 'boss' });
+      throw new Error('should have thrown');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).variables.sort()).toEqual(['PORT', 'SAFELINE_ROLE']);
+      expect((err as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('requires the Africa\'s Talking credentials only for that gateway, and never echoes the key', () => {
+    expect(() => parseConfig({ SMS_GATEWAY: 'africastalking', AT_USERNAME: 'sandbox' })).toThrow(/AT_API_KEY is required when SMS_GATEWAY=africastalking \(not set\)/);
+    const config = parseConfig({ SMS_GATEWAY: 'africastalking', AT_USERNAME: 'sandbox', AT_API_KEY: 'k' });
+    expect(config.smsGateway).toEqual({ kind: 'africastalking', username: 'sandbox', apiKey: 'k' });
+  });
+
+  it('treats empty strings as unset, as docker-compose passes them', () => {
+    expect(parseConfig({ PORT: '', LOG_LEVEL: '' }).http.port).toBe(3000);
+  });
+
+  it('rejects a MongoDB URI that is not one', () => {
+    expect(() => parseConfig({ MONGODB_URI: 'localhost:27017' })).toThrow(/MONGODB_URI must be a mongodb:\/\//);
+  });
+});
+
+/** A TCP listener that records whether anything connected to it. */
+async function trap(): Promise<{ server: Server; port: number; connections: () => number }> {
+  let count = 0;
+  const server = createServer((socket) => {
+    count += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address ? address.port : 0, connections: () => count };
+}
+
+describe('the entry point with a bad variable', () => {
+  it('exits non-zero with one line naming it, before opening any connection', async () => {
+    const mongo = await trap();
+    const redis = await trap();
+    const result = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+        env: {
+          PATH: process.env.PATH,
+          MONGODB_URI: `mongodb://127.0.0.1:${mongo.port}/x`,
+          REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+          PORT: 'not-a-port',
+        },
+      });
+      let stderr = '';
+      let stdout = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.on('exit', (code) => resolve({ code, stderr, stdout }));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    mongo.server.close();
+    redis.server.close();
+
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^safeline: invalid configuration: PORT .*not-a-port/);
+    expect(mongo.connections()).toBe(0);
+    expect(redis.connections()).toBe(0);
+  });
+
+  it('refuses to start without MONGODB_URI and says how to get one', async () => {
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts', 'api'], { env: { PATH: process.env.PATH } });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(result.code).toBe(78);
+    expect(result.stderr.trim()).toMatch(/^safeline: invalid configuration: MONGODB_URI is required/);
+  });
+});
