@@ -9,13 +9,9 @@
  * the end, even on error. Results: a table on stdout and bench/results/store.json.
  * Exits non-zero if anything fails, including a bulkWrite that does not complete or miscounts.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import mongoose from 'mongoose';
-import { ensureMongoServerBinary, startMongoServer, type RunningMongoServer } from '../src/dev-services/mongo-server';
+import { cleanup, cleanupOnSignals, onCleanup, prng, startMongoOnFreshPostgres, stats, timed, withTimeout, writeResults } from './support';
 
-const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 const DOCUMENTS = 50_000;
 const INSERT_BATCH = 1_000;
 const CAMPAIGNS = 5;
@@ -24,7 +20,6 @@ const FIELD_LOOKUPS = 20;
 const BULK_UPDATES = 2_000;
 const BULK_TIMEOUT_MS = 180_000;
 const GOAL_P50_MS = 2;
-const RESULTS_FILE = join(__dirname, 'results', 'store.json');
 
 /** One SMS to one recipient of a campaign, as the message store keeps it. */
 interface MessageDoc {
@@ -44,33 +39,6 @@ interface MessageDoc {
   day: string;
   createdAt: Date;
   updatedAt: Date;
-}
-
-interface LatencyStats {
-  n: number;
-  meanMs: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
-
-/** A small seeded PRNG (mulberry32), so runs pick the same documents. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-function psql(sql: string, database = 'postgres'): string {
-  return execFileSync('psql', ['-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-X', '-q', '-A', '-t', '-c', sql], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).trim();
 }
 
 function campaignId(c: number): string {
@@ -106,77 +74,15 @@ function makeMessage(i: number, now: Date): MessageDoc {
   };
 }
 
-function stats(samples: number[]): LatencyStats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-  const round = (x: number): number => Math.round(x * 1000) / 1000;
-  return {
-    n: sorted.length,
-    meanMs: round(sorted.reduce((sum, x) => sum + x, 0) / sorted.length),
-    p50Ms: round(rank(0.5)),
-    p99Ms: round(rank(0.99)),
-    maxMs: round(sorted[sorted.length - 1] ?? NaN),
-  };
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const start = process.hrtime.bigint();
-  const result = await fn();
-  return [result, Number(process.hrtime.bigint() - start) / 1e6];
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not complete within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-const cleanups: Array<() => Promise<void> | void> = [];
-let cleanedUp: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleanedUp ??= (async () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        console.error(`cleanup: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-  })();
-  return cleanedUp;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the server and dropping the database...`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+cleanupOnSignals('stopping the server and dropping the database');
 
 async function main(): Promise<void> {
   const random = prng(20_251_129);
-  const pgVersion = psql('SHOW server_version');
-  const database = `safeline_bench_store_${Date.now()}_${process.pid}`;
-
-  const binaryPath = ensureMongoServerBinary();
-  psql(`CREATE DATABASE "${database}"`);
-  cleanups.push(() => {
-    psql(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    console.log(`dropped PostgreSQL database ${database}`);
-  });
-
-  const server: RunningMongoServer = await startMongoServer({
-    storage: { postgresqlUrl: `postgres://${PG.user}@${PG.host}:${PG.port}/${database}` },
-    binaryPath,
-  });
-  cleanups.push(() => server.stop());
-  console.log(`mongo-server ${server.uri} (pid ${server.pid}) on PostgreSQL ${pgVersion}, database ${database}`);
+  const { server, pgVersion } = await startMongoOnFreshPostgres('store');
 
   const client = new mongoose.mongo.MongoClient(`${server.uri}bench`, { retryWrites: false, serverSelectionTimeoutMS: 15_000 });
   await client.connect();
-  cleanups.push(() => client.close(true));
+  onCleanup(() => client.close(true));
   const messages = client.db().collection<MessageDoc>('messages');
 
   // Load.
@@ -258,9 +164,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`goal: findOne by _id p50 <= ${GOAL_P50_MS} ms -> ${pass ? 'PASS' : 'FAIL'}`);
 
-  mkdirSync(join(__dirname, 'results'), { recursive: true });
-  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`results: ${RESULTS_FILE}`);
+  console.log(`results: ${writeResults('store', results)}`);
 
   if (!bulkOk) {
     throw new Error(`bulkWrite counts are wrong: matched ${bulk.matchedCount}, modified ${bulk.modifiedCount}, status 'sent' afterwards ${sent}; expected ${BULK_UPDATES} each`);

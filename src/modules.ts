@@ -1,4 +1,5 @@
 import type { SafelineModule } from './safeline';
+import { ussdModule } from './ussd/ussd-module';
 
 /** The rooms that plug into the api and worker roles. Each capability adds its module here. */
-export const modules: ReadonlyArray<SafelineModule> = [];
+export const modules: ReadonlyArray<SafelineModule> = [ussdModule];

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ConfigError, parseConfig, readEnvironment } from '../config/config';
+import { localSecrets } from '../config/generated-secrets';
 import { ensureMongoServerBinary, startMongoServer } from '../dev-services/mongo-server';
 import { freePort, isListening } from '../dev-services/free-port';
 import { startRedisServer } from '../dev-services/redis-server';
@@ -14,7 +15,9 @@ import { startSafeline } from '../safeline';
  * its data under DATA_DIR; where no Redis answers at REDIS_URL's default it starts redis-server.
  */
 async function main(): Promise<void> {
-  const env = readEnvironment();
+  const given = readEnvironment();
+  // Secrets not set are generated once and kept under DATA_DIR, so a fresh machine needs no configuration.
+  const env = localSecrets(resolve(given.DATA_DIR ?? './data', 'dev-secrets.json'), given);
   let config;
   try {
     config = parseConfig({ ...env, SAFELINE_ROLE: env.SAFELINE_ROLE ?? 'all' });
@@ -48,6 +51,9 @@ async function main(): Promise<void> {
   }
 
   const devConfig = parseConfig({ ...env, SAFELINE_ROLE: config.role, MONGODB_URI: mongodbUri, REDIS_URL: redisUrl });
+  if (!given.USSD_CALLBACK_TOKEN) {
+    logger.info(`ussd callback: POST /ussd?token=<USSD_CALLBACK_TOKEN from ${resolve(dataDir, 'dev-secrets.json')}>; try: npm run simulate`);
+  }
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop();
   };

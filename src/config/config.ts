@@ -9,6 +9,10 @@ const port = z.coerce.number().int().min(1).max(65535);
 /** 0 asks the kernel for a free port (tests). */
 const listenPort = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().positive();
+const base64Key = z
+  .string()
+  .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, 'must be 32 random bytes in base64 (openssl rand -base64 32)');
+const navKey = z.string().regex(/^[0-9#*]{1,3}$/, 'one to three of 0-9, # or *');
 
 export const configSchema = z
   .object({
@@ -29,10 +33,29 @@ export const configSchema = z
     SMS_GATEWAY: z.enum(['emulator', 'africastalking']).default('emulator'),
     AT_USERNAME: z.string().min(1).optional(),
     AT_API_KEY: z.string().min(1).optional(),
+    USSD_CALLBACK_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+    PHONE_HASH_KEY: base64Key,
+    PHONE_ENCRYPTION_KEYS: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+(,[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+)*$/, 'must be "keyId:base64key[,keyId:base64key...]", the current key first')
+      .refine((value) => value.split(',').every((pair) => Buffer.from(pair.split(':')[1] ?? '', 'base64').length === 32), 'each key must be 32 bytes, base64'),
+    FLOWS_DIR: z.string().min(1).default('./flows'),
+    TEMPLATES_DIR: z.string().min(1).default('./templates'),
+    USSD_ENTRY_FLOW: z.string().regex(/^[a-z][a-z0-9_]*$/).default('main'),
+    USSD_SCREEN_LIMIT_GSM7: z.coerce.number().int().min(40).max(182).default(160),
+    USSD_SCREEN_LIMIT_UCS2: z.coerce.number().int().min(20).max(91).default(80),
+    USSD_KEY_MORE: navKey.default('98'),
+    USSD_KEY_BACK: navKey.default('0'),
+    USSD_KEY_HOME: navKey.default('00'),
+    USSD_SESSION_TTL_SECONDS: z.coerce.number().int().min(30).default(300),
+    USSD_RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).default(300),
+    USSD_MAX_WRONG_TRIES: z.coerce.number().int().min(1).max(10).default(3),
     DATA_DIR: z.string().min(1).default('./data'),
     EMBEDDED_MONGODB_PORT: port.default(27017),
   })
   .superRefine((env, ctx) => {
+    const keys = [env.USSD_KEY_MORE, env.USSD_KEY_BACK, env.USSD_KEY_HOME];
+    if (new Set(keys).size !== keys.length) ctx.addIssue({ code: 'custom', path: ['USSD_KEY_MORE'], message: 'USSD_KEY_MORE, USSD_KEY_BACK and USSD_KEY_HOME must differ' });
     if (env.SMS_GATEWAY === 'africastalking') {
       for (const key of ['AT_USERNAME', 'AT_API_KEY'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SMS_GATEWAY=africastalking' });
@@ -54,9 +77,29 @@ export interface Config {
   readonly smsGateway:
     | { readonly kind: 'emulator' }
     | { readonly kind: 'africastalking'; readonly username: string; readonly apiKey: string };
+  readonly ussd: {
+    readonly callbackToken: string;
+    readonly entryFlow: string;
+    readonly flowsDir: string;
+    readonly templatesDir: string;
+    readonly limits: { readonly gsm7: number; readonly ucs2: number };
+    readonly keys: { readonly more: string; readonly back: string; readonly home: string };
+    readonly sessionTtlSeconds: number;
+    readonly resumeWindowSeconds: number;
+    readonly maxWrongTries: number;
+  };
+  readonly secrets: {
+    /** base64, for the keyed hash (HMAC-SHA256) that finds a phone without storing it. */
+    readonly phoneHashKey: string;
+    /** AES-256-GCM keys, the current one first; older ones still decrypt. */
+    readonly phoneEncryptionKeys: ReadonlyArray<{ readonly id: string; readonly key: string }>;
+  };
   readonly dataDir: string;
   readonly embeddedMongodbPort: number;
 }
+
+/** Variables `npm run dev` and the tests may generate when they are not set. */
+export const GENERATED_SECRETS = ['USSD_CALLBACK_TOKEN', 'PHONE_HASH_KEY', 'PHONE_ENCRYPTION_KEYS'] as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -108,6 +151,24 @@ export function parseConfig(env: Environment): Config {
       e.SMS_GATEWAY === 'africastalking'
         ? { kind: 'africastalking', username: e.AT_USERNAME ?? '', apiKey: e.AT_API_KEY ?? '' }
         : { kind: 'emulator' },
+    ussd: {
+      callbackToken: e.USSD_CALLBACK_TOKEN,
+      entryFlow: e.USSD_ENTRY_FLOW,
+      flowsDir: e.FLOWS_DIR,
+      templatesDir: e.TEMPLATES_DIR,
+      limits: { gsm7: e.USSD_SCREEN_LIMIT_GSM7, ucs2: e.USSD_SCREEN_LIMIT_UCS2 },
+      keys: { more: e.USSD_KEY_MORE, back: e.USSD_KEY_BACK, home: e.USSD_KEY_HOME },
+      sessionTtlSeconds: e.USSD_SESSION_TTL_SECONDS,
+      resumeWindowSeconds: e.USSD_RESUME_WINDOW_SECONDS,
+      maxWrongTries: e.USSD_MAX_WRONG_TRIES,
+    },
+    secrets: {
+      phoneHashKey: e.PHONE_HASH_KEY,
+      phoneEncryptionKeys: e.PHONE_ENCRYPTION_KEYS.split(',').map((pair) => {
+        const [id = '', key = ''] = pair.split(':');
+        return { id, key };
+      }),
+    },
     dataDir: e.DATA_DIR,
     embeddedMongodbPort: e.EMBEDDED_MONGODB_PORT,
   });

@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { ConfigError, parseConfig } from '../../src/config/config';
+import { ConfigError, parseConfig, type Environment } from '../../src/config/config';
+import { generateSecrets } from '../../src/config/generated-secrets';
+
+const secrets = generateSecrets();
+const parse = (env: Environment) => parseConfig({ ...secrets, ...env });
 
 describe('parseConfig', () => {
   it('fills defaults and freezes the result', () => {
-    const config = parseConfig({ MONGODB_URI: 'mongodb://db:27017/safeline' });
+    const config = parse({ MONGODB_URI: 'mongodb://db:27017/safeline' });
     expect(config.role).toBe('all');
     expect(config.http).toEqual({ host: '0.0.0.0', port: 3000 });
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
@@ -17,9 +21,9 @@ describe('parseConfig', () => {
   });
 
   it('names the variable that is invalid, with what it got', () => {
-    expect(() => parseConfig({ PORT: 'eighty' })).toThrow(/^invalid configuration: PORT .*\(got "eighty"\)$/);
+    expect(() => parse({ PORT: 'eighty' })).toThrow(/^invalid configuration: PORT .*\(got "eighty"\)$/);
     try {
-      parseConfig({ PORT: '70000', SAFELINE_ROLE: 'boss' });
+      parse({ PORT: '70000', SAFELINE_ROLE: 'boss' });
       throw new Error('should have thrown');
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
@@ -29,17 +33,30 @@ describe('parseConfig', () => {
   });
 
   it('requires the Africa\'s Talking credentials only for that gateway, and never echoes the key', () => {
-    expect(() => parseConfig({ SMS_GATEWAY: 'africastalking', AT_USERNAME: 'sandbox' })).toThrow(/AT_API_KEY is required when SMS_GATEWAY=africastalking \(not set\)/);
-    const config = parseConfig({ SMS_GATEWAY: 'africastalking', AT_USERNAME: 'sandbox', AT_API_KEY: 'k' });
+    expect(() => parse({ SMS_GATEWAY: 'africastalking', AT_USERNAME: 'sandbox' })).toThrow(/AT_API_KEY is required when SMS_GATEWAY=africastalking \(not set\)/);
+    const config = parse({ SMS_GATEWAY: 'africastalking', AT_USERNAME: 'sandbox', AT_API_KEY: 'k' });
     expect(config.smsGateway).toEqual({ kind: 'africastalking', username: 'sandbox', apiKey: 'k' });
   });
 
   it('treats empty strings as unset, as docker-compose passes them', () => {
-    expect(parseConfig({ PORT: '', LOG_LEVEL: '' }).http.port).toBe(3000);
+    expect(parse({ PORT: '', LOG_LEVEL: '' }).http.port).toBe(3000);
+  });
+
+  it('requires the secrets, and checks their shape without echoing them', () => {
+    try {
+      parseConfig({ PHONE_HASH_KEY: 'c2hvcnQ=', PHONE_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' });
+      throw new Error('should have thrown');
+    } catch (err) {
+      expect((err as ConfigError).variables.sort()).toEqual(['PHONE_ENCRYPTION_KEYS', 'PHONE_HASH_KEY', 'USSD_CALLBACK_TOKEN']);
+      expect((err as Error).message).toContain('PHONE_HASH_KEY must be 32 random bytes in base64 (openssl rand -base64 32) (set)');
+      expect((err as Error).message).not.toContain('c2hvcnQ=');
+    }
+    const config = parse({ PHONE_ENCRYPTION_KEYS: `new:${secrets.PHONE_HASH_KEY},old:${secrets.PHONE_HASH_KEY}` });
+    expect(config.secrets.phoneEncryptionKeys.map((key) => key.id)).toEqual(['new', 'old']);
   });
 
   it('rejects a MongoDB URI that is not one', () => {
-    expect(() => parseConfig({ MONGODB_URI: 'localhost:27017' })).toThrow(/MONGODB_URI must be a mongodb:\/\//);
+    expect(() => parse({ MONGODB_URI: 'localhost:27017' })).toThrow(/MONGODB_URI must be a mongodb:\/\//);
   });
 });
 
@@ -66,6 +83,7 @@ describe('the entry point with a bad variable', () => {
           MONGODB_URI: `mongodb://127.0.0.1:${mongo.port}/x`,
           REDIS_URL: `redis://127.0.0.1:${redis.port}`,
           PORT: 'not-a-port',
+          ...secrets,
         },
       });
       let stderr = '';
@@ -89,7 +107,7 @@ describe('the entry point with a bad variable', () => {
 
   it('refuses to start without MONGODB_URI and says how to get one', async () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts', 'api'], { env: { PATH: process.env.PATH } });
+      const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts', 'api'], { env: { PATH: process.env.PATH, ...secrets } });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('exit', (code) => resolve({ code, stderr }));

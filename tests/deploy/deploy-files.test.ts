@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { configSchema, parseConfig } from '../../src/config/config';
+import { generateSecrets } from '../../src/config/generated-secrets';
 
 const root = join(__dirname, '../..');
 const read = (file: string): string => readFileSync(join(root, file), 'utf8');
@@ -34,10 +35,17 @@ describe('docker-compose.yml', () => {
     const environment = compose.services[role]?.environment ?? {};
     const unknown = Object.keys(environment).filter((name) => !knownVariables.has(name));
     expect(unknown).toEqual([]);
-    // Interpolations like ${LOG_LEVEL:-info} resolve to their defaults when .env is absent.
+    // ${LOG_LEVEL:-info} takes its default; ${SECRET:?message} must come from .env, as a real one would.
+    const fromDotEnv: Record<string, string> = generateSecrets();
     const resolved = Object.fromEntries(
-      Object.entries(environment).map(([name, value]) => [name, String(value).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]),
+      Object.entries(environment).map(([name, value]) => [
+        name,
+        String(value)
+          .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')
+          .replace(/\$\{([A-Z_]+):\?[^}]*\}/g, (_, variable: string) => fromDotEnv[variable] ?? ''),
+      ]),
     );
+    expect(Object.values(resolved).join()).not.toContain('${');
     const config = parseConfig(resolved);
     expect(config.role).toBe(role);
     expect(config.mongodbUri).toBe('mongodb://mongo:27017/safeline');

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Router } from 'express';
 import { startSafeline, type SafelineModule } from '../../src/safeline';
+import { generateSecrets } from '../../src/config/generated-secrets';
 import { captureLogger, testConfig, testServices, uniqueName, withDatabase } from '../support/test-env';
 
 describe('graceful shutdown', () => {
@@ -52,6 +53,7 @@ describe('graceful shutdown', () => {
     const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts', 'all'], {
       env: {
         PATH: process.env.PATH,
+        ...generateSecrets(),
         MONGODB_URI: withDatabase(services.mongodbUri, uniqueName('main')),
         REDIS_URL: services.redisUrl,
         QUEUE_PREFIX: uniqueName('main'),

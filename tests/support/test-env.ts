@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { parseConfig, type Config, type Environment } from '../../src/config/config';
+import { generateSecrets } from '../../src/config/generated-secrets';
 import { createLogger, type Logger } from '../../src/platform/logger';
 
 /** Where the global setup put the services (or what MONGODB_URI / REDIS_URL named). */
@@ -31,6 +32,7 @@ export function testConfig(overrides: Environment = {}): Config {
   const services = testServices();
   const name = uniqueName('db');
   return parseConfig({
+    ...generateSecrets(),
     MONGODB_URI: withDatabase(services.mongodbUri, name),
     REDIS_URL: services.redisUrl,
     QUEUE_PREFIX: name,

@@ -1,0 +1,140 @@
+/**
+ * What the benchmarks share: the local PostgreSQL server, the project's MongoDB-compatible server on
+ * a fresh PostgreSQL database, latency statistics, timeouts, and a cleanup list that runs once,
+ * in reverse order, on success, failure or SIGINT/SIGTERM.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureMongoServerBinary, startMongoServer, type RunningMongoServer } from '../src/dev-services/mongo-server';
+
+/** The local PostgreSQL server the benchmarks create their databases on (trust auth). */
+export const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' } as const;
+
+export const RESULTS_DIR = join(__dirname, 'results');
+
+export interface LatencyStats {
+  n: number;
+  meanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** A small seeded PRNG (mulberry32), so runs pick the same documents. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export function psql(sql: string, database = 'postgres'): string {
+  return execFileSync('psql', ['-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-X', '-q', '-A', '-t', '-c', sql], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
+}
+
+/** Nearest-rank percentiles of latency samples in milliseconds. */
+export function stats(samples: ArrayLike<number>): LatencyStats {
+  const sorted = Float64Array.from(samples).sort();
+  const rank = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+  const round = (x: number): number => Math.round(x * 1000) / 1000;
+  return {
+    n: sorted.length,
+    meanMs: round(sorted.reduce((sum, x) => sum + x, 0) / sorted.length),
+    p50Ms: round(rank(0.5)),
+    p99Ms: round(rank(0.99)),
+    maxMs: round(sorted[sorted.length - 1] ?? NaN),
+  };
+}
+
+export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = process.hrtime.bigint();
+  const result = await fn();
+  return [result, Number(process.hrtime.bigint() - start) / 1e6];
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not complete within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+let cleanedUp: Promise<void> | undefined;
+
+/** Registers a step for cleanup(); steps run last-registered first. */
+export function onCleanup(fn: () => Promise<void> | void): void {
+  cleanups.push(fn);
+}
+
+/** Runs every registered step once (later calls return the same promise); a failing step does not stop the others. */
+export function cleanup(): Promise<void> {
+  cleanedUp ??= (async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        console.error(`cleanup: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  })();
+  return cleanedUp;
+}
+
+/** On SIGINT or SIGTERM: say what is being undone, run cleanup(), exit 130. */
+export function cleanupOnSignals(what: string): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: ${what}...`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+}
+
+export interface MongoOnPostgres {
+  server: RunningMongoServer;
+  /** The PostgreSQL database holding the server's data; dropped by cleanup(). */
+  database: string;
+  pgVersion: string;
+}
+
+/**
+ * Creates a fresh PostgreSQL database `safeline_bench_<label>_<time>_<pid>` and starts the
+ * MongoDB-compatible server on it; cleanup() stops the server and drops the database.
+ */
+export async function startMongoOnFreshPostgres(label: string): Promise<MongoOnPostgres> {
+  const pgVersion = psql('SHOW server_version');
+  const database = `safeline_bench_${label}_${Date.now()}_${process.pid}`;
+
+  const binaryPath = ensureMongoServerBinary();
+  psql(`CREATE DATABASE "${database}"`);
+  onCleanup(() => {
+    psql(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    console.log(`dropped PostgreSQL database ${database}`);
+  });
+
+  const server = await startMongoServer({
+    storage: { postgresqlUrl: `postgres://${PG.user}@${PG.host}:${PG.port}/${database}` },
+    binaryPath,
+  });
+  onCleanup(() => server.stop());
+  console.log(`mongo-server ${server.uri} (pid ${server.pid}) on PostgreSQL ${pgVersion}, database ${database}`);
+  return { server, database, pgVersion };
+}
+
+/** Writes bench/results/<name>.json and returns its path. */
+export function writeResults(name: string, results: unknown): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  return file;
+}

@@ -1,0 +1,87 @@
+import type { SubscriberStore } from '../campaigns/subscriber-store';
+import type { FlowEvent } from '../flow-engine/types';
+import type { HotlineStore } from '../hotline/hotline-store';
+import type { Logger } from '../platform/logger';
+import type { JsonObject, TypedQueue } from '../platform/queues';
+import { withTimeout } from '../platform/with-timeout';
+import type { CallerProfiles } from './caller-profiles';
+
+export const FLOW_EVENTS_QUEUE = 'ussd-flow-events';
+
+/** A flow event with who and when, as plain JSON for the queue. The number travels sealed only. */
+export interface FlowEventJob extends JsonObject {
+  sessionId: string;
+  phoneHash: string;
+  phoneSealed: string;
+  at: string;
+  event: JsonObject;
+}
+
+const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** Writes one event where it belongs; every write is idempotent, so retries and replays are safe. */
+export function createFlowEventApplier(stores: { hotline: HotlineStore; subscribers: SubscriberStore; profiles: CallerProfiles }) {
+  return async function applyFlowEvent(job: FlowEventJob): Promise<void> {
+    const { event } = job;
+    const at = new Date(job.at);
+    switch (event.type) {
+      case 'report.created':
+        await stores.hotline.recordReport(
+          { _id: str(event.reference), kind: str(event.kind), region: str(event.region), urgency: str(event.urgency), wantsCallback: event.wantsCallback === true, channel: 'ussd' },
+          at,
+        );
+        return;
+      case 'callback.requested':
+        await stores.hotline.recordCallbackRequest(
+          {
+            _id: str(event.reference),
+            phoneHash: job.phoneHash,
+            phoneSealed: job.phoneSealed,
+            language: str(event.language),
+            window: str(event.window),
+            topic: str(event.topic),
+            urgency: str(event.urgency),
+            region: str(event.region),
+            confirmBySms: event.confirmBySms === true,
+            channel: 'ussd',
+          },
+          at,
+        );
+        return;
+      case 'subscription.changed':
+        await stores.subscribers.recordTopicChoice(
+          { phoneHash: job.phoneHash, phoneSealed: job.phoneSealed, language: str(event.language), topic: str(event.topic), subscribed: event.subscribed === true, source: 'ussd', evidence: `ussd session ${job.sessionId}` },
+          at,
+        );
+        return;
+      case 'language.chosen':
+        await stores.profiles.setLanguage(job.phoneHash, str(event.language), job.sessionId, at);
+        return;
+      default:
+        throw new Error(`no handler for flow event "${JSON.stringify(event.type)}"`);
+    }
+  };
+}
+
+export type ApplyFlowEvent = ReturnType<typeof createFlowEventApplier>;
+
+/**
+ * Hands a hop's events to the worker through Bull (the reply does not wait for MongoDB), with a
+ * jobId per event so a resent hop queues nothing twice. While Redis is down, writes directly.
+ */
+export function createFlowEventDispatcher(queue: TypedQueue<FlowEventJob>, apply: ApplyFlowEvent, logger: Logger) {
+  return async function dispatch(events: readonly FlowEvent[], who: { sessionId: string; phoneHash: string; phoneSealed: string }, at: Date): Promise<void> {
+    await Promise.all(
+      events.map(async (event, index) => {
+        const job: FlowEventJob = { ...who, at: at.toISOString(), event: JSON.parse(JSON.stringify(event)) as JsonObject };
+        const jobId = `${who.sessionId}:${event.type}:${str(event.reference) || String(index)}:${str(event.topic)}${str(event.language)}`;
+        try {
+          await withTimeout(queue.add(job, { jobId, attempts: 10, backoff: { type: 'exponential', delay: 1_000 } }), 300, 'enqueue flow event');
+        } catch (err) {
+          logger.warn({ err, event: event.type }, 'queue unavailable, writing the flow event directly');
+          await withTimeout(apply(job), 2_000, 'apply flow event');
+        }
+      }),
+    );
+  };
+}

@@ -1,0 +1,73 @@
+import { timingSafeEqual } from 'node:crypto';
+import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import type { Logger } from '../platform/logger';
+import { withTimeout } from '../platform/with-timeout';
+import type { Texts } from '../texts/texts';
+import { ussdRequestSchema, ussdSessionEventSchema, type UssdSessionEvent } from './ussd-request';
+
+export interface UssdRouteDeps {
+  readonly token: string;
+  readonly texts: Texts;
+  readonly logger: Logger;
+  readonly handle: (request: ReturnType<typeof ussdRequestSchema.parse>) => Promise<string>;
+  readonly recordSessionEvent: (event: UssdSessionEvent) => Promise<void>;
+  /** A hop that takes longer gets the apology: AT waits about 15 s, the caller less. */
+  readonly hopTimeoutMs: number;
+}
+
+/** AT does not sign callbacks: each URL carries a secret token, compared in constant time. */
+export function tokenMatches(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * POST /ussd answers 200 text/plain CON/END whatever happens: any other status or body makes AT
+ * drop the session, so even a malformed, oversized or failing request gets a polite END.
+ */
+export function ussdRoutes(deps: UssdRouteDeps): Router {
+  const router = Router();
+  const apology = `END ${deps.texts.t(deps.texts.defaultLanguage, 'common.apology')}`;
+  const reply = (res: Response, body: string, status = 200): void => {
+    res.status(status).type('text/plain; charset=utf-8').send(body);
+  };
+  const form = express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 50 });
+
+  router.post('/ussd', form, async (req: Request, res: Response) => {
+    if (!tokenMatches(req.query.token, deps.token)) return reply(res, 'END Unauthorized', 403);
+    const parsed = ussdRequestSchema.safeParse(req.body);
+    if (!parsed.success) {
+      deps.logger.warn({ issues: parsed.error.issues.map((issue) => issue.path.join('.')) }, 'malformed ussd request');
+      return reply(res, apology);
+    }
+    try {
+      reply(res, await withTimeout(deps.handle(parsed.data), deps.hopTimeoutMs, 'ussd hop'));
+    } catch (err) {
+      deps.logger.error({ err }, 'ussd hop failed');
+      reply(res, apology);
+    }
+  });
+
+  router.post('/ussd/events', form, async (req: Request, res: Response) => {
+    if (!tokenMatches(req.query.token, deps.token)) return reply(res, 'Unauthorized', 403);
+    const parsed = ussdSessionEventSchema.safeParse(req.body);
+    if (!parsed.success) {
+      return reply(res, `Bad request: ${parsed.error.issues.map((issue) => issue.path.join('.') || issue.message).join(', ')}`, 400);
+    }
+    await deps.recordSessionEvent(parsed.data);
+    reply(res, 'OK');
+  });
+
+  // Body-parser errors (too large, bad encoding) on /ussd still get CON/END.
+  const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
+    if (req.path === '/ussd') {
+      deps.logger.warn({ err }, 'unreadable ussd request');
+      return reply(res, apology);
+    }
+    next(err);
+  };
+  router.use(onError);
+  return router;
+}
