@@ -1,21 +1,25 @@
 /**
- * `npm run bench:ussd [-- --only a,b,c]`: the same 3-level USSD menu served three ways, driven one
- * after the other by autocannon with realistic Africa's Talking callbacks:
+ * `npm run bench:ussd [-- --only a,b,c] [--role api|all]`: the same 3-level USSD menu served three
+ * ways, driven one after the other by autocannon with realistic Africa's Talking callbacks:
  *   (a) a bare Express app answering a constant `CON ...` (the ceiling: HTTP + form parsing only);
  *   (b) ussd-menu-builder 1.2 with a Redis session store, a fresh `new UssdMenu()` per request;
- *   (c) safeline itself (startSafeline with src/modules.ts), `POST /ussd?token=...`, on the embedded
- *       MongoDB-compatible server over a fresh PostgreSQL database and the local Redis.
+ *   (c) safeline itself (startSafeline with src/modules.ts, role api unless --role all),
+ *       `POST /ussd?token=...`, on the embedded MongoDB-compatible server over a fresh PostgreSQL
+ *       database and the local Redis.
  * Every autocannon connection plays whole sessions: a new sessionId and phone number, then the hops
  * text "" -> "1" -> "1*1" -> "1*1*2" (language, main menu, learn, a topic), then the next session.
- * Every reply is checked: HTTP 200 and a body starting with `CON ` or `END ` (and, for (b) and (c),
- * CON on the first three hops and END on the last).
+ * Every reply is checked: HTTP 200, a body starting with `CON ` or `END `, text/plain, and the kind
+ * each hop should have (EXPECTED_KINDS).
  *
- * Two measurements per server:
+ * Per server:
  *   - throughput: 50 connections for 10 s after a 3 s warm-up (discarded): requests/s, p50/p99, errors;
- *   - latency at a fixed rate: 1,000 requests/s (autocannon `overallRate`) for 10 s: p50/p99/max.
+ *   - latency at a fixed rate of 1,000 requests/s (autocannon `overallRate`) for 10 s: p50/p99/max,
+ *     spread evenly over each second (the goal's measurement), then with autocannon's own limiter
+ *     (each connection's share sent back to back at the start of every second) for comparison.
  * Latencies are each response's own time (taken from autocannon's per-response event, sub-millisecond,
  * no coordinated-omission correction). The load generator runs in a worker thread of this process,
- * the servers on the main thread, everything on 127.0.0.1.
+ * the servers on the main thread, everything on 127.0.0.1. CPU time per request of the servers'
+ * thread, redis-server and mongo-server is recorded too: it is less disturbed by other load.
  *
  * Goals: (c)/(a) >= 0.8 and (c)/(b) >= 1.1 in throughput; p99 of (c) at 1,000 req/s <= 25 ms.
  * Results: a table on stdout and bench/results/ussd.json. Everything it made (servers, the worker,
@@ -25,6 +29,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -38,7 +43,7 @@ import { generateSecrets } from '../src/config/generated-secrets';
 import { modules } from '../src/modules';
 import { createLogger } from '../src/platform/logger';
 import { startSafeline, type RunningSafeline } from '../src/safeline';
-import { cleanup, cleanupOnSignals, onCleanup, startMongoOnFreshPostgres, stats, withTimeout, writeResults, type LatencyStats } from './support';
+import { cleanup, cleanupOnSignals, onCleanup, psql, startMongoOnFreshPostgres, stats, withTimeout, writeResults, type LatencyStats } from './support';
 
 type TargetName = 'a' | 'b' | 'c';
 /** 'api': the USSD endpoint as the api process serves it (flow events wait in Bull); 'all': with the worker in the same thread. */
@@ -62,7 +67,7 @@ const EXPECTED_KINDS: Record<TargetName, readonly Kind[]> = {
 
 const THROUGHPUT = { connections: 50, warmupSeconds: 3, seconds: 10 };
 const RATE = { connections: 50, requestsPerSecond: 1_000, seconds: 10 };
-const GOALS = { cOverA: 0.8, cOverB: 1.1, cP99AtRateMs: 25 };
+const GOALS = { cOverA: 0.8, cOverB: 1.1, cP99AtRateMs: 25, atRequestsPerSecond: 1_000 };
 
 /** Hard limit of the whole run, cleanup included (the mongo-server build, when not cached, is not counted). */
 const WATCHDOG_MS = 8 * 60_000;
@@ -134,6 +139,11 @@ interface DriverResult {
   serverBusy?: number;
   /** 1-minute load average when the run ended (other processes on the machine skew the numbers). */
   loadAverage1m?: number;
+  /**
+   * CPU time per request (ms): of the servers' thread, of redis-server (all its clients) and, for
+   * (c), of the mongo-server process. Less sensitive to other load on the machine than requests/s.
+   */
+  cpuMsPerRequest?: Record<string, number | null>;
 }
 
 type ToWorker = { kind: 'run'; run: DriverRun };
@@ -541,14 +551,14 @@ function safelineEnvironment(mongodbUri: string, queuePrefix: string, role: Safe
   };
 }
 
-async function startSafelineTarget(queuePrefix: string, role: SafelineRole): Promise<RunningTarget & { app: RunningSafeline }> {
-  const { server } = await startMongoOnFreshPostgres('ussd');
+async function startSafelineTarget(queuePrefix: string, role: SafelineRole): Promise<RunningTarget & { app: RunningSafeline; mongoPid: number; database: string }> {
+  const { server, database } = await startMongoOnFreshPostgres('ussd');
   const config = parseConfig(safelineEnvironment(`${server.uri}bench_ussd`, queuePrefix, role));
   const logger = createLogger({ level: 'silent' });
   const app = await startSafeline(config, logger, modules);
   onCleanup(() => withTimeout(app.stop(), 20_000, 'stopping safeline'));
   await withTimeout(app.infra.mongo.opened, 30_000, 'safeline connecting to MongoDB');
-  return { name: 'c', url: app.url, path: `/ussd?token=${encodeURIComponent(config.ussd.callbackToken)}`, stop: () => app.stop(), app };
+  return { name: 'c', url: app.url, path: `/ussd?token=${encodeURIComponent(config.ussd.callbackToken)}`, stop: () => app.stop(), app, mongoPid: server.pid, database };
 }
 
 /** One session by hand before the load: what each hop answers (also tells whether POST /ussd exists). */
@@ -570,6 +580,58 @@ async function probeSession(target: RunningTarget, runTag: string): Promise<Arra
 // ---------------------------------------------------------------------------------------------
 // Orchestration (main thread).
 
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** utime + stime of a /proc stat file, in ms; undefined where /proc is not there. */
+function procStatCpuMs(file: string): number | undefined {
+  try {
+    const stat = readFileSync(file, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time of this process's main thread (the servers) alone, not the load generator's. */
+const serverThreadCpuMs = (): number | undefined => procStatCpuMs(`/proc/self/task/${process.pid}/stat`);
+const processCpuMs = (pid: number): number | undefined => procStatCpuMs(`/proc/${pid}/stat`);
+
+/** CPU time of the PostgreSQL backends serving one database (the mongo-server's connections). */
+function postgresCpuMs(database: string): number | undefined {
+  try {
+    const pids = psql(`SELECT pid FROM pg_stat_activity WHERE datname = '${database}'`).split('\n').filter(Boolean);
+    return pids.reduce((sum, pid) => sum + (processCpuMs(Number(pid)) ?? 0), 0);
+  } catch {
+    return undefined;
+  }
+}
+
+/** redis-server's CPU time (INFO cpu), whoever its clients are. */
+async function redisCpuMs(redis: Redis): Promise<number | undefined> {
+  const info = await redis.info('cpu').catch(() => '');
+  const seconds = (name: string): number => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  const total = (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
+  return Number.isFinite(total) ? total : undefined;
+}
+
+function createCpuMeters(redis: Redis) {
+  const meters = new Map<string, () => number | undefined | Promise<number | undefined>>([
+    ['serverThread', serverThreadCpuMs],
+    ['redis', () => redisCpuMs(redis)],
+  ]);
+  return {
+    add(name: string, read: () => number | undefined): void {
+      meters.set(name, read);
+    },
+    async read(): Promise<Record<string, number | undefined>> {
+      const out: Record<string, number | undefined> = {};
+      for (const [name, read] of meters) out[name] = await read();
+      return out;
+    },
+  };
+}
+
 async function scanDelete(redis: Redis, pattern: string): Promise<number> {
   let deleted = 0;
   let cursor = '0';
@@ -581,22 +643,24 @@ async function scanDelete(redis: Redis, pattern: string): Promise<number> {
   return deleted;
 }
 
-/** `--only a,b` (default a,b,c) and `--role api|all` (default api) for safeline. */
-function parseOptions(argv: string[]): { only: TargetName[]; role: SafelineRole } {
+/** `--only a,b` (default a,b,c), `--role api|all` (default api) for safeline, `--rate N` (default 1000; the latency goal is judged at 1000 only). */
+function parseOptions(argv: string[]): { only: TargetName[]; role: SafelineRole; rate: number } {
   const option = (name: string, fallback: string): string => {
     const inline = argv.find((arg) => arg.startsWith(`--${name}=`));
     const i = argv.indexOf(`--${name}`);
     return inline ? inline.slice(name.length + 3) : i >= 0 ? (argv[i + 1] ?? '') : fallback;
   };
-  const unknown = argv.filter((arg, i) => arg.startsWith('--') && !/^--(only|role)(=|$)/.test(arg) && !/^--(only|role)$/.test(argv[i - 1] ?? ''));
-  if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(' ')} (known: --only a,b,c  --role api|all)`);
+  const unknown = argv.filter((arg, i) => arg.startsWith('--') && !/^--(only|role|rate)(=|$)/.test(arg) && !/^--(only|role|rate)$/.test(argv[i - 1] ?? ''));
+  if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(' ')} (known: --only a,b,c  --role api|all  --rate N)`);
   const value = option('only', 'a,b,c');
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = names.filter((name) => !(name in TARGET_LABELS));
   if (names.length === 0 || bad.length > 0) throw new Error(`--only takes a comma-separated subset of a,b,c (got "${value}")`);
   const role = option('role', 'api');
   if (role !== 'api' && role !== 'all') throw new Error(`--role takes api or all (got "${role}")`);
-  return { only: (['a', 'b', 'c'] as const).filter((name) => names.includes(name)), role };
+  const rate = Number(option('rate', String(RATE.requestsPerSecond)));
+  if (!Number.isInteger(rate) || rate < RATE.connections || rate > 100_000) throw new Error(`--rate takes requests per second, ${RATE.connections} to 100000`);
+  return { only: (['a', 'b', 'c'] as const).filter((name) => names.includes(name)), role, rate };
 }
 
 interface TargetResults {
@@ -637,6 +701,7 @@ async function main(): Promise<void> {
   });
   worker.on('error', (err) => pending?.reject(err));
   const drive = async (run: DriverRun): Promise<DriverResult> => {
+    const cpuAtStart = await cpuMeters.read();
     const busyAtStart = performance.eventLoopUtilization();
     const result = await withTimeout(
       new Promise<DriverResult>((resolve, reject) => {
@@ -648,6 +713,13 @@ async function main(): Promise<void> {
     );
     result.serverBusy = Math.round(performance.eventLoopUtilization(busyAtStart).utilization * 100) / 100;
     result.loadAverage1m = Math.round((loadavg()[0] ?? NaN) * 100) / 100;
+    const cpuAtEnd = await cpuMeters.read();
+    result.cpuMsPerRequest = Object.fromEntries(
+      Object.entries(cpuAtEnd).map(([name, end]) => {
+        const start = cpuAtStart[name];
+        return [name, end === undefined || start === undefined || result.requests === 0 ? null : Math.round(((end - start) / result.requests) * 1000) / 1000];
+      }),
+    );
     return result;
   };
 
@@ -655,6 +727,7 @@ async function main(): Promise<void> {
   onCleanup(async () => {
     await redis.quit();
   });
+  const cpuMeters = createCpuMeters(redis);
   onCleanup(async () => {
     const n = await scanDelete(redis, `${menuKeyPrefix}*`);
     if (n > 0) console.log(`deleted ${n} Redis keys ${menuKeyPrefix}*`);
@@ -675,6 +748,9 @@ async function main(): Promise<void> {
         if (n > 0) console.log(`deleted ${n} Redis keys ${queuePrefix}:*`);
       });
       target = await startSafelineTarget(queuePrefix, options.role);
+      const { mongoPid, database } = target as Awaited<ReturnType<typeof startSafelineTarget>>;
+      cpuMeters.add('mongoServer', () => processCpuMs(mongoPid));
+      cpuMeters.add('postgres', () => postgresCpuMs(database));
     }
     console.log(`${TARGET_LABELS[name]}: ${target.url}${target.path.replace(/token=[^&]+/, 'token=***')}`);
     try {
@@ -691,20 +767,20 @@ async function main(): Promise<void> {
       entry.warmup = await drive({ ...base, phase: 'warmup', connections: THROUGHPUT.connections, seconds: THROUGHPUT.warmupSeconds });
       process.stdout.write(`throughput ${THROUGHPUT.seconds} s, `);
       entry.throughput = await drive({ ...base, phase: 'throughput', connections: THROUGHPUT.connections, seconds: THROUGHPUT.seconds });
-      process.stdout.write(`${RATE.requestsPerSecond} req/s for ${RATE.seconds} s evenly, `);
-      entry.rate = await drive({ ...base, phase: 'rate', connections: RATE.connections, seconds: RATE.seconds, overallRate: RATE.requestsPerSecond, pacing: 'even' });
+      process.stdout.write(`${options.rate} req/s for ${RATE.seconds} s evenly, `);
+      entry.rate = await drive({ ...base, phase: 'rate', connections: RATE.connections, seconds: RATE.seconds, overallRate: options.rate, pacing: 'even' });
       process.stdout.write(`then in bursts... `);
-      entry.rateBursts = await drive({ ...base, phase: 'rate', connections: RATE.connections, seconds: RATE.seconds, overallRate: RATE.requestsPerSecond, pacing: 'bursts' });
+      entry.rateBursts = await drive({ ...base, phase: 'rate', connections: RATE.connections, seconds: RATE.seconds, overallRate: options.rate, pacing: 'bursts' });
       console.log('done');
     } finally {
       await withTimeout(target.stop(), 20_000, `stopping ${TARGET_LABELS[name]}`);
     }
   }
 
-  report(results, runTag, options.role);
+  report(results, runTag, options.role, options.rate);
 }
 
-function report(results: Partial<Record<TargetName, TargetResults>>, runTag: string, safelineRole: SafelineRole): void {
+function report(results: Partial<Record<TargetName, TargetResults>>, runTag: string, safelineRole: SafelineRole, rate: number): void {
   const measured = (name: TargetName): TargetResults | undefined => (results[name]?.throughput ? results[name] : undefined);
   const ratio = (x: TargetName, y: TargetName): number | null => {
     const a = measured(x)?.throughput?.requestsPerSecond;
@@ -713,7 +789,16 @@ function report(results: Partial<Record<TargetName, TargetResults>>, runTag: str
   };
   const cOverA = ratio('c', 'a');
   const cOverB = ratio('c', 'b');
-  const cP99 = measured('c')?.rate?.latency.p99Ms ?? null;
+  /** The same ratio in requests per CPU-second of the servers' thread. */
+  const cpuRatio = (x: TargetName, y: TargetName): number | null => {
+    const cx = measured(x)?.throughput?.cpuMsPerRequest?.serverThread;
+    const cy = measured(y)?.throughput?.cpuMsPerRequest?.serverThread;
+    return cx && cy ? Math.round((cy / cx) * 1000) / 1000 : null;
+  };
+  const cpuCOverA = cpuRatio('c', 'a');
+  const cpuCOverB = cpuRatio('c', 'b');
+  // The latency goal is defined at 1,000 req/s only.
+  const cP99 = rate === GOALS.atRequestsPerSecond ? (measured('c')?.rate?.latency.p99Ms ?? null) : null;
   const verdict = (ok: boolean | null): 'PASS' | 'FAIL' | 'n/a' => (ok === null ? 'n/a' : ok ? 'PASS' : 'FAIL');
   const goals = {
     cOverA: { goal: `>= ${GOALS.cOverA}`, value: cOverA, verdict: verdict(cOverA === null ? null : cOverA >= GOALS.cOverA) },
@@ -740,9 +825,13 @@ function report(results: Partial<Record<TargetName, TargetResults>>, runTag: str
   console.log(row('  latency p99 ms', (r) => f2(r.throughput?.latency.p99Ms)));
   console.log(row('  errors/non-200/bad body/kind', (r) => problems(r.throughput)));
   console.log(row('  generator/server thread busy', (r) => (r.throughput ? `${f2(r.throughput.generatorBusy)} / ${f2(r.throughput.serverBusy)}` : '-')));
+  console.log(row('  CPU ms/request: server thread', (r) => f2(r.throughput?.cpuMsPerRequest?.serverThread ?? undefined)));
+  console.log(row('  CPU ms/request: redis-server', (r) => f2(r.throughput?.cpuMsPerRequest?.redis ?? undefined)));
+  console.log(row('  CPU ms/request: mongo-server', (r) => f2(r.throughput?.cpuMsPerRequest?.mongoServer ?? undefined)));
+  console.log(row('  CPU ms/request: postgres', (r) => f2(r.throughput?.cpuMsPerRequest?.postgres ?? undefined)));
   for (const [label, pick] of [
-    [`at ${RATE.requestsPerSecond} req/s, even: achieved`, (r: TargetResults) => r.rate],
-    [`at ${RATE.requestsPerSecond} req/s, bursts: achieved`, (r: TargetResults) => r.rateBursts],
+    [`at ${rate} req/s, even: achieved`, (r: TargetResults) => r.rate],
+    [`at ${rate} req/s, bursts: achieved`, (r: TargetResults) => r.rateBursts],
   ] as const) {
     console.log(row(label, (r) => (pick(r) ? `${pick(r)?.requestsPerSecond} req/s` : '-')));
     console.log(row('  latency p50 ms', (r) => f2(pick(r)?.latency.p50Ms)));
@@ -752,9 +841,10 @@ function report(results: Partial<Record<TargetName, TargetResults>>, runTag: str
   }
   console.log('');
   console.log(`(c)/(a) throughput ratio: ${cOverA ?? 'n/a'}    (c)/(b) throughput ratio: ${cOverB ?? 'n/a'}`);
+  console.log(`the same in requests per CPU-second of the server thread: (c)/(a) ${cpuCOverA ?? 'n/a'}    (c)/(b) ${cpuCOverB ?? 'n/a'}`);
   console.log(`goal: (c)/(a) >= ${GOALS.cOverA} -> ${goals.cOverA.verdict}`);
   console.log(`goal: (c)/(b) >= ${GOALS.cOverB} -> ${goals.cOverB.verdict}`);
-  console.log(`goal: p99 of (c) at ${RATE.requestsPerSecond} req/s (even) <= ${GOALS.cP99AtRateMs} ms -> ${goals.cP99AtRate.verdict}`);
+  console.log(`goal: p99 of (c) at ${GOALS.atRequestsPerSecond} req/s (even) <= ${GOALS.cP99AtRateMs} ms -> ${goals.cP99AtRate.verdict}`);
   console.log(`load average (1 min) at the end: ${loadavg()[0]?.toFixed(2)} on ${availableParallelism()} CPUs (other processes skew the numbers)`);
 
   for (const name of names) {
@@ -777,9 +867,9 @@ function report(results: Partial<Record<TargetName, TargetResults>>, runTag: str
     host: HOST,
     workload: { hops: HOPS, expectedKinds: EXPECTED_KINDS, serviceCode: SERVICE_CODE, networkCode: NETWORK_CODE },
     throughputSettings: THROUGHPUT,
-    rateSettings: RATE,
+    rateSettings: { ...RATE, requestsPerSecond: rate },
     targets: results,
-    ratios: { cOverA, cOverB },
+    ratios: { cOverA, cOverB, perServerThreadCpu: { cOverA: cpuCOverA, cOverB: cpuCOverB } },
     goals,
   });
   console.log(`results: ${file}`);

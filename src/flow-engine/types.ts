@@ -72,6 +72,8 @@ export interface NodeType<N extends NodeBase = NodeBase> {
   readonly schema: z.ZodType<Omit<N, 'id'>>;
   /** Targets it may go to, for reachability and dangling-reference checks. */
   targets(node: N): Target[];
+  /** A short label per target, in the same order, for the drawn graph (default: none). */
+  edgeLabels?(node: N): string[];
   /** Every text key it shows, for missing-translation checks. */
   textKeys(node: N): string[];
   enter(node: N, env: NodeEnv): EnterOutcome;

@@ -32,8 +32,16 @@ export interface SessionStore {
  */
 export function createRedisSessionStore(redis: Redis, options: { prefix: string; ttlSeconds: number; resumeSeconds: number; timeoutMs?: number }): SessionStore {
   const timeoutMs = options.timeoutMs ?? 250;
+  const ready = async (): Promise<void> => {
+    if (redis.status === 'ready') return;
+    // Still opening its first connection (just started): worth a short wait. Reconnecting: fail fast.
+    if (!['wait', 'connecting', 'connect'].includes(redis.status)) throw new SessionStoreUnavailable(new Error(`redis ${redis.status}`));
+    await withTimeout(new Promise<void>((resolve) => redis.once('ready', () => resolve())), timeoutMs, 'redis ready').catch((err: unknown) => {
+      throw new SessionStoreUnavailable(err);
+    });
+  };
   const guarded = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
-    if (redis.status !== 'ready') throw new SessionStoreUnavailable(new Error(`redis ${redis.status}`));
+    await ready();
     try {
       return await withTimeout(run(), timeoutMs, what);
     } catch (err) {

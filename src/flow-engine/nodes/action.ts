@@ -32,6 +32,7 @@ export function actionNode(actions: ReadonlyMap<string, ActionType>): NodeType<A
       on_error: target.optional(),
     }),
     targets: (node) => (node.on_error === undefined ? [node.next] : [node.next, node.on_error]),
+    edgeLabels: () => ['ok', 'on_error'],
     textKeys: () => [],
     problems: (node) => (actions.has(node.action) ? [] : [`unknown action "${node.action}" (registered: ${[...actions.keys()].join(', ')})`]),
     enter(node, env) {

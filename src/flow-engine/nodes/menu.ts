@@ -21,6 +21,7 @@ export const menuNode: NodeType<MenuNode> = {
     save: varName.optional(),
   }),
   targets: (node) => node.options.map((option) => option.next),
+  edgeLabels: (node) => node.options.map((option, index) => String(index + 1)),
   textKeys: (node) => [...asList(node.title), ...node.options.map((option) => option.label)],
   problems: (node) =>
     node.save && node.options.some((option) => option.value === undefined) ? [`menu saves "${node.save}" but an option has no value`] : [],

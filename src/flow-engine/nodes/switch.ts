@@ -49,6 +49,10 @@ export const switchNode: NodeType<SwitchNode> = {
     default: target,
   }),
   targets: (node) => [...node.cases.map((test) => test.next), node.default],
+  edgeLabels: (node) => [
+    ...node.cases.map((test) => (test.equals !== undefined ? `${test.var}=${test.equals}` : test.in ? `${test.var} in ${test.in.join('|')}` : `${test.var}${test.exists ? ' set' : ' unset'}`)),
+    'default',
+  ],
   textKeys: () => [],
   enter: (node, env) => ({ kind: 'go', target: node.cases.find((test) => matches(test, env.vars))?.next ?? node.default }),
 };
