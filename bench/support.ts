@@ -68,18 +68,23 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-const cleanups: Array<() => Promise<void> | void> = [];
+type CleanupStep = () => Promise<void> | void;
+const cleanups: CleanupStep[] = [];
+const firstCleanups: CleanupStep[] = [];
 let cleanedUp: Promise<void> | undefined;
 
-/** Registers a step for cleanup(); steps run last-registered first. */
-export function onCleanup(fn: () => Promise<void> | void): void {
-  cleanups.push(fn);
+/**
+ * Registers a step for cleanup(); steps run last-registered first. `first` steps (stopping the load,
+ * say) run before all the others, also last-registered first.
+ */
+export function onCleanup(fn: CleanupStep, options: { first?: boolean } = {}): void {
+  (options.first ? firstCleanups : cleanups).push(fn);
 }
 
 /** Runs every registered step once (later calls return the same promise); a failing step does not stop the others. */
 export function cleanup(): Promise<void> {
   cleanedUp ??= (async () => {
-    for (const fn of cleanups.reverse()) {
+    for (const fn of [...firstCleanups.reverse(), ...cleanups.reverse()]) {
       try {
         await fn();
       } catch (err) {

@@ -417,9 +417,10 @@ function langOf(value: unknown): Lang {
 function buildMenu(redis: Redis, keyPrefix: string): UssdMenu {
   const menu = new UssdMenu();
   const key = (sessionId: string): string => `${keyPrefix}${sessionId}`;
+  // ussd-menu-builder leaves the promises of start() and end() unhandled: they must not reject.
   menu.sessionConfig({
-    start: (sessionId: string) => redis.expire(key(sessionId), SESSION_TTL_SECONDS),
-    end: (sessionId: string) => redis.del(key(sessionId)),
+    start: (sessionId: string) => redis.expire(key(sessionId), SESSION_TTL_SECONDS).catch(() => 0),
+    end: (sessionId: string) => redis.del(key(sessionId)).catch(() => 0),
     get: (sessionId: string, field: string) => redis.hget(key(sessionId), field),
     set: (sessionId: string, field: string, value: unknown) =>
       redis.multi().hset(key(sessionId), field, String(value)).expire(key(sessionId), SESSION_TTL_SECONDS).exec(),
@@ -689,9 +690,13 @@ async function main(): Promise<void> {
   onCleanup(() => clearTimeout(watchdog));
 
   const worker = new Worker(__filename, { workerData: { runTag, phoneBase: Math.floor(Math.random() * 10_000_000) } });
-  onCleanup(async () => {
-    await worker.terminate();
-  });
+  // Stop the load before anything else, then the servers (registered as they start), then the rest.
+  onCleanup(
+    async () => {
+      await worker.terminate();
+    },
+    { first: true },
+  );
   let pending: { resolve: (result: DriverResult) => void; reject: (err: Error) => void } | undefined;
   worker.on('message', (message: FromWorker) => {
     const waiting = pending;
@@ -724,6 +729,11 @@ async function main(): Promise<void> {
   };
 
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2, connectionName: 'safeline-bench-ussd' });
+  let redisErrorShown = false;
+  redis.on('error', (err: Error) => {
+    if (!redisErrorShown) console.error(`redis: ${err.message}`);
+    redisErrorShown = true;
+  });
   onCleanup(async () => {
     await redis.quit();
   });
@@ -752,6 +762,8 @@ async function main(): Promise<void> {
       cpuMeters.add('mongoServer', () => processCpuMs(mongoPid));
       cpuMeters.add('postgres', () => postgresCpuMs(database));
     }
+    const stopTarget = (): Promise<void> => withTimeout(target.stop(), 20_000, `stopping ${TARGET_LABELS[name]}`);
+    onCleanup(stopTarget);
     console.log(`${TARGET_LABELS[name]}: ${target.url}${target.path.replace(/token=[^&]+/, 'token=***')}`);
     try {
       entry.probe = await probeSession(target, runTag);
@@ -773,7 +785,7 @@ async function main(): Promise<void> {
       entry.rateBursts = await drive({ ...base, phase: 'rate', connections: RATE.connections, seconds: RATE.seconds, overallRate: options.rate, pacing: 'bursts' });
       console.log('done');
     } finally {
-      await withTimeout(target.stop(), 20_000, `stopping ${TARGET_LABELS[name]}`);
+      await stopTarget();
     }
   }
 
