@@ -121,6 +121,8 @@ interface DriverResult {
   requestsPerSecond: number;
   sessionsStarted: number;
   latency: LatencyStats;
+  /** The same, per hop (text "", "1", "1*1", "1*1*2"). */
+  latencyByHop: LatencyStats[];
   errors: number;
   timeouts: number;
   resets: number;
@@ -213,6 +215,9 @@ function driver(): void {
   const execute = (run: DriverRun): Promise<DriverResult> =>
     new Promise((resolve, reject) => {
       const latencies: number[] = [];
+      const latenciesByHop: number[][] = HOPS.map(() => []);
+      // onResponse runs just before autocannon's 'response' event for the same reply.
+      let lastHop = 0;
       const sessionsPerConnection: number[] = [];
       let nextConnection = 0;
       let sessionsStarted = 0;
@@ -246,6 +251,7 @@ function driver(): void {
           return { ...req, body };
         },
         onResponse: (status, body, _context, headers) => {
+          lastHop = hop;
           if (status !== 200) {
             note({ hop, text, status, body });
             return;
@@ -329,6 +335,7 @@ function driver(): void {
             requestsPerSecond: Math.round(raw.totalCompletedRequests / seconds),
             sessionsStarted,
             latency: stats(latencies),
+            latencyByHop: latenciesByHop.map((samples) => stats(samples)),
             errors: raw.errors,
             timeouts: raw.timeouts,
             resets: raw.resets,
@@ -342,7 +349,10 @@ function driver(): void {
           });
         },
       );
-      instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+      instance.on('response', (_client, _status, _bytes, responseTime) => {
+        latencies.push(responseTime);
+        latenciesByHop[lastHop]?.push(responseTime);
+      });
     });
 
   port.on('message', (message: ToWorker) => {
@@ -824,6 +834,8 @@ function report(results: Partial<Record<TargetName, TargetResults>>, runTag: str
   const row = (label: string, value: (r: TargetResults) => string): string =>
     `${label.padEnd(34)}${names.map((name) => cell(results[name] ? value(results[name]) : '')).join('')}`;
   const f2 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(2));
+  const byHop = (r: DriverResult | undefined, key: 'p50Ms' | 'p99Ms'): string =>
+    r ? r.latencyByHop.map((s) => (Number.isNaN(s[key]) ? '-' : s[key] < 10 ? s[key].toFixed(1) : s[key].toFixed(0))).join('/') : '-';
   const problems = (r: DriverResult | undefined): string =>
     r ? `${r.errors} / ${r.non200} / ${r.nonConforming} / ${r.wrongKind}` : '-';
 
@@ -835,6 +847,7 @@ function report(results: Partial<Record<TargetName, TargetResults>>, runTag: str
   console.log(row('  sessions completed/s', (r) => (r.throughput ? String(Math.round(r.throughput.requestsPerSecond / HOPS.length)) : '-')));
   console.log(row('  latency p50 ms', (r) => f2(r.throughput?.latency.p50Ms)));
   console.log(row('  latency p99 ms', (r) => f2(r.throughput?.latency.p99Ms)));
+  console.log(row('  p50 ms by hop', (r) => byHop(r.throughput, 'p50Ms')));
   console.log(row('  errors/non-200/bad body/kind', (r) => problems(r.throughput)));
   console.log(row('  generator/server thread busy', (r) => (r.throughput ? `${f2(r.throughput.generatorBusy)} / ${f2(r.throughput.serverBusy)}` : '-')));
   console.log(row('  CPU ms/request: server thread', (r) => f2(r.throughput?.cpuMsPerRequest?.serverThread ?? undefined)));
@@ -849,6 +862,8 @@ function report(results: Partial<Record<TargetName, TargetResults>>, runTag: str
     console.log(row('  latency p50 ms', (r) => f2(pick(r)?.latency.p50Ms)));
     console.log(row('  latency p99 ms', (r) => f2(pick(r)?.latency.p99Ms)));
     console.log(row('  latency max ms', (r) => f2(pick(r)?.latency.maxMs)));
+    console.log(row('  p50 ms by hop', (r) => byHop(pick(r), 'p50Ms')));
+    console.log(row('  p99 ms by hop', (r) => byHop(pick(r), 'p99Ms')));
     console.log(row('  errors/non-200/bad body/kind', (r) => problems(pick(r))));
   }
   console.log('');
