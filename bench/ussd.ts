@@ -43,6 +43,9 @@ import { generateSecrets } from '../src/config/generated-secrets';
 import { modules } from '../src/modules';
 import { createLogger } from '../src/platform/logger';
 import { startSafeline, type RunningSafeline } from '../src/safeline';
+import { createCallerProfiles } from '../src/ussd/caller-profiles';
+import { createRedisSessionStore } from '../src/ussd/session-store';
+import { warmLanguageCache } from '../src/ussd/warm-language-cache';
 import { cleanup, cleanupOnSignals, onCleanup, psql, startMongoOnFreshPostgres, stats, withTimeout, writeResults, type LatencyStats } from './support';
 
 type TargetName = 'a' | 'b' | 'c';
@@ -569,6 +572,9 @@ async function startSafelineTarget(queuePrefix: string, role: SafelineRole): Pro
   const app = await startSafeline(config, logger, modules);
   onCleanup(() => withTimeout(app.stop(), 20_000, 'stopping safeline'));
   await withTimeout(app.infra.mongo.opened, 30_000, 'safeline connecting to MongoDB');
+  // In production the worker fills the language cache at start; the api role alone here does it once.
+  const sessions = createRedisSessionStore(app.infra.redis.client, { prefix: config.queuePrefix, ttlSeconds: config.ussd.sessionTtlSeconds, resumeSeconds: config.ussd.resumeWindowSeconds });
+  await warmLanguageCache(createCallerProfiles(app.infra.mongo.connection), sessions, logger);
   return { name: 'c', url: app.url, path: `/ussd?token=${encodeURIComponent(config.ussd.callbackToken)}`, stop: () => app.stop(), app, mongoPid: server.pid, database };
 }
 

@@ -11,6 +11,8 @@ export interface RedisConnections {
   readonly subscriber: Redis;
   /** For Bull's `createClient`: shares client and subscriber, a new connection for every blocking client. */
   createBullClient(type: BullClientType): Redis;
+  /** A connection of its own for a hot path with needs of its own (closed with the others). */
+  open(name: string, options?: RedisOptions): Redis;
   ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -60,6 +62,7 @@ export function createRedisConnections(url: string, logger: Logger): RedisConnec
       if (type === 'subscriber') return subscriber;
       return open('bclient', bullSafe);
     },
+    open: (name, options) => open(name, { ...base, ...options }),
     async ping(timeoutMs = 1_000) {
       if (client.status !== 'ready') throw new Error(`connection ${client.status}`);
       await withTimeout(client.ping(), timeoutMs, 'redis ping');

@@ -5,6 +5,7 @@ import type { Logger } from '../platform/logger';
 import type { JsonObject, TypedQueue } from '../platform/queues';
 import { withTimeout } from '../platform/with-timeout';
 import type { CallerProfiles } from './caller-profiles';
+import type { LanguageProfile } from './session-store';
 
 export const FLOW_EVENTS_QUEUE = 'ussd-flow-events';
 
@@ -20,7 +21,13 @@ export interface FlowEventJob extends JsonObject {
 const str = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 /** Writes one event where it belongs; every write is idempotent, so retries and replays are safe. */
-export function createFlowEventApplier(stores: { hotline: HotlineStore; subscribers: SubscriberStore; profiles: CallerProfiles }) {
+export function createFlowEventApplier(stores: {
+  hotline: HotlineStore;
+  subscribers: SubscriberStore;
+  profiles: CallerProfiles;
+  /** Keeps the Redis language cache in step with MongoDB (the hop already wrote it; this covers its failures). */
+  cacheProfile?: (phoneHash: string, profile: LanguageProfile) => Promise<void>;
+}) {
   return async function applyFlowEvent(job: FlowEventJob): Promise<void> {
     const { event } = job;
     const at = new Date(job.at);
@@ -55,8 +62,11 @@ export function createFlowEventApplier(stores: { hotline: HotlineStore; subscrib
         );
         return;
       case 'language.chosen':
-        await stores.profiles.setLanguage(job.phoneHash, str(event.language), job.sessionId, at);
+      {
+        const profile = await stores.profiles.setLanguage(job.phoneHash, str(event.language), job.sessionId, at);
+        await stores.cacheProfile?.(job.phoneHash, profile);
         return;
+      }
       default:
         throw new Error(`no handler for flow event "${JSON.stringify(event.type)}"`);
     }

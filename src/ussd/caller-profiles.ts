@@ -1,5 +1,6 @@
 import { ConnectionStates, Schema, type Connection, type Model } from 'mongoose';
 import { withTimeout } from '../platform/with-timeout';
+import type { LanguageProfile } from './session-store';
 
 interface CallerProfile {
   _id: string; // phone hash
@@ -12,14 +13,14 @@ interface CallerProfile {
 
 /** What is remembered of a phone, keyed by the keyed hash of its number: its language. */
 export interface CallerProfiles {
-  /**
-   * The language known for this phone when the given session began (a replayed session must start
-   * where it really started, even if it chose a language since). undefined when unknown, or when
-   * the database does not answer in time: then the caller picks again.
-   */
-  languageAtStartOf(phoneHash: string, sessionId: string): Promise<string | undefined>;
+  /** The remembered language; undefined when unknown or when the database does not answer in time. */
   language(phoneHash: string): Promise<string | undefined>;
-  setLanguage(phoneHash: string, language: string, sessionId: string, at: Date): Promise<void>;
+  /** The stored profile; null when there is none; undefined when the database did not answer in time. */
+  find(phoneHash: string): Promise<LanguageProfile | null | undefined>;
+  /** Every profile, in batches, to fill the Redis cache. */
+  each(batchSize: number, visit: (batch: Array<{ phoneHash: string; profile: LanguageProfile }>) => Promise<void>): Promise<number>;
+  /** Stores the choice and returns the profile as it now stands. */
+  setLanguage(phoneHash: string, language: string, sessionId: string, at: Date): Promise<LanguageProfile>;
 }
 
 export function createCallerProfiles(connection: Connection, lookupTimeoutMs = 300): CallerProfiles {
@@ -34,11 +35,28 @@ export function createCallerProfiles(connection: Connection, lookupTimeoutMs = 3
     const found = await withTimeout(profiles.findById(phoneHash).lean<CallerProfile>().exec(), lookupTimeoutMs, 'profile lookup').catch(() => null);
     return found ?? undefined;
   };
+  const asProfile = (stored: CallerProfile): LanguageProfile => ({ language: stored.language, setInSession: stored.setInSession, languageBefore: stored.languageBefore ?? null });
   return {
-    async languageAtStartOf(phoneHash, sessionId) {
-      const profile = await find(phoneHash);
-      if (!profile) return undefined;
-      return profile.setInSession === sessionId ? (profile.languageBefore ?? undefined) : profile.language;
+    async find(phoneHash) {
+      if (connection.readyState !== ConnectionStates.connected) return undefined;
+      try {
+        const found = await withTimeout(profiles.findById(phoneHash).lean<CallerProfile>().exec(), lookupTimeoutMs, 'profile lookup');
+        return found ? asProfile(found) : null;
+      } catch {
+        return undefined;
+      }
+    },
+    async each(batchSize, visit) {
+      let count = 0;
+      let after = '';
+      // Pages by _id, the one lookup the MongoDB-compatible server serves from an index.
+      for (;;) {
+        const page = await profiles.find({ _id: { $gt: after } }).sort({ _id: 1 }).limit(batchSize).lean<CallerProfile[]>().exec();
+        if (!page.length) return count;
+        await visit(page.map((stored) => ({ phoneHash: stored._id, profile: asProfile(stored) })));
+        count += page.length;
+        after = page[page.length - 1]?._id ?? after;
+      }
     },
     async language(phoneHash) {
       return (await find(phoneHash))?.language;
@@ -47,6 +65,7 @@ export function createCallerProfiles(connection: Connection, lookupTimeoutMs = 3
       const current = await profiles.findById(phoneHash).lean<CallerProfile>().exec();
       const languageBefore = current?.setInSession === sessionId ? (current.languageBefore ?? null) : (current?.language ?? null);
       await profiles.updateOne({ _id: phoneHash }, { $set: { language, setInSession: sessionId, languageBefore, updatedAt: at } }, { upsert: true });
+      return { language, setInSession: sessionId, languageBefore };
     },
   };
 }

@@ -2,7 +2,7 @@ import { startSession, step, type EngineOptions } from '../flow-engine/engine';
 import type { FlowSet } from '../flow-engine/flow';
 import type { FlowEvent, FlowState, Screen, Vars } from '../flow-engine/types';
 import type { Texts } from '../texts/texts';
-import { renderScreen, type PagingKeys, type ScreenLimits } from './render-screen';
+import { renderScreen, type PagingKeys, type RenderedScreen, type ScreenLimits } from './render-screen';
 
 /**
  * The USSD conversation over the flow engine: paging ("98" more, "0" back a page), the
@@ -34,6 +34,24 @@ export interface ConversationDeps {
   readonly limits: ScreenLimits;
   readonly keys: PagingKeys;
   readonly maxWrongTries: number;
+  /** renderScreen with these texts and limits; memoized, since screens repeat from caller to caller. */
+  readonly render: (screen: Screen, language: string) => RenderedScreen;
+}
+
+/** Builds the conversation's dependencies, with a bounded cache of rendered screens. */
+export function createConversationDeps(input: Omit<ConversationDeps, 'render'>, cacheSize = 5_000): ConversationDeps {
+  const cache = new Map<string, RenderedScreen>();
+  const render = (screen: Screen, language: string): RenderedScreen => {
+    const key = `${language}\u0000${JSON.stringify(screen)}`;
+    let rendered = cache.get(key);
+    if (!rendered) {
+      rendered = renderScreen(screen, input.texts, language, input.limits, input.keys);
+      if (cache.size >= cacheSize) cache.clear();
+      cache.set(key, rendered);
+    }
+    return rendered;
+  };
+  return { ...input, render };
 }
 
 const engineOptions = (deps: ConversationDeps): EngineOptions => ({
@@ -46,7 +64,7 @@ export const languageOf = (deps: ConversationDeps, vars: Vars): string =>
 
 function show(deps: ConversationDeps, state: ConversationState, events: readonly FlowEvent[]): Turn {
   const language = languageOf(deps, (state.resume ?? state).flow.vars);
-  const rendered = renderScreen(state.screen, deps.texts, language, deps.limits, deps.keys);
+  const rendered = deps.render(state.screen, language);
   const page = Math.min(state.page, rendered.pages.length - 1);
   const current = rendered.pages[page];
   const text = current?.text ?? '';
@@ -82,7 +100,7 @@ export function answer(deps: ConversationDeps, sessionId: string, state: Convers
     return show(deps, { ...state, screen: { ...resumeScreen, notice: { key: 'common.invalid_option' } } }, []);
   }
   const language = languageOf(deps, state.flow.vars);
-  const pages = renderScreen(state.screen, deps.texts, language, deps.limits, deps.keys).pages.length;
+  const pages = deps.render(state.screen, language).pages.length;
   if (input === deps.keys.more && state.page < pages - 1) return show(deps, { ...state, page: state.page + 1 }, []);
   if (input === deps.keys.back && state.page > 0) return show(deps, { ...state, page: state.page - 1 }, []);
   // An ended flow still on show (a long END text being paged): anything else shows the page again.

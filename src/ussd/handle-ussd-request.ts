@@ -1,8 +1,8 @@
 import type { Logger } from '../platform/logger';
 import type { PhoneProtection } from '../shared/phone-protection';
 import type { CallerProfiles } from './caller-profiles';
-import { answer, begin, replay, type ConversationDeps, type ConversationState, type Turn } from './conversation';
-import { SessionStoreUnavailable, type SessionStore, type StoredSession } from './session-store';
+import { answer, begin, replay, type ConversationDeps, type Turn } from './conversation';
+import { SessionStoreUnavailable, type HopSnapshot, type LanguageProfile, type SessionStore, type StoredSession } from './session-store';
 import type { UssdRequest } from './ussd-request';
 
 export interface HandleUssdDeps {
@@ -17,12 +17,12 @@ export interface HandleUssdDeps {
 
 const format = (turn: Turn): string => `${turn.reply.end ? 'END' : 'CON'} ${turn.reply.text}`;
 
-/** Reads the session, or learns that Redis is not there (then the hop replays AT's text). */
-async function loadSession(deps: HandleUssdDeps, sessionId: string): Promise<{ session?: StoredSession; storeUp: boolean }> {
+/** Runs a store read, or learns that Redis is not there (undefined: the hop then replays AT's text). */
+async function unlessStoreDown<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {
-    return { session: await deps.sessions.get(sessionId), storeUp: true };
+    return await read();
   } catch (err) {
-    if (err instanceof SessionStoreUnavailable) return { storeUp: false };
+    if (err instanceof SessionStoreUnavailable) return undefined;
     throw err;
   }
 }
@@ -33,20 +33,45 @@ function newInput(session: StoredSession, text: string): string | undefined {
   return text.startsWith(`${session.consumed}*`) ? text.slice(session.consumed.length + 1) : undefined;
 }
 
+/** The language known for this phone when this session began (a replay must start where the session did). */
+function languageAtStart(profile: LanguageProfile | null, sessionId: string): string | undefined {
+  if (!profile) return undefined;
+  return profile.setInSession === sessionId ? (profile.languageBefore ?? undefined) : profile.language;
+}
+
 /**
  * One USSD hop, as AT sends it: find where the caller is, take their new input, run the flow,
  * hand its events on, remember the session, answer CON or END.
  */
 export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdRequest): Promise<string> {
   const { sessionId, text } = request;
-  const phoneHash = deps.protection.hash(request.phoneNumber);
-  const { session, storeUp } = await loadSession(deps, sessionId);
+  // A later hop reads its session alone; a first hop also the resume offer and the language.
+  let snapshot: HopSnapshot | undefined;
+  let storeUp: boolean;
+  let session: StoredSession | undefined;
+  if (text === '') {
+    snapshot = await unlessStoreDown(() => deps.sessions.read(sessionId, deps.protection.hash(request.phoneNumber)));
+    storeUp = snapshot !== undefined;
+    session = snapshot?.session;
+  } else {
+    const found = await unlessStoreDown(async () => ({ session: await deps.sessions.readSession(sessionId) }));
+    storeUp = found !== undefined;
+    session = found?.session;
+  }
 
   // AT resent the same request: same screen, and the flow does not advance twice.
   if (session && session.last.text === text) return session.last.reply;
+  const phoneHash = session?.phoneHash ?? deps.protection.hash(request.phoneNumber);
 
+  // Only a session's first hop (or a replay) needs to know the caller's language.
+  let profile: LanguageProfile | null | undefined = snapshot?.profile;
   const callerVars = async (): Promise<Record<string, string>> => {
-    const known = await deps.profiles.languageAtStartOf(phoneHash, sessionId);
+    if (profile === undefined && storeUp && !snapshot) profile = await deps.sessions.readProfile(phoneHash).catch(() => undefined);
+    if (profile === undefined) {
+      profile = await deps.profiles.find(phoneHash);
+      if (profile !== undefined && storeUp) await deps.sessions.cacheProfile(phoneHash, profile).catch(() => undefined);
+    }
+    const known = languageAtStart(profile ?? null, sessionId);
     return known ? { language: known, caller_language: known } : { language: deps.conversation.texts.defaultLanguage };
   };
 
@@ -55,8 +80,7 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
   if (session && input !== undefined) {
     turn = answer(deps.conversation, sessionId, session.conversation, input);
   } else if (!session && text === '') {
-    const resumable = storeUp ? await deps.sessions.getResumable(phoneHash).catch(() => undefined) : undefined;
-    turn = begin(deps.conversation, sessionId, await callerVars(), resumable);
+    turn = begin(deps.conversation, sessionId, await callerVars(), snapshot?.resumable);
   } else {
     // Unknown session with input (Redis down, expired, or a text that does not extend ours).
     turn = replay(deps.conversation, sessionId, await callerVars(), text);
@@ -66,17 +90,28 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
   if (turn.events.length) {
     await deps.dispatchEvents(turn.events, { sessionId, phoneHash, phoneSealed: deps.protection.encrypt(request.phoneNumber) }, deps.now());
   }
-  if (storeUp) await remember(deps, sessionId, phoneHash, { conversation: turn.state, consumed: text, last: { text, reply } }, turn.reply.end);
+  if (storeUp) {
+    const chosen = turn.events.findLast((event) => event.type === 'language.chosen')?.language;
+    const newProfile = typeof chosen === 'string' ? chosenProfile(session ? await currentProfile(deps, phoneHash, profile) : (profile ?? null), chosen, sessionId) : undefined;
+    // While the caller is asked whether to resume, the session on offer is still the earlier one.
+    const resume = turn.reply.end ? 'clear' : turn.state.resume ? 'keep' : 'point-here';
+    await deps.sessions
+      .write(sessionId, { phoneHash, conversation: turn.state, consumed: text, last: { text, reply } }, resume, newProfile)
+      // The reply stands: the next hop replays AT's text if this state was not kept.
+      .catch((err: unknown) => deps.logger.warn({ err }, 'ussd session not saved'));
+  }
   return reply;
 }
 
-async function remember(deps: HandleUssdDeps, sessionId: string, phoneHash: string, session: StoredSession, ended: boolean): Promise<void> {
-  // While the caller is asked whether to resume, the session worth resuming is still the old one.
-  const resumable: ConversationState | undefined = ended ? undefined : (session.conversation.resume ?? session.conversation);
-  try {
-    await Promise.all([deps.sessions.save(sessionId, session), deps.sessions.setResumable(phoneHash, resumable)]);
-  } catch (err) {
-    // The reply stands: the next hop replays AT's text if this state was not kept.
-    deps.logger.warn({ err }, 'ussd session not saved');
-  }
+/** The profile before this hop's choice: the hop that chooses a language is not a session's first. */
+async function currentProfile(deps: HandleUssdDeps, phoneHash: string, known: LanguageProfile | null | undefined): Promise<LanguageProfile | null> {
+  if (known !== undefined) return known;
+  const cached = await deps.sessions.readProfile(phoneHash).catch(() => undefined);
+  return cached !== undefined ? cached : ((await deps.profiles.find(phoneHash)) ?? null);
+}
+
+/** The cached profile after a language choice, keeping what the language was before this session. */
+function chosenProfile(previous: LanguageProfile | null, language: string, sessionId: string): LanguageProfile {
+  const before = previous?.setInSession === sessionId ? (previous.languageBefore ?? null) : (previous?.language ?? null);
+  return { language, setInSession: sessionId, languageBefore: before };
 }

@@ -4,11 +4,29 @@ import type { ConversationState } from './conversation';
 
 /** What Redis keeps for one USSD session. No phone number and no typed text in clear. */
 export interface StoredSession {
+  /** Keyed hash of the caller's number, so later hops need not hash it again. */
+  readonly phoneHash: string;
   readonly conversation: ConversationState;
   /** AT's `text` consumed so far: the next input is what follows it. */
   readonly consumed: string;
   /** The last request's text and our reply, to answer a resent request identically. */
   readonly last: { readonly text: string; readonly reply: string };
+}
+
+/** The language remembered for a phone, and which session set it (see CallerProfiles). */
+export interface LanguageProfile {
+  readonly language: string;
+  readonly setInSession?: string;
+  readonly languageBefore?: string | null;
+}
+
+/** Everything a hop needs from Redis, read in one round trip. */
+export interface HopSnapshot {
+  readonly session?: StoredSession;
+  /** A session this phone left without END, offered when it dials again. */
+  readonly resumable?: ConversationState;
+  /** The cached language profile; null = known to have none; undefined = not cached. */
+  readonly profile: LanguageProfile | null | undefined;
 }
 
 export class SessionStoreUnavailable extends Error {
@@ -19,16 +37,30 @@ export class SessionStoreUnavailable extends Error {
 }
 
 export interface SessionStore {
-  get(sessionId: string): Promise<StoredSession | undefined>;
-  save(sessionId: string, session: StoredSession): Promise<void>;
-  /** A session left without END, offered to the same phone when it dials again. */
-  getResumable(phoneHash: string): Promise<ConversationState | undefined>;
-  setResumable(phoneHash: string, conversation: ConversationState | undefined): Promise<void>;
+  /** A session's first hop: the session (if AT resent it), the resume offer and the language, in one round trip. */
+  read(sessionId: string, phoneHash: string): Promise<HopSnapshot>;
+  /** Any later hop: the session alone. */
+  readSession(sessionId: string): Promise<StoredSession | undefined>;
+  readProfile(phoneHash: string): Promise<LanguageProfile | null | undefined>;
+  /**
+   * Saves the session and, in the same round trip, where this phone may resume ("keep" leaves an
+   * earlier session on offer, "clear" removes it) and a language chosen in this hop.
+   */
+  write(sessionId: string, session: StoredSession, resume: 'point-here' | 'keep' | 'clear', profile?: LanguageProfile): Promise<void>;
+  cacheProfile(phoneHash: string, profile: LanguageProfile | null): Promise<void>;
+  /** Loads every remembered language into the cache, then marks the cache complete (see warmLanguageCache). */
+  fillProfiles(profiles: ReadonlyArray<{ phoneHash: string; profile: LanguageProfile }>): Promise<void>;
+  markProfilesComplete(): Promise<void>;
+  profilesComplete(): Promise<boolean>;
 }
 
+/** Phones not seen are cached as "no language" this long, so a burst of first calls asks MongoDB once. */
+const UNKNOWN_PROFILE_SECONDS = 600;
+
 /**
- * Sessions in Redis with a TTL. Every call is bounded in time and fails fast while Redis is
- * down, so the caller falls back to replaying AT's text instead of waiting.
+ * Sessions in Redis with a TTL, one round trip to read and one to write per hop; the resume offer
+ * is a pointer from the phone's hash to its last unfinished session. Every call is bounded in time
+ * and fails fast while Redis is down, so the hop falls back to replaying AT's text instead of waiting.
  */
 export function createRedisSessionStore(redis: Redis, options: { prefix: string; ttlSeconds: number; resumeSeconds: number; timeoutMs?: number }): SessionStore {
   const timeoutMs = options.timeoutMs ?? 250;
@@ -50,25 +82,61 @@ export function createRedisSessionStore(redis: Redis, options: { prefix: string;
   };
   const sessionKey = (id: string): string => `${options.prefix}:ussd:session:${id}`;
   const resumeKey = (hash: string): string => `${options.prefix}:ussd:resume:${hash}`;
+  const profileKey = (hash: string): string => `${options.prefix}:ussd:lang:${hash}`;
+  const completeKey = `${options.prefix}:ussd:lang:complete`;
+  const NONE = '-';
+  // A session stays readable for as long as it may be offered for resuming.
+  const sessionSeconds = Math.max(options.ttlSeconds, options.resumeSeconds);
+  const parseProfile = (profile: string | null | undefined, complete: string | null | undefined): LanguageProfile | null | undefined =>
+    profile === NONE ? null : profile ? (JSON.parse(profile) as LanguageProfile) : complete ? null : undefined;
 
   return {
-    async get(sessionId) {
-      const raw = await guarded('session get', () => redis.get(sessionKey(sessionId)));
+    async read(sessionId, phoneHash) {
+      const [session, resumeId, profile, complete] = await guarded('session read', () =>
+        redis.mget(sessionKey(sessionId), resumeKey(phoneHash), profileKey(phoneHash), completeKey),
+      );
+      let resumable: ConversationState | undefined;
+      if (resumeId && resumeId !== sessionId && options.resumeSeconds > 0) {
+        const earlier = await guarded('resume read', () => redis.get(sessionKey(resumeId)));
+        resumable = earlier ? (JSON.parse(earlier) as StoredSession).conversation : undefined;
+      }
+      return { session: session ? (JSON.parse(session) as StoredSession) : undefined, resumable, profile: parseProfile(profile, complete) };
+    },
+    async readSession(sessionId) {
+      const raw = await guarded('session read', () => redis.get(sessionKey(sessionId)));
       return raw ? (JSON.parse(raw) as StoredSession) : undefined;
     },
-    async save(sessionId, session) {
-      await guarded('session save', () => redis.set(sessionKey(sessionId), JSON.stringify(session), 'EX', options.ttlSeconds));
+    async readProfile(phoneHash) {
+      const [profile, complete] = await guarded('profile read', () => redis.mget(profileKey(phoneHash), completeKey));
+      return parseProfile(profile, complete);
     },
-    async getResumable(phoneHash) {
-      if (options.resumeSeconds === 0) return undefined;
-      const raw = await guarded('resume get', () => redis.get(resumeKey(phoneHash)));
-      return raw ? (JSON.parse(raw) as ConversationState) : undefined;
+    async write(sessionId, session, resume, profile) {
+      await guarded('session write', () => {
+        const batch = redis.multi().set(sessionKey(sessionId), JSON.stringify(session), 'EX', sessionSeconds);
+        if (options.resumeSeconds > 0 && resume === 'point-here') batch.set(resumeKey(session.phoneHash), sessionId, 'EX', options.resumeSeconds);
+        if (options.resumeSeconds > 0 && resume === 'clear') batch.del(resumeKey(session.phoneHash));
+        if (profile) batch.set(profileKey(session.phoneHash), JSON.stringify(profile));
+        return batch.exec();
+      });
     },
-    async setResumable(phoneHash, conversation) {
-      if (options.resumeSeconds === 0) return;
-      await guarded<unknown>('resume set', () =>
-        conversation ? redis.set(resumeKey(phoneHash), JSON.stringify(conversation), 'EX', options.resumeSeconds) : redis.del(resumeKey(phoneHash)),
+    async cacheProfile(phoneHash, profile) {
+      await guarded('profile cache', () =>
+        profile ? redis.set(profileKey(phoneHash), JSON.stringify(profile)) : redis.set(profileKey(phoneHash), NONE, 'EX', UNKNOWN_PROFILE_SECONDS, 'NX'),
       );
+    },
+    async fillProfiles(profiles) {
+      if (!profiles.length) return;
+      await guarded('profile fill', () => {
+        const batch = redis.pipeline();
+        for (const { phoneHash, profile } of profiles) batch.set(profileKey(phoneHash), JSON.stringify(profile));
+        return batch.exec();
+      });
+    },
+    async markProfilesComplete() {
+      await guarded('profiles complete', () => redis.set(completeKey, new Date().toISOString()));
+    },
+    async profilesComplete() {
+      return (await guarded('profiles complete?', () => redis.exists(completeKey))) === 1;
     },
   };
 }

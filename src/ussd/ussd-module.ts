@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type Redis from 'ioredis';
 import { createSubscriberStore } from '../campaigns/subscriber-store';
 import { createHotlineStore } from '../hotline/hotline-store';
 import { processWith } from '../platform/queues';
@@ -8,22 +9,35 @@ import { loadTexts } from '../texts/texts';
 import { createFlowEventApplier, createFlowEventDispatcher, FLOW_EVENTS_QUEUE, type FlowEventJob } from './apply-flow-events';
 import { createCallerProfiles } from './caller-profiles';
 import { checkScreens } from './check-flows';
-import type { ConversationDeps } from './conversation';
+import { createConversationDeps, type ConversationDeps } from './conversation';
 import { handleUssdRequest } from './handle-ussd-request';
 import { FlowsInvalidError, loadFlows } from './load-flows';
 import { createSessionEventsStore } from './session-events-store';
-import { createRedisSessionStore } from './session-store';
+import { createRedisSessionStore, type SessionStore } from './session-store';
 import { ussdRoutes } from './ussd-routes';
+import { MAINTENANCE_QUEUE, WARM_LANGUAGE_CACHE, warmLanguageCache } from './warm-language-cache';
 
 const now = (): Date => new Date();
 
-function applier(infra: Infrastructure) {
+const sessionStore = (infra: Infrastructure, connection: Redis) =>
+  createRedisSessionStore(connection, {
+    prefix: infra.config.queuePrefix,
+    ttlSeconds: infra.config.ussd.sessionTtlSeconds,
+    resumeSeconds: infra.config.ussd.resumeWindowSeconds,
+  });
+
+function applier(infra: Infrastructure, sessions: SessionStore) {
   const protection = createPhoneProtection(infra.config.secrets);
   const profiles = createCallerProfiles(infra.mongo.connection);
   return {
     protection,
     profiles,
-    apply: createFlowEventApplier({ hotline: createHotlineStore(infra.mongo.connection), subscribers: createSubscriberStore(infra.mongo.connection), profiles }),
+    apply: createFlowEventApplier({
+      hotline: createHotlineStore(infra.mongo.connection),
+      subscribers: createSubscriberStore(infra.mongo.connection),
+      profiles,
+      cacheProfile: (phoneHash, profile) => sessions.cacheProfile(phoneHash, profile),
+    }),
   };
 }
 
@@ -33,7 +47,7 @@ export function loadConversation(config: Infrastructure['config']): Conversation
   const texts = loadTexts(resolve(config.ussd.templatesDir));
   const all = [...problems, ...checkScreens(set, texts, config.ussd.limits, config.ussd.keys).problems];
   if (all.length) throw new FlowsInvalidError(all);
-  return { flows: set, texts, limits: config.ussd.limits, keys: config.ussd.keys, maxWrongTries: config.ussd.maxWrongTries };
+  return createConversationDeps({ flows: set, texts, limits: config.ussd.limits, keys: config.ussd.keys, maxWrongTries: config.ussd.maxWrongTries });
 }
 
 /** The residents' USSD channel: AT's callbacks on the api role, flow events applied on the worker role. */
@@ -42,13 +56,10 @@ export const ussdModule: SafelineModule = {
   routers(infra) {
     const { config, logger } = infra;
     const conversation = loadConversation(config);
-    const { protection, profiles, apply } = applier(infra);
+    // Fail fast rather than queue while Redis is away (the hop then replays), and batch concurrent hops.
+    const sessions = sessionStore(infra, infra.redis.open('ussd-sessions', { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
+    const { protection, profiles, apply } = applier(infra, sessions);
     const queue = infra.queues.create<FlowEventJob>(FLOW_EVENTS_QUEUE);
-    const sessions = createRedisSessionStore(infra.redis.client, {
-      prefix: config.queuePrefix,
-      ttlSeconds: config.ussd.sessionTtlSeconds,
-      resumeSeconds: config.ussd.resumeWindowSeconds,
-    });
     const dispatchEvents = createFlowEventDispatcher(queue, apply, logger);
     const sessionEvents = createSessionEventsStore(infra.mongo.connection, protection, now);
     return [
@@ -63,7 +74,14 @@ export const ussdModule: SafelineModule = {
     ];
   },
   startWorkers(infra) {
-    const { apply } = applier(infra);
+    const sessions = sessionStore(infra, infra.redis.client);
+    const { apply, profiles } = applier(infra, sessions);
     void infra.queues.create<FlowEventJob>(FLOW_EVENTS_QUEUE).process(4, processWith((job) => apply(job.data)));
+
+    const maintenance = infra.queues.create<{ task: string }>(MAINTENANCE_QUEUE);
+    void maintenance.process(WARM_LANGUAGE_CACHE, 1, () => warmLanguageCache(profiles, sessions, infra.logger));
+    // Now, and every five minutes (a no-op while the cache is complete).
+    void maintenance.add(WARM_LANGUAGE_CACHE, { task: WARM_LANGUAGE_CACHE }, { jobId: `${WARM_LANGUAGE_CACHE}:start`, removeOnComplete: true, removeOnFail: true }).catch(() => undefined);
+    void maintenance.add(WARM_LANGUAGE_CACHE, { task: WARM_LANGUAGE_CACHE }, { repeat: { every: 5 * 60_000 }, removeOnComplete: true, removeOnFail: true }).catch(() => undefined);
   },
 };

@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import type { Logger } from '../platform/logger';
 import { withTimeout } from '../platform/with-timeout';
 import type { Texts } from '../texts/texts';
+import { readForm } from './read-form';
 import { ussdRequestSchema, ussdSessionEventSchema, type UssdSessionEvent } from './ussd-request';
 
 export interface UssdRouteDeps {
@@ -34,10 +35,19 @@ export function ussdRoutes(deps: UssdRouteDeps): Router {
     res.status(status).type('text/plain; charset=utf-8').send(body);
   };
   const form = express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 50 });
+  const FORM_LIMIT_BYTES = 10 * 1024;
 
-  router.post('/ussd', form, async (req: Request, res: Response) => {
-    if (!tokenMatches(req.query.token, deps.token)) return reply(res, 'END Unauthorized', 403);
-    const parsed = ussdRequestSchema.safeParse(req.body);
+  router.post('/ussd', async (req: Request, res: Response) => {
+    if (!tokenMatches(req.query.token, deps.token)) {
+      req.resume();
+      return reply(res, 'END Unauthorized', 403);
+    }
+    const form = await readForm(req, FORM_LIMIT_BYTES);
+    if (!form.ok) {
+      deps.logger.warn({ reason: form.reason }, 'unreadable ussd request');
+      return reply(res, apology);
+    }
+    const parsed = ussdRequestSchema.safeParse(form.fields);
     if (!parsed.success) {
       deps.logger.warn({ issues: parsed.error.issues.map((issue) => issue.path.join('.')) }, 'malformed ussd request');
       return reply(res, apology);
@@ -60,14 +70,5 @@ export function ussdRoutes(deps: UssdRouteDeps): Router {
     reply(res, 'OK');
   });
 
-  // Body-parser errors (too large, bad encoding) on /ussd still get CON/END.
-  const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
-    if (req.path === '/ussd') {
-      deps.logger.warn({ err }, 'unreadable ussd request');
-      return reply(res, apology);
-    }
-    next(err);
-  };
-  router.use(onError);
   return router;
 }

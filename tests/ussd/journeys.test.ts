@@ -43,6 +43,15 @@ beforeAll(async () => {
 });
 afterAll(() => running.stop());
 
+/** A caller who picked a language on an earlier call, through the real channel. */
+async function chooseLanguageOnAnEarlierCall(phone: string, language: string): Promise<void> {
+  const earlier = caller(running.url, token, phone, `ATUid_${randomUUID()}`);
+  await earlier.dial();
+  await earlier.type(String(['fr', 'bm', 'en'].indexOf(language) + 1));
+  const hash = protection.hash(phone);
+  expect(await eventually(() => profiles.language(hash), (known) => known === language)).toBe(language);
+}
+
 async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
   let value = await read();
   for (let i = 0; i < 60 && !ok(value); i += 1) {
@@ -103,7 +112,7 @@ describe('USSD journeys (real HTTP, Redis, MongoDB-compatible server, worker)', 
 
   it.each(files)('%s', async (file) => {
     const journey = parse(readFileSync(join(dir, file), 'utf8')) as Journey;
-    if (journey.known_language) await profiles.setLanguage(protection.hash(journey.phone), journey.known_language, 'seed', new Date());
+    if (journey.known_language) await chooseLanguageOnAnEarlierCall(journey.phone, journey.known_language);
     const call = caller(running.url, token, journey.phone, `ATUid_${randomUUID()}`);
     const refs: string[] = [];
     for (const [index, scripted] of journey.steps.entries()) {

@@ -30,7 +30,8 @@ export const menuNode: NodeType<MenuNode> = {
     screen: {
       end: false,
       body: refs(node.title, env.vars),
-      options: node.options.map((option, index) => ({ number: index + 1, label: { key: option.label, vars: env.vars } })),
+      // Option labels do not interpolate: a screen stays small in the session that keeps it.
+      options: node.options.map((option, index) => ({ number: index + 1, label: { key: option.label } })),
     },
   }),
   input(node, input) {
