@@ -64,7 +64,7 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
   const phoneHash = session?.phoneHash ?? deps.protection.hash(request.phoneNumber);
 
   // Only a session's first hop (or a replay) needs to know the caller's language.
-  let profile: LanguageProfile | null | undefined = snapshot?.profile;
+  let profile: LanguageProfile | null | undefined = snapshot ? snapshot.profile : session?.profile;
   const callerVars = async (): Promise<Record<string, string>> => {
     if (profile === undefined && storeUp && !snapshot) profile = await deps.sessions.readProfile(phoneHash).catch(() => undefined);
     if (profile === undefined) {
@@ -87,19 +87,23 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
   }
 
   const reply = format(turn);
-  if (turn.events.length) {
-    await deps.dispatchEvents(turn.events, { sessionId, phoneHash, phoneSealed: deps.protection.encrypt(request.phoneNumber) }, deps.now());
-  }
+  const dispatched = turn.events.length
+    ? deps.dispatchEvents(turn.events, { sessionId, phoneHash, phoneSealed: deps.protection.encrypt(request.phoneNumber) }, deps.now())
+    : undefined;
   if (storeUp) {
     const chosen = turn.events.findLast((event) => event.type === 'language.chosen')?.language;
-    const newProfile = typeof chosen === 'string' ? chosenProfile(session ? await currentProfile(deps, phoneHash, profile) : (profile ?? null), chosen, sessionId) : undefined;
+    const before = typeof chosen === 'string' ? await currentProfile(deps, phoneHash, profile) : undefined;
+    const newProfile = typeof chosen === 'string' ? chosenProfile(before ?? null, chosen, sessionId) : undefined;
     // While the caller is asked whether to resume, the session on offer is still the earlier one.
     const resume = turn.reply.end ? 'clear' : turn.state.resume ? 'keep' : 'point-here';
+    const kept = newProfile ?? (profile === undefined ? session?.profile : profile);
     await deps.sessions
-      .write(sessionId, { phoneHash, conversation: turn.state, consumed: text, last: { text, reply } }, resume, newProfile)
+      .write(sessionId, { phoneHash, profile: kept, conversation: turn.state, consumed: text, last: { text, reply } }, resume, newProfile)
       // The reply stands: the next hop replays AT's text if this state was not kept.
       .catch((err: unknown) => deps.logger.warn({ err }, 'ussd session not saved'));
   }
+  // The events are handed on (queued, or written) before the caller sees a reference code.
+  await dispatched;
   return reply;
 }
 

@@ -6,6 +6,8 @@ import type { ConversationState } from './conversation';
 export interface StoredSession {
   /** Keyed hash of the caller's number, so later hops need not hash it again. */
   readonly phoneHash: string;
+  /** The caller's language profile as the session's first hop found it (null: none). */
+  readonly profile?: LanguageProfile | null;
   readonly conversation: ConversationState;
   /** AT's `text` consumed so far: the next input is what follows it. */
   readonly consumed: string;
