@@ -18,6 +18,8 @@ export interface Infrastructure {
   readonly redis: RedisConnections;
   readonly queues: QueueFactory;
   readonly metrics: Metrics;
+  /** Registers work to stop at shutdown, after HTTP has drained and before Redis and MongoDB close. */
+  onStop(stop: () => Promise<void>): void;
 }
 
 /** A room plugs in here: its HTTP routes for the api role, its queue processors for the worker role. */
@@ -44,7 +46,8 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   const redis = createRedisConnections(config.redisUrl, logger);
   const queues = createQueueFactory(redis, config.queuePrefix);
   const metrics = createMetrics(queues);
-  const infra: Infrastructure = { config, logger, mongo, redis, queues, metrics };
+  const stopHooks: Array<() => Promise<void>> = [];
+  const infra: Infrastructure = { config, logger, mongo, redis, queues, metrics, onStop: (stop) => stopHooks.push(stop) };
 
   const servesApi = config.role !== 'worker';
   const runsWorkers = config.role !== 'api';
@@ -71,12 +74,12 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   logger.info(`http: ${url} (${servesApi ? 'api, ' : ''}/healthz /readyz /metrics)`);
 
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopping ??= shutdown(server, infra));
+  const stop = (): Promise<void> => (stopping ??= shutdown(server, infra, stopHooks));
   return { infra, url, stop };
 }
 
 /** Stop accepting, let in-flight requests and jobs finish, then close Redis and MongoDB. */
-async function shutdown(server: Server, infra: Infrastructure): Promise<void> {
+async function shutdown(server: Server, infra: Infrastructure, stopHooks: ReadonlyArray<() => Promise<void>>): Promise<void> {
   const { logger, config } = infra;
   // Leave a margin inside the orchestrator's grace period for the closes that follow.
   const drainMs = Math.max(config.shutdownTimeoutMs - 2_000, 500);
@@ -84,6 +87,7 @@ async function shutdown(server: Server, infra: Infrastructure): Promise<void> {
   const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   await Promise.all([
+    ...stopHooks.map((hook) => withTimeout(hook(), drainMs, 'module stop').catch((err: unknown) => logger.warn({ err }, 'a module did not stop in time'))),
     withTimeout(httpClosed, drainMs, 'http drain').catch((err: unknown) => {
       logger.warn({ err }, 'closing the requests still open');
       server.closeAllConnections();

@@ -2,7 +2,7 @@ import type { SubscriberStore } from '../campaigns/subscriber-store';
 import type { FlowEvent } from '../flow-engine/types';
 import type { HotlineStore } from '../hotline/hotline-store';
 import type { Logger } from '../platform/logger';
-import type { JsonObject, TypedQueue } from '../platform/queues';
+import type { JsonObject } from '../platform/queues';
 import { withTimeout } from '../platform/with-timeout';
 import type { CallerProfiles } from './caller-profiles';
 import type { LanguageProfile } from './session-store';
@@ -75,23 +75,21 @@ export function createFlowEventApplier(stores: {
 
 export type ApplyFlowEvent = ReturnType<typeof createFlowEventApplier>;
 
-/**
- * Hands a hop's events to the worker through Bull (the reply does not wait for MongoDB), with a
- * jobId per event so a resent hop queues nothing twice. While Redis is down, writes directly.
- */
-export function createFlowEventDispatcher(queue: TypedQueue<FlowEventJob>, apply: ApplyFlowEvent, logger: Logger) {
-  return async function dispatch(events: readonly FlowEvent[], who: { sessionId: string; phoneHash: string; phoneSealed: string }, at: Date): Promise<void> {
-    await Promise.all(
-      events.map(async (event, index) => {
-        const job: FlowEventJob = { ...who, at: at.toISOString(), event: JSON.parse(JSON.stringify(event)) as JsonObject };
-        const jobId = `${who.sessionId}:${event.type}:${str(event.reference) || String(index)}:${str(event.topic)}${str(event.language)}`;
-        try {
-          await withTimeout(queue.add(job, { jobId, attempts: 10, backoff: { type: 'exponential', delay: 1_000 } }), 300, 'enqueue flow event');
-        } catch (err) {
-          logger.warn({ err, event: event.type }, 'queue unavailable, writing the flow event directly');
-          await withTimeout(apply(job), 2_000, 'apply flow event');
-        }
-      }),
-    );
-  };
+/** The job id of one event: a resent or replayed hop, or a relay that runs twice, queues nothing twice. */
+export const flowEventJobId = (job: FlowEventJob, index: number): string =>
+  `${job.sessionId}:${str(job.event.type)}:${str(job.event.reference) || String(index)}:${str(job.event.topic)}${str(job.event.language)}`;
+
+/** A hop's events as plain JSON jobs. */
+export function toFlowEventJobs(events: readonly FlowEvent[], who: { sessionId: string; phoneHash: string; phoneSealed: string }, at: Date): FlowEventJob[] {
+  return events.map((event) => ({ ...who, at: at.toISOString(), event: JSON.parse(JSON.stringify(event)) as JsonObject }));
 }
+
+/** Writes events directly, for when Redis cannot take them (the reply still carries its reference code). */
+export async function applyDirectly(jobs: readonly FlowEventJob[], apply: ApplyFlowEvent, logger: Logger): Promise<void> {
+  for (const job of jobs) {
+    logger.warn({ event: job.event.type }, 'redis unavailable, writing the flow event directly');
+    await withTimeout(apply(job), 2_000, 'apply flow event');
+  }
+}
+
+export const FLOW_EVENT_JOB_OPTIONS = { attempts: 10, backoff: { type: 'exponential', delay: 1_000 } } as const;

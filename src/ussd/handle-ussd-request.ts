@@ -1,5 +1,6 @@
 import type { Logger } from '../platform/logger';
 import type { PhoneProtection } from '../shared/phone-protection';
+import { toFlowEventJobs, type FlowEventJob } from './apply-flow-events';
 import type { CallerProfiles } from './caller-profiles';
 import { answer, begin, replay, type ConversationDeps, type Turn } from './conversation';
 import { SessionStoreUnavailable, type HopSnapshot, type LanguageProfile, type SessionStore, type StoredSession } from './session-store';
@@ -10,7 +11,8 @@ export interface HandleUssdDeps {
   readonly sessions: SessionStore;
   readonly profiles: CallerProfiles;
   readonly protection: PhoneProtection;
-  readonly dispatchEvents: (events: Turn['events'], who: { sessionId: string; phoneHash: string; phoneSealed: string }, at: Date) => Promise<void>;
+  /** Writes events straight to MongoDB when Redis cannot keep them. */
+  readonly applyDirectly: (jobs: readonly FlowEventJob[]) => Promise<void>;
   readonly logger: Logger;
   readonly now: () => Date;
 }
@@ -87,23 +89,26 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
   }
 
   const reply = format(turn);
-  const dispatched = turn.events.length
-    ? deps.dispatchEvents(turn.events, { sessionId, phoneHash, phoneSealed: deps.protection.encrypt(request.phoneNumber) }, deps.now())
-    : undefined;
+  const jobs = turn.events.length ? toFlowEventJobs(turn.events, { sessionId, phoneHash, phoneSealed: deps.protection.encrypt(request.phoneNumber) }, deps.now()) : [];
+  let kept = false;
   if (storeUp) {
     const chosen = turn.events.findLast((event) => event.type === 'language.chosen')?.language;
     const before = typeof chosen === 'string' ? await currentProfile(deps, phoneHash, profile) : undefined;
     const newProfile = typeof chosen === 'string' ? chosenProfile(before ?? null, chosen, sessionId) : undefined;
     // While the caller is asked whether to resume, the session on offer is still the earlier one.
     const resume = turn.reply.end ? 'clear' : turn.state.resume ? 'keep' : 'point-here';
-    const kept = newProfile ?? (profile === undefined ? session?.profile : profile);
-    await deps.sessions
-      .write(sessionId, { phoneHash, profile: kept, conversation: turn.state, consumed: text, last: { text, reply } }, resume, newProfile)
+    const knownProfile = newProfile ?? (profile === undefined ? session?.profile : profile);
+    kept = await deps.sessions
+      .write(sessionId, { phoneHash, profile: knownProfile, conversation: turn.state, consumed: text, last: { text, reply } }, resume, newProfile, jobs)
+      .then(() => true)
       // The reply stands: the next hop replays AT's text if this state was not kept.
-      .catch((err: unknown) => deps.logger.warn({ err }, 'ussd session not saved'));
+      .catch((err: unknown) => {
+        deps.logger.warn({ err }, 'ussd session not saved');
+        return false;
+      });
   }
-  // The events are handed on (queued, or written) before the caller sees a reference code.
-  await dispatched;
+  // The events are kept (with the session, or written directly) before the caller sees a reference code.
+  if (!kept && jobs.length) await deps.applyDirectly(jobs);
   return reply;
 }
 

@@ -48,7 +48,9 @@ export interface SessionStore {
    * Saves the session and, in the same round trip, where this phone may resume ("keep" leaves an
    * earlier session on offer, "clear" removes it) and a language chosen in this hop.
    */
-  write(sessionId: string, session: StoredSession, resume: 'point-here' | 'keep' | 'clear', profile?: LanguageProfile): Promise<void>;
+  write(sessionId: string, session: StoredSession, resume: 'point-here' | 'keep' | 'clear', profile?: LanguageProfile, outbox?: readonly object[]): Promise<void>;
+  /** The list the worker's relay moves into Bull. */
+  readonly outboxKey: string;
   cacheProfile(phoneHash: string, profile: LanguageProfile | null): Promise<void>;
   /** Loads every remembered language into the cache, then marks the cache complete (see warmLanguageCache). */
   fillProfiles(profiles: ReadonlyArray<{ phoneHash: string; profile: LanguageProfile }>): Promise<void>;
@@ -86,6 +88,7 @@ export function createRedisSessionStore(redis: Redis, options: { prefix: string;
   const resumeKey = (hash: string): string => `${options.prefix}:ussd:resume:${hash}`;
   const profileKey = (hash: string): string => `${options.prefix}:ussd:lang:${hash}`;
   const completeKey = `${options.prefix}:ussd:lang:complete`;
+  const outboxKey = `${options.prefix}:ussd:outbox`;
   const NONE = '-';
   // A session stays readable for as long as it may be offered for resuming.
   const sessionSeconds = Math.max(options.ttlSeconds, options.resumeSeconds);
@@ -112,9 +115,12 @@ export function createRedisSessionStore(redis: Redis, options: { prefix: string;
       const [profile, complete] = await guarded('profile read', () => redis.mget(profileKey(phoneHash), completeKey));
       return parseProfile(profile, complete);
     },
-    async write(sessionId, session, resume, profile) {
+    outboxKey,
+    async write(sessionId, session, resume, profile, outbox) {
       await guarded('session write', () => {
+        // One transaction: a session that moved on and the events it produced are kept together.
         const batch = redis.multi().set(sessionKey(sessionId), JSON.stringify(session), 'EX', sessionSeconds);
+        if (outbox?.length) batch.rpush(outboxKey, ...outbox.map((item) => JSON.stringify(item)));
         if (options.resumeSeconds > 0 && resume === 'point-here') batch.set(resumeKey(session.phoneHash), sessionId, 'EX', options.resumeSeconds);
         if (options.resumeSeconds > 0 && resume === 'clear') batch.del(resumeKey(session.phoneHash));
         if (profile) batch.set(profileKey(session.phoneHash), JSON.stringify(profile));

@@ -6,7 +6,8 @@ import { processWith } from '../platform/queues';
 import type { Infrastructure, SafelineModule } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
 import { loadTexts } from '../texts/texts';
-import { createFlowEventApplier, createFlowEventDispatcher, FLOW_EVENTS_QUEUE, type FlowEventJob } from './apply-flow-events';
+import { applyDirectly, createFlowEventApplier, FLOW_EVENTS_QUEUE, type FlowEventJob } from './apply-flow-events';
+import { startOutboxRelay } from './outbox-relay';
 import { createCallerProfiles } from './caller-profiles';
 import { checkScreens } from './check-flows';
 import { createConversationDeps, type ConversationDeps } from './conversation';
@@ -59,8 +60,6 @@ export const ussdModule: SafelineModule = {
     // Fail fast rather than queue while Redis is away (the hop then replays), and batch concurrent hops.
     const sessions = sessionStore(infra, infra.redis.open('ussd-sessions', { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
     const { protection, profiles, apply } = applier(infra, sessions);
-    const queue = infra.queues.create<FlowEventJob>(FLOW_EVENTS_QUEUE);
-    const dispatchEvents = createFlowEventDispatcher(queue, apply, logger);
     const sessionEvents = createSessionEventsStore(infra.mongo.connection, protection, now);
     return [
       ussdRoutes({
@@ -68,7 +67,7 @@ export const ussdModule: SafelineModule = {
         texts: conversation.texts,
         logger,
         hopTimeoutMs: 3_000,
-        handle: (request) => handleUssdRequest({ conversation, sessions, profiles, protection, dispatchEvents, logger, now }, request),
+        handle: (request) => handleUssdRequest({ conversation, sessions, profiles, protection, applyDirectly: (jobs) => applyDirectly(jobs, apply, logger), logger, now }, request),
         recordSessionEvent: (event) => sessionEvents.record(event),
       }),
     ];
@@ -76,7 +75,10 @@ export const ussdModule: SafelineModule = {
   startWorkers(infra) {
     const sessions = sessionStore(infra, infra.redis.client);
     const { apply, profiles } = applier(infra, sessions);
-    void infra.queues.create<FlowEventJob>(FLOW_EVENTS_QUEUE).process(4, processWith((job) => apply(job.data)));
+    const events = infra.queues.create<FlowEventJob>(FLOW_EVENTS_QUEUE);
+    void events.process(4, processWith((job) => apply(job.data)));
+    const relay = startOutboxRelay(infra.redis.client, sessions.outboxKey, events, infra.logger);
+    infra.onStop(() => relay.stop());
 
     const maintenance = infra.queues.create<{ task: string }>(MAINTENANCE_QUEUE);
     void maintenance.process(WARM_LANGUAGE_CACHE, 1, () => warmLanguageCache(profiles, sessions, infra.logger));
