@@ -15,7 +15,7 @@ import { handleUssdRequest } from './handle-ussd-request';
 import { FlowsInvalidError, loadFlows } from './load-flows';
 import { createSessionEventsStore } from './session-events-store';
 import { createRedisSessionStore, type SessionStore } from './session-store';
-import { ussdRoutes } from './ussd-routes';
+import { ussdHopRoute, ussdRoutes, type UssdRouteDeps } from './ussd-routes';
 import { MAINTENANCE_QUEUE, WARM_LANGUAGE_CACHE, warmLanguageCache } from './warm-language-cache';
 
 const now = (): Date => new Date();
@@ -51,27 +51,34 @@ export function loadConversation(config: Infrastructure['config']): Conversation
   return createConversationDeps({ flows: set, texts, limits: config.ussd.limits, keys: config.ussd.keys, maxWrongTries: config.ussd.maxWrongTries });
 }
 
+/** What the USSD routes need, built once per process (both the fast route and the router use it). */
+const built = new WeakMap<Infrastructure, UssdRouteDeps>();
+function routeDeps(infra: Infrastructure): UssdRouteDeps {
+  const existing = built.get(infra);
+  if (existing) return existing;
+  const { config, logger } = infra;
+  const conversation = loadConversation(config);
+  // Fail fast rather than queue while Redis is away (the hop then replays), and batch concurrent hops.
+  const sessions = sessionStore(infra, infra.redis.open('ussd-sessions', { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
+  const { protection, profiles, apply } = applier(infra, sessions);
+  const sessionEvents = createSessionEventsStore(infra.mongo.connection, protection, now);
+  const deps: UssdRouteDeps = {
+    token: config.ussd.callbackToken,
+    texts: conversation.texts,
+    logger,
+    hopTimeoutMs: 3_000,
+    handle: (request) => handleUssdRequest({ conversation, sessions, profiles, protection, applyDirectly: (jobs) => applyDirectly(jobs, apply, logger), logger, now }, request),
+    recordSessionEvent: (event) => sessionEvents.record(event),
+  };
+  built.set(infra, deps);
+  return deps;
+}
+
 /** The residents' USSD channel: AT's callbacks on the api role, flow events applied on the worker role. */
 export const ussdModule: SafelineModule = {
   name: 'ussd',
-  routers(infra) {
-    const { config, logger } = infra;
-    const conversation = loadConversation(config);
-    // Fail fast rather than queue while Redis is away (the hop then replays), and batch concurrent hops.
-    const sessions = sessionStore(infra, infra.redis.open('ussd-sessions', { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
-    const { protection, profiles, apply } = applier(infra, sessions);
-    const sessionEvents = createSessionEventsStore(infra.mongo.connection, protection, now);
-    return [
-      ussdRoutes({
-        token: config.ussd.callbackToken,
-        texts: conversation.texts,
-        logger,
-        hopTimeoutMs: 3_000,
-        handle: (request) => handleUssdRequest({ conversation, sessions, profiles, protection, applyDirectly: (jobs) => applyDirectly(jobs, apply, logger), logger, now }, request),
-        recordSessionEvent: (event) => sessionEvents.record(event),
-      }),
-    ];
-  },
+  routers: (infra) => [ussdRoutes(routeDeps(infra))],
+  fastRoutes: (infra) => [ussdHopRoute(routeDeps(infra))],
   startWorkers(infra) {
     const sessions = sessionStore(infra, infra.redis.client);
     const { apply, profiles } = applier(infra, sessions);

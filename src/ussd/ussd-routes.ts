@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import express, { Router, type Request, type Response } from 'express';
+import type { FastRoute } from '../safeline';
 import type { Logger } from '../platform/logger';
 import { withTimeout } from '../platform/with-timeout';
 import type { Texts } from '../texts/texts';
@@ -24,41 +26,61 @@ export function tokenMatches(given: unknown, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/**
- * POST /ussd answers 200 text/plain CON/END whatever happens: any other status or body makes AT
- * drop the session, so even a malformed, oversized or failing request gets a polite END.
- */
-export function ussdRoutes(deps: UssdRouteDeps): Router {
-  const router = Router();
-  const apology = `END ${deps.texts.t(deps.texts.defaultLanguage, 'common.apology')}`;
-  const reply = (res: Response, body: string, status = 200): void => {
-    res.status(status).type('text/plain; charset=utf-8').send(body);
-  };
-  const form = express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 50 });
-  const FORM_LIMIT_BYTES = 10 * 1024;
+const FORM_LIMIT_BYTES = 10 * 1024;
 
-  router.post('/ussd', async (req: Request, res: Response) => {
-    if (!tokenMatches(req.query.token, deps.token)) {
+function sendText(res: ServerResponse, body: string, status = 200): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * POST /ussd, AT's hottest callback, served before Express. It answers 200 text/plain CON/END
+ * whatever happens: any other status or body makes AT drop the session, so even a malformed,
+ * oversized or failing request gets a polite END.
+ */
+export function ussdHopRoute(deps: UssdRouteDeps): FastRoute {
+  const apology = `END ${deps.texts.t(deps.texts.defaultLanguage, 'common.apology')}`;
+  const hop = async (req: Parameters<FastRoute['handle']>[0], res: ServerResponse, query: URLSearchParams): Promise<void> => {
+    if (!tokenMatches(query.get('token'), deps.token)) {
       req.resume();
-      return reply(res, 'END Unauthorized', 403);
+      return sendText(res, 'END Unauthorized', 403);
     }
     const form = await readForm(req, FORM_LIMIT_BYTES);
     if (!form.ok) {
       deps.logger.warn({ reason: form.reason }, 'unreadable ussd request');
-      return reply(res, apology);
+      return sendText(res, apology);
     }
     const parsed = ussdRequestSchema.safeParse(form.fields);
     if (!parsed.success) {
       deps.logger.warn({ issues: parsed.error.issues.map((issue) => issue.path.join('.')) }, 'malformed ussd request');
-      return reply(res, apology);
+      return sendText(res, apology);
     }
     try {
-      reply(res, await withTimeout(deps.handle(parsed.data), deps.hopTimeoutMs, 'ussd hop'));
+      sendText(res, await withTimeout(deps.handle(parsed.data), deps.hopTimeoutMs, 'ussd hop'));
     } catch (err) {
       deps.logger.error({ err }, 'ussd hop failed');
-      reply(res, apology);
+      sendText(res, apology);
     }
-  });
+  };
+  return {
+    method: 'POST',
+    path: '/ussd',
+    handle: (req, res, query) => {
+      hop(req, res, query).catch((err: unknown) => {
+        deps.logger.error({ err }, 'ussd hop failed');
+        if (!res.headersSent) sendText(res, apology);
+      });
+    },
+  };
+}
+
+/** POST /ussd/events: AT's end-of-session notifications (not a hot path: Express is fine). */
+export function ussdRoutes(deps: UssdRouteDeps): Router {
+  const router = Router();
+  const reply = (res: Response, body: string, status = 200): void => {
+    res.status(status).type('text/plain; charset=utf-8').send(body);
+  };
+  const form = express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 50 });
 
   router.post('/ussd/events', form, async (req: Request, res: Response) => {
     if (!tokenMatches(req.query.token, deps.token)) return reply(res, 'Unauthorized', 403);
