@@ -1,3 +1,4 @@
+import { modelOn } from '../platform/mongo';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /** A person who consented to awareness SMS, keyed by the keyed hash of their number. */
@@ -18,14 +19,10 @@ export interface SubscriberStore {
 
 export function createSubscriberStore(connection: Connection): SubscriberStore {
   const subscribers: Model<Subscriber> =
-    (connection.models.Subscriber as Model<Subscriber> | undefined) ??
-    connection.model<Subscriber>(
-      'Subscriber',
-      new Schema<Subscriber>(
+    modelOn<Subscriber>(connection, 'Subscriber', () => new Schema<Subscriber>(
         { _id: String, phoneSealed: String, language: String, topics: [String], consent: { status: String, source: String, at: Date, evidence: String }, createdAt: Date },
         { collection: 'subscribers', versionKey: false },
-      ),
-    );
+      ));
 
   return {
     async recordTopicChoice(input, at) {

@@ -1,3 +1,4 @@
+import { modelOn } from '../platform/mongo';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /** An anonymous report of a suspected case: no phone number, ever. */
@@ -41,19 +42,12 @@ const day = (at: Date): string => at.toISOString().slice(0, 10);
 
 export function createHotlineStore(connection: Connection): HotlineStore {
   const reports: Model<CaseReport> =
-    (connection.models.CaseReport as Model<CaseReport> | undefined) ??
-    connection.model<CaseReport>(
-      'CaseReport',
-      new Schema<CaseReport>(
+    modelOn<CaseReport>(connection, 'CaseReport', () => new Schema<CaseReport>(
         { _id: String, kind: String, region: String, urgency: String, wantsCallback: Boolean, channel: String, createdAt: Date, day: String },
         { collection: 'case_reports', versionKey: false },
-      ),
-    );
+      ));
   const callbacks: Model<CallbackRequest> =
-    (connection.models.CallbackRequest as Model<CallbackRequest> | undefined) ??
-    connection.model<CallbackRequest>(
-      'CallbackRequest',
-      new Schema<CallbackRequest>(
+    modelOn<CallbackRequest>(connection, 'CallbackRequest', () => new Schema<CallbackRequest>(
         {
           _id: String,
           phoneHash: { type: String, index: true },
@@ -70,8 +64,7 @@ export function createHotlineStore(connection: Connection): HotlineStore {
           day: String,
         },
         { collection: 'callback_requests', versionKey: false },
-      ),
-    );
+      ));
 
   return {
     // Upserts keyed by the reference code: a replayed or retried event writes nothing twice.

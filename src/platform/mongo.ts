@@ -1,4 +1,4 @@
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
 import type { Logger } from './logger';
 import { sleep, withTimeout } from './with-timeout';
 
@@ -65,4 +65,9 @@ export function connectMongo(uri: string, logger: Logger, options: MongoOptions 
       await opened;
     },
   };
+}
+
+/** The connection's model of that name, registered on first use (a connection keeps one per name). */
+export function modelOn<T>(connection: Connection, name: string, schema: () => Schema<T>): Model<T> {
+  return (connection.models[name] as Model<T> | undefined) ?? connection.model<T>(name, schema());
 }

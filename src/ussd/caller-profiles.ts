@@ -1,3 +1,4 @@
+import { modelOn } from '../platform/mongo';
 import { ConnectionStates, Schema, type Connection, type Model } from 'mongoose';
 import { withTimeout } from '../platform/with-timeout';
 import type { LanguageProfile } from './session-store';
@@ -25,11 +26,7 @@ export interface CallerProfiles {
 
 export function createCallerProfiles(connection: Connection, lookupTimeoutMs = 300): CallerProfiles {
   const profiles: Model<CallerProfile> =
-    (connection.models.CallerProfile as Model<CallerProfile> | undefined) ??
-    connection.model<CallerProfile>(
-      'CallerProfile',
-      new Schema<CallerProfile>({ _id: String, language: String, setInSession: String, languageBefore: String, updatedAt: Date }, { collection: 'caller_profiles', versionKey: false }),
-    );
+    modelOn<CallerProfile>(connection, 'CallerProfile', () => new Schema<CallerProfile>({ _id: String, language: String, setInSession: String, languageBefore: String, updatedAt: Date }, { collection: 'caller_profiles', versionKey: false }));
   const find = async (phoneHash: string): Promise<CallerProfile | undefined> => {
     if (connection.readyState !== ConnectionStates.connected) return undefined;
     const found = await withTimeout(profiles.findById(phoneHash).lean<CallerProfile>().exec(), lookupTimeoutMs, 'profile lookup').catch(() => null);

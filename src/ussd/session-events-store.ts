@@ -1,3 +1,4 @@
+import { modelOn } from '../platform/mongo';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { PhoneProtection } from '../shared/phone-protection';
 import type { UssdSessionEvent } from './ussd-request';
@@ -21,14 +22,10 @@ interface StoredSessionEvent {
 /** AT's end-of-session notifications, without the number or what the caller typed. */
 export function createSessionEventsStore(connection: Connection, protection: PhoneProtection, now: () => Date) {
   const events: Model<StoredSessionEvent> =
-    (connection.models.UssdSessionEvent as Model<StoredSessionEvent> | undefined) ??
-    connection.model<StoredSessionEvent>(
-      'UssdSessionEvent',
-      new Schema<StoredSessionEvent>(
+    modelOn<StoredSessionEvent>(connection, 'UssdSessionEvent', () => new Schema<StoredSessionEvent>(
         { _id: String, phoneHash: String, status: String, serviceCode: String, networkCode: String, cost: String, durationInMillis: Number, hopsCount: Number, inputLength: Number, errorMessage: String, at: Date, day: String },
         { collection: 'ussd_session_events', versionKey: false },
-      ),
-    );
+      ));
   return {
     async record(event: UssdSessionEvent): Promise<void> {
       const at = event.date && !Number.isNaN(Date.parse(event.date)) ? new Date(event.date) : now();

@@ -174,6 +174,13 @@ describe('POST /ussd/events', () => {
   });
 });
 
+describe('GET /metrics after the above', () => {
+  it('counts USSD hops in the request latency histogram', async () => {
+    const text = await (await fetch(`${running.url}/metrics`)).text();
+    expect(text).toMatch(/safeline_http_request_duration_seconds_count\{method="POST",route="\/ussd",status="200"\} [1-9]\d*/);
+  });
+});
+
 describe('the logs of all the above', () => {
   it('hold no phone number and no typed text in clear', () => {
     const output = lines().join('\n');
