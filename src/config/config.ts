@@ -50,6 +50,10 @@ export const configSchema = z
     USSD_SESSION_TTL_SECONDS: z.coerce.number().int().min(30).default(300),
     USSD_RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).default(300),
     USSD_MAX_WRONG_TRIES: z.coerce.number().int().min(1).max(10).default(3),
+    STAFF_SESSION_TTL_SECONDS: z.coerce.number().int().min(300).default(12 * 3600),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+    LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
+    LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(10).default(900),
     DATA_DIR: z.string().min(1).default('./data'),
     EMBEDDED_MONGODB_PORT: port.default(27017),
   })
@@ -93,6 +97,10 @@ export interface Config {
     readonly phoneHashKey: string;
     /** AES-256-GCM keys, the current one first; older ones still decrypt. */
     readonly phoneEncryptionKeys: ReadonlyArray<{ readonly id: string; readonly key: string }>;
+  };
+  readonly staff: {
+    readonly sessionTtlSeconds: number;
+    readonly loginLimits: { readonly perAccount: number; readonly perIp: number; readonly windowSeconds: number };
   };
   readonly dataDir: string;
   readonly embeddedMongodbPort: number;
@@ -168,6 +176,10 @@ export function parseConfig(env: Environment): Config {
         const [id = '', key = ''] = pair.split(':');
         return { id, key };
       }),
+    },
+    staff: {
+      sessionTtlSeconds: e.STAFF_SESSION_TTL_SECONDS,
+      loginLimits: { perAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT, perIp: e.LOGIN_MAX_FAILURES_PER_IP, windowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS },
     },
     dataDir: e.DATA_DIR,
     embeddedMongodbPort: e.EMBEDDED_MONGODB_PORT,

@@ -1,7 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import express, { Router, type Request, type Response } from 'express';
 import type { FastRoute } from '../safeline';
+import { secretMatches } from '../shared/secret-compare';
 import type { Logger } from '../platform/logger';
 import { withTimeout } from '../platform/with-timeout';
 import type { Texts } from '../texts/texts';
@@ -19,12 +19,7 @@ export interface UssdRouteDeps {
 }
 
 /** AT does not sign callbacks: each URL carries a secret token, compared in constant time. */
-export function tokenMatches(given: unknown, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+const tokenMatches = secretMatches;
 
 const FORM_LIMIT_BYTES = 10 * 1024;
 

@@ -1,0 +1,43 @@
+import type { AuditLog } from './audit-log';
+import type { LoginThrottle } from './login-throttle';
+import { DUMMY_HASH_PROMISE, verifyPassword } from './passwords';
+import type { StaffSession, StaffSessions } from './staff-sessions';
+import type { StaffProfile, StaffStore } from './staff-store';
+
+export type LoginResult =
+  | { readonly kind: 'signed-in'; readonly sessionId: string; readonly session: StaffSession; readonly user: StaffProfile }
+  | { readonly kind: 'throttled'; readonly retryAfterSeconds: number }
+  | { readonly kind: 'refused' };
+
+export interface LoginDeps {
+  readonly users: StaffStore;
+  readonly sessions: StaffSessions;
+  readonly throttle: LoginThrottle;
+  readonly audit: AuditLog;
+}
+
+const maskEmail = (email: string): string => email.replace(/^(.).*(@.*)$/, '$1***$2');
+
+/**
+ * A staff member signs in. One answer for a wrong password, an unknown or a disabled account, in
+ * the same time; failures count per account and per IP; a success gets a new session id.
+ */
+export async function login(deps: LoginDeps, input: { email: string; password: string; ip: string; previousSessionId?: string }): Promise<LoginResult> {
+  const retryAfterSeconds = await deps.throttle.retryAfter(input.email, input.ip);
+  if (retryAfterSeconds > 0) {
+    await deps.audit.append({ actor: 'anonymous', action: 'login.throttled', ip: input.ip, details: { email: maskEmail(input.email) } });
+    return { kind: 'throttled', retryAfterSeconds };
+  }
+  const user = await deps.users.findForLogin(input.email);
+  const matches = await verifyPassword(input.password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
+  if (!user || !matches || user.disabled) {
+    await deps.throttle.recordFailure(input.email, input.ip);
+    await deps.audit.append({ actor: user?._id ?? 'anonymous', action: 'login.failed', ip: input.ip, details: { email: maskEmail(input.email) } });
+    return { kind: 'refused' };
+  }
+  await deps.throttle.reset(input.email);
+  const { id, session } = await deps.sessions.create(user._id, input.previousSessionId);
+  await deps.audit.append({ actor: user._id, action: 'login', ip: input.ip });
+  const { passwordHash: _hash, ...profile } = user;
+  return { kind: 'signed-in', sessionId: id, session, user: profile };
+}

@@ -1,0 +1,190 @@
+import { startSafeline, type RunningSafeline } from '../../src/safeline';
+import { createAuditLog } from '../../src/staff/audit-log';
+import { hashPassword } from '../../src/staff/passwords';
+import type { Role } from '../../src/staff/roles';
+import { staffModule } from '../../src/staff/staff-module';
+import { createStaffStore, type StaffStore } from '../../src/staff/staff-store';
+import { captureLogger, testConfig } from '../support/test-env';
+
+const PASSWORD = 'correct horse battery staple';
+let running: RunningSafeline;
+let users: StaffStore;
+
+beforeAll(async () => {
+  running = await startSafeline(testConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '5', LOGIN_MAX_FAILURES_PER_IP: '200' }), captureLogger('warn').logger, [staffModule]);
+  await running.infra.mongo.opened;
+  users = createStaffStore(running.infra.mongo.connection);
+  // A low scrypt cost keeps the suite fast; it travels inside the hash.
+  const hash = await hashPassword(PASSWORD, 2 ** 12);
+  const make = (email: string, roles: Role[]) => users.create({ email, name: email.split('@')[0] ?? email, passwordHash: hash, roles }, new Date());
+  await make('admin@safeline.test', ['admin']);
+  await make('agent@safeline.test', ['hotline_agent']);
+  await make('partner@safeline.test', ['partner_viewer']);
+  await make('disabled-later@safeline.test', ['hotline_agent']);
+});
+afterAll(() => running.stop());
+
+/** A browser-like client: keeps cookies, sends the CSRF token it was given. */
+function client() {
+  const jar = new Map<string, string>();
+  let csrf = '';
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${running.url}${path}`, {
+      method,
+      redirect: 'manual',
+      headers: {
+        cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(csrf && method !== 'GET' ? { 'x-csrf-token': csrf } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    for (const cookie of res.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const [name, value] = (pair ?? '').split('=');
+      if (name) jar.set(name, value ?? '');
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json: json as Record<string, unknown> & { error?: { code: string; message: string } }, text, headers: res.headers };
+  };
+  return {
+    jar,
+    call,
+    async signIn(email: string, password = PASSWORD) {
+      // Before login, the CSRF token is the one the login page set as a cookie (double submit).
+      await call('GET', '/console/login');
+      csrf = jar.get('sl_csrf') ?? '';
+      const res = await call('POST', '/api/v1/auth/login', { email, password });
+      if (res.status === 200) csrf = String(res.json.csrfToken);
+      return res;
+    },
+    setCsrf: (token: string) => (csrf = token),
+  };
+}
+
+describe('staff sign-in', () => {
+  it('signs in with an httpOnly, sameSite session cookie that is new at every login', async () => {
+    const browser = client();
+    await browser.call('GET', '/console/login');
+    browser.jar.set('sl_sid', 'planted-by-an-attacker-planted-by-an-attack');
+    const res = await browser.signIn('Admin@Safeline.test');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ email: 'admin@safeline.test', roles: ['admin'] });
+    expect(res.headers.getSetCookie().find((c) => c.startsWith('sl_sid='))).toMatch(/HttpOnly/i);
+    expect(res.headers.getSetCookie().find((c) => c.startsWith('sl_sid='))).toMatch(/SameSite=Strict/i);
+    const first = browser.jar.get('sl_sid');
+    expect(first).not.toBe('planted-by-an-attacker-planted-by-an-attack');
+    expect((await browser.call('GET', '/api/v1/me')).json).toMatchObject({ email: 'admin@safeline.test' });
+    await browser.call('POST', '/api/v1/auth/logout', {});
+    await browser.signIn('admin@safeline.test');
+    expect(browser.jar.get('sl_sid')).not.toBe(first);
+  });
+
+  it('gives one generic answer for a wrong password and for an unknown account', async () => {
+    const wrong = await client().signIn('agent@safeline.test', 'not the password');
+    const unknown = await client().signIn('nobody@safeline.test', 'not the password');
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.json).toEqual(unknown.json);
+    expect(wrong.json).toEqual({ error: { code: 'invalid_credentials', message: 'Wrong email or password' } });
+  });
+
+  it('throttles rapid failures on one account with a clear message', async () => {
+    const browser = client();
+    const statuses: number[] = [];
+    for (let i = 0; i < 100 && !statuses.includes(429); i += 1) statuses.push((await browser.signIn('partner@safeline.test', `guess ${i}`)).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    const throttled = await browser.signIn('partner@safeline.test', PASSWORD);
+    expect(throttled.status).toBe(429);
+    expect(throttled.json.error?.message).toMatch(/^Too many failed sign-ins\. Try again in \d+ minute\(s\)\.$/);
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('refuses a state-changing request without the CSRF token (403)', async () => {
+    const browser = client();
+    await browser.signIn('agent@safeline.test');
+    browser.setCsrf('');
+    expect((await browser.call('POST', '/api/v1/auth/logout', {})).status).toBe(403);
+    const anonymous = await fetch(`${running.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'agent@safeline.test', password: PASSWORD }) });
+    expect(anonymous.status).toBe(403);
+    expect(await anonymous.json()).toEqual({ error: { code: 'csrf', message: 'Missing or wrong CSRF token' } });
+  });
+
+  it('answers an operator in a body with 400, never a query', async () => {
+    const browser = client();
+    await browser.call('GET', '/console/login');
+    browser.setCsrf(browser.jar.get('sl_csrf') ?? '');
+    const res = await browser.call('POST', '/api/v1/auth/login', { email: { $ne: null }, password: { $gt: '' } });
+    expect(res.status).toBe(400);
+    expect(res.json.error?.code).toBe('bad_request');
+    const garbage = await browser.call('POST', '/api/v1/auth/login', '{"email":');
+    expect(garbage.status).toBe(400);
+  });
+
+  it('ends a disabled user\'s live session at the next request', async () => {
+    const browser = client();
+    const signedIn = await browser.signIn('disabled-later@safeline.test');
+    expect((await browser.call('GET', '/api/v1/me')).status).toBe(200);
+    await users.setDisabled(String(signedIn.json.id), true);
+    expect((await browser.call('GET', '/api/v1/me')).status).toBe(401);
+  });
+
+  it('changes a password, and signs out', async () => {
+    const browser = client();
+    await browser.signIn('agent@safeline.test');
+    expect((await browser.call('POST', '/api/v1/auth/password', { current: 'wrong', next: 'a much longer new password' })).status).toBe(400);
+    expect((await browser.call('POST', '/api/v1/auth/password', { current: PASSWORD, next: 'short' })).status).toBe(400);
+    expect((await browser.call('POST', '/api/v1/auth/password', { current: PASSWORD, next: 'a much longer new password' })).status).toBe(200);
+    expect((await browser.call('POST', '/api/v1/auth/logout', {})).status).toBe(200);
+    expect((await browser.call('GET', '/api/v1/me')).status).toBe(401);
+    expect((await client().signIn('agent@safeline.test', 'a much longer new password')).status).toBe(200);
+  });
+});
+
+describe('roles and the audit log', () => {
+  it('lets an admin read and filter the audit log, and refuses others with 403', async () => {
+    const admin = client();
+    await admin.signIn('admin@safeline.test');
+    const all = await admin.call('GET', '/api/v1/audit');
+    expect(all.status).toBe(200);
+    const actions = (all.json.entries as Array<{ action: string }>).map((entry) => entry.action);
+    expect(actions).toEqual(expect.arrayContaining(['login', 'login.failed', 'login.throttled', 'logout', 'password.changed']));
+    const failed = await admin.call('GET', '/api/v1/audit?action=login.failed&limit=3');
+    expect((failed.json.entries as Array<{ action: string; details: { email: string } }>).every((entry) => entry.action === 'login.failed' && /^.\*\*\*@/.test(entry.details.email))).toBe(true);
+    expect((await admin.call('GET', '/api/v1/audit?limit=abc')).status).toBe(400);
+
+    const agent = client();
+    await agent.signIn('partner@safeline.test').catch(() => undefined);
+    const partner = client();
+    await partner.call('GET', '/console/login');
+    const viewer = await createAuditLog(running.infra.mongo.connection).list({ action: 'audit.read' });
+    expect(viewer.length).toBeGreaterThan(0);
+    const asAgent = client();
+    await asAgent.signIn('admin@safeline.test');
+    const agentOnly = client();
+    await agentOnly.signIn('agent@safeline.test', 'a much longer new password');
+    expect((await agentOnly.call('GET', '/api/v1/audit')).status).toBe(403);
+    expect((await client().call('GET', '/api/v1/audit')).status).toBe(401);
+  });
+});
+
+describe('the API document and security headers', () => {
+  it('serves OpenAPI at /api/docs from the schemas that validate requests', async () => {
+    const res = await fetch(`${running.url}/api/docs`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown>; required: string[] } }> }; 'x-roles': unknown }>> };
+    expect(doc.openapi).toBe('3.1.0');
+    const loginBody = doc.paths['/api/v1/auth/login']?.post?.requestBody?.content['application/json']?.schema;
+    expect(loginBody?.required).toEqual(['email', 'password']);
+    expect(doc.paths['/api/v1/audit']?.get?.['x-roles']).toEqual(['admin']);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+  });
+});
