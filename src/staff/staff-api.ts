@@ -17,7 +17,16 @@ const auditQuery = z.strictObject({
   to: z.coerce.date().optional(),
   limit: z.coerce.number().int().min(1).max(1_000).optional(),
 });
+const staffId = z.strictObject({ id: z.string().uuid() });
+const roleChange = z.strictObject({ roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length) });
+const disabledChange = z.strictObject({ disabled: z.boolean() });
 const me = z.object({ id: z.string(), email: z.string(), name: z.string(), roles: z.array(z.enum(ROLES)), csrfToken: z.string() });
+
+function parseId(params: unknown): { id: string } {
+  const parsed = staffId.safeParse(params);
+  if (!parsed.success) throw AppError.badRequest('id must be a staff id (uuid)');
+  return parsed.data;
+}
 
 export function setSessionCookie(req: Request, res: Response, id: string, ttlSeconds: number): void {
   res.cookie(SESSION_COOKIE, id, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/', maxAge: ttlSeconds * 1_000 });
@@ -56,6 +65,25 @@ export function registerStaffApi(api: ApiRegistry, deps: LoginDeps & { audit: Au
     if (!user || !(await verifyPassword(body.current, user.passwordHash))) throw new AppError(400, 'wrong_password', 'The current password is wrong');
     await deps.users.setPassword(user._id, await hashPassword(body.next), deps.now());
     await deps.audit.append({ actor: user._id, action: 'password.changed', ip: req.ip ?? '' });
+    return { ok: true };
+  });
+
+  api.add({ method: 'get', path: '/staff', summary: 'List staff accounts', access: { roles: ['admin'] } }, async () => ({ users: await deps.users.list() }));
+
+  api.add({ method: 'post', path: '/staff/:id/roles', summary: 'Change a staff member\'s roles', access: { roles: ['admin'] }, body: roleChange }, async ({ body, staff, req }) => {
+    const { id } = parseId(req.params);
+    const before = await deps.users.profile(id);
+    if (!before) throw AppError.notFound('No such staff member');
+    await deps.users.setRoles(id, body.roles);
+    await deps.audit.append({ actor: staff?.user._id ?? 'unknown', action: 'staff.roles_changed', target: id, ip: req.ip ?? '', details: { from: before.roles.join(','), to: body.roles.join(',') } });
+    return { ok: true };
+  });
+
+  api.add({ method: 'post', path: '/staff/:id/disabled', summary: 'Disable or enable a staff account', access: { roles: ['admin'] }, body: disabledChange }, async ({ body, staff, req }) => {
+    const { id } = parseId(req.params);
+    if (!(await deps.users.profile(id))) throw AppError.notFound('No such staff member');
+    await deps.users.setDisabled(id, body.disabled);
+    await deps.audit.append({ actor: staff?.user._id ?? 'unknown', action: body.disabled ? 'staff.disabled' : 'staff.enabled', target: id, ip: req.ip ?? '' });
     return { ok: true };
   });
 

@@ -73,6 +73,10 @@ export function createStaffStore(connection: Connection) {
     async setPassword(id: string, passwordHash: string, at: Date): Promise<void> {
       await users.updateOne({ _id: id }, { $set: { passwordHash, passwordChangedAt: at } });
     },
+    async list(): Promise<StaffProfile[]> {
+      const all = await users.find({}).sort({ email: 1 }).limit(1_000).lean<StaffUser[]>().exec();
+      return all.map(profileOf);
+    },
     async setDisabled(id: string, disabled: boolean): Promise<void> {
       await users.updateOne({ _id: id }, { $set: { disabled } });
     },

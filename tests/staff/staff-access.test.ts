@@ -175,6 +175,23 @@ describe('roles and the audit log', () => {
   });
 });
 
+describe('staff administration', () => {
+  it('lets an admin change roles and disable an account, audited; ids are checked', async () => {
+    const admin = client();
+    await admin.signIn('admin@safeline.test');
+    const list = await admin.call('GET', '/api/v1/staff');
+    const partner = (list.json.users as Array<{ _id: string; email: string; passwordHash?: string }>).find((user) => user.email === 'partner@safeline.test');
+    expect(partner?.passwordHash).toBeUndefined();
+    expect((await admin.call('POST', `/api/v1/staff/${partner?._id}/roles`, { roles: ['partner_viewer', 'campaign_manager'] })).status).toBe(200);
+    expect((await users.profile(partner?._id ?? ''))?.roles).toEqual(['partner_viewer', 'campaign_manager']);
+    expect((await admin.call('POST', '/api/v1/staff/not-an-id/roles', { roles: ['admin'] })).status).toBe(400);
+    expect((await admin.call('POST', '/api/v1/staff/00000000-0000-4000-8000-000000000000/disabled', { disabled: true })).status).toBe(404);
+    expect((await admin.call('POST', `/api/v1/staff/${partner?._id}/roles`, { roles: ['root'] })).status).toBe(400);
+    const audit = await createAuditLog(running.infra.mongo.connection).list({ action: 'staff.roles_changed' });
+    expect(audit[0]).toMatchObject({ target: partner?._id, details: { from: 'partner_viewer', to: 'partner_viewer,campaign_manager' } });
+  });
+});
+
 describe('the API document and security headers', () => {
   it('serves OpenAPI at /api/docs from the schemas that validate requests', async () => {
     const res = await fetch(`${running.url}/api/docs`);
