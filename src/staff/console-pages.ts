@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import { AppError } from '../platform/app-error';
 import type { Texts } from '../texts/texts';
 import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, allow, cookiesOf, requireCsrf, staffOf, type StaffContext } from './access';
 import type { AuditLog } from './audit-log';
@@ -18,10 +19,10 @@ const NAV: ReadonlyArray<{ path: string; key: string; roles: readonly Role[] }> 
 
 const CSS = `body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#111}header{background:#1e3a8a;color:#fff;padding:.5rem 1rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
 header a,header button{color:#fff}nav ul{list-style:none;display:flex;gap:1rem;margin:0;padding:0}main{max-width:60rem;padding:1rem}
-label{display:block;margin-top:.75rem;font-weight:600}input{font:inherit;padding:.4rem;width:100%;max-width:24rem}button{font:inherit;padding:.4rem 1rem;margin-top:1rem;cursor:pointer}
+label{display:block;margin-top:.75rem;font-weight:600}input{display:block;box-sizing:border-box;font:inherit;padding:.4rem;width:100%;max-width:24rem;margin-top:.25rem}button{display:block;font:inherit;padding:.4rem 1rem;margin:1rem 0;cursor:pointer}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;color:#000;padding:.5rem}.error{color:#b91c1c;font-weight:600}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;text-align:left;padding:.3rem}:focus-visible{outline:3px solid #f59e0b}
-form.inline{display:inline}form.inline button{margin:0;background:none;border:1px solid #fff}`;
+form.inline{display:inline}form.inline button{display:inline;margin:0;background:none;border:1px solid #fff}`;
 
 /**
  * The staff console: server-rendered pages (no build step, usable without JavaScript, readable by
@@ -40,6 +41,9 @@ export function consolePages(deps: LoginDeps & { texts: Texts; audit: AuditLog; 
     const lang = languageOf(req);
     const t = (key: string, vars?: Record<string, string>): string => escape(deps.texts.t(lang, key, vars));
     if (typeof req.query.lang === 'string') res.cookie('sl_lang', lang, { sameSite: 'strict', path: '/console' });
+    const other = lang === 'fr' ? 'en' : 'fr';
+    const switchQuery = new URLSearchParams(req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '');
+    switchQuery.set('lang', other);
     const nav = staff
       ? `<nav aria-label="main"><ul>${NAV.filter((item) => item.roles.some((role) => staff.user.roles.includes(role)))
           .map((item) => `<li><a href="${item.path}">${t(item.key)}</a></li>`)
@@ -48,7 +52,7 @@ export function consolePages(deps: LoginDeps & { texts: Texts; audit: AuditLog; 
       : '';
     res.type('html').send(`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escape(title)} - safeline</title><link rel="stylesheet" href="/console/assets/console.css"></head>
-<body><a class="skip" href="#main">${t('console.skip')}</a><header><strong>safeline</strong>${nav}<a href="?lang=${lang === 'fr' ? 'en' : 'fr'}" lang="${lang === 'fr' ? 'en' : 'fr'}">${t('console.language')}</a></header>
+<body><a class="skip" href="#main">${t('console.skip')}</a><header><strong>safeline</strong>${nav}<a href="?${escape(switchQuery.toString())}" lang="${other}">${t('console.language')}</a></header>
 <main id="main">${body}</main></body></html>`);
   };
   const t = (req: Request, key: string, vars?: Record<string, string>): string => escape(deps.texts.t(languageOf(req), key, vars));
@@ -68,7 +72,7 @@ export function consolePages(deps: LoginDeps & { texts: Texts; audit: AuditLog; 
       `<h1>${t(req, 'console.login_title')}</h1>${error ? `<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="/console/login?next=${encodeURIComponent(next)}">
 <input type="hidden" name="_csrf" value="${csrf}">
-<label for="email">${t(req, 'console.email')}</label><input id="email" name="email" type="email" autocomplete="username" required autofocus>
+<label for="email">${t(req, 'console.email')}</label><input id="email" name="email" type="email" autocomplete="username" required>
 <label for="password">${t(req, 'console.password')}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">${t(req, 'console.sign_in')}</button></form>`,
     );
@@ -114,8 +118,10 @@ export function consolePages(deps: LoginDeps & { texts: Texts; audit: AuditLog; 
     const staff = staffOf(res) as StaffContext;
     const action = typeof req.query.action === 'string' ? req.query.action.slice(0, 60) : undefined;
     const entries = await deps.audit.list({ action, limit: 200 });
+    const emails = new Map((await deps.users.list()).map((user) => [user._id, user.email]));
+    const when = (at: Date): string => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
     await deps.audit.append({ actor: staff.user._id, action: 'audit.read', ip: req.ip ?? '', details: { count: entries.length } });
-    const rows = entries.map((entry) => `<tr><td>${escape(entry.at.toISOString())}</td><td>${escape(entry.actor)}</td><td>${escape(entry.action)}</td><td>${escape(entry.ip ?? '')}</td></tr>`).join('');
+    const rows = entries.map((entry) => `<tr><td>${escape(when(entry.at))}</td><td>${escape(emails.get(entry.actor) ?? entry.actor)}</td><td>${escape(entry.action)}</td><td>${escape(entry.ip ?? '')}</td></tr>`).join('');
     page(
       req,
       res,
@@ -126,5 +132,12 @@ export function consolePages(deps: LoginDeps & { texts: Texts; audit: AuditLog; 
     );
   });
 
+  // A console page the role does not allow: a page in the console's language, not raw JSON.
+  const forbidden: ErrorRequestHandler = (err: unknown, req, res, next) => {
+    if (!(err instanceof AppError) || err.status !== 403 || err.code !== 'forbidden') return next(err);
+    res.status(403);
+    page(req, res, t(req, 'console.forbidden'), `<h1>${t(req, 'console.forbidden')}</h1><p><a href="/console">${t(req, 'console.nav_home')}</a></p>`, staffOf(res));
+  };
+  router.use('/console', forbidden);
   return router;
 }
