@@ -65,7 +65,7 @@ function enter(set: FlowSet, base: FlowState, position: Position, context: StepC
 }
 
 /** The first screen of a session. `vars` carries what is known of the caller (language, profile). */
-export function startSession(set: FlowSet, vars: Vars, context: StepContext): StepResult {
+export function startFlow(set: FlowSet, vars: Vars, context: StepContext): StepResult {
   const entry = set.flows.get(set.entry);
   if (!entry) throw new FlowRuntimeError(`the entry flow "${set.entry}" is not defined`);
   const position = { flow: entry.id, node: entry.start };

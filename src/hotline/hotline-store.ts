@@ -10,7 +10,7 @@ export interface CaseReport {
   wantsCallback: boolean;
   channel: 'ussd' | 'sms';
   createdAt: Date;
-  /** "YYYY-MM-DD" (Africa/Bamako = UTC): grouping without $dateToString, which the test server lacks. */
+  /** "YYYY-MM-DD" (Africa/Bamako = UTC): grouping by day without date operators the test server lacks. */
   day: string;
 }
 

@@ -1,4 +1,4 @@
-import { startSession, step, type EngineOptions } from '../flow-engine/engine';
+import { startFlow, step, type EngineOptions } from '../flow-engine/engine';
 import type { FlowSet } from '../flow-engine/flow';
 import type { FlowEvent, FlowState, Screen, Vars } from '../flow-engine/types';
 import type { Texts } from '../texts/texts';
@@ -82,7 +82,7 @@ const resumeScreen: Screen = {
 
 /** The first request of a session: the entry flow, or the offer to resume a dropped session. */
 export function begin(deps: ConversationDeps, sessionId: string, vars: Vars, resumable?: ConversationState): Turn {
-  const started = startSession(deps.flows, vars, { sessionId });
+  const started = startFlow(deps.flows, vars, { sessionId });
   const fresh: ConversationState = { flow: started.state, screen: started.screen, page: 0 };
   // Worth offering only if the dropped session had got further than where a new one starts.
   const further = resumable && (resumable.flow.position.flow !== fresh.flow.position.flow || resumable.flow.position.node !== fresh.flow.position.node);

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSession, step } from '../../src/flow-engine/engine';
+import { startFlow, step } from '../../src/flow-engine/engine';
 import { ACTIONS, NODE_TYPES } from '../../src/flow-engine/registry';
 import type { StepResult } from '../../src/flow-engine/engine';
 import { loadFixtureFlows, readFixture, type FixtureStep } from './flow-fixtures';
@@ -14,7 +14,7 @@ function run(path: string): void {
   expect(problems).toEqual([]);
   let result: StepResult | undefined;
   for (const scripted of fixture.steps ?? []) {
-    result = scripted.input === null || !result ? startSession(set, fixture.vars ?? {}, { sessionId: 'fixture' }) : step(set, result.state, scripted.input, { sessionId: 'fixture' }, options);
+    result = scripted.input === null || !result ? startFlow(set, fixture.vars ?? {}, { sessionId: 'fixture' }) : step(set, result.state, scripted.input, { sessionId: 'fixture' }, options);
     assertStep(result, scripted);
   }
   expect(result).toBeDefined();
@@ -57,7 +57,7 @@ describe('the node and action registry', () => {
 describe('the engine', () => {
   it('ends the session politely after the third wrong input in a row', () => {
     const { set } = loadFixtureFlows(readFixture(join(fixtures, 'nodes/menu.yaml')));
-    let result = startSession(set, {}, { sessionId: 's' });
+    let result = startFlow(set, {}, { sessionId: 's' });
     result = step(set, result.state, '9', { sessionId: 's' }, options);
     result = step(set, result.state, 'x', { sessionId: 's' }, options);
     expect(result.screen.end).toBe(false);
@@ -68,14 +68,14 @@ describe('the engine', () => {
   it('gives the same reference code for the same session, and another for another session', () => {
     const { set } = loadFixtureFlows(readFixture(join(fixtures, 'actions/create_report.yaml')));
     const vars = { region: 'kayes' };
-    const a = startSession(set, vars, { sessionId: 'ATUid_1' }).state.vars.ref;
-    expect(startSession(set, vars, { sessionId: 'ATUid_1' }).state.vars.ref).toBe(a);
-    expect(startSession(set, vars, { sessionId: 'ATUid_2' }).state.vars.ref).not.toBe(a);
+    const a = startFlow(set, vars, { sessionId: 'ATUid_1' }).state.vars.ref;
+    expect(startFlow(set, vars, { sessionId: 'ATUid_1' }).state.vars.ref).toBe(a);
+    expect(startFlow(set, vars, { sessionId: 'ATUid_2' }).state.vars.ref).not.toBe(a);
   });
 
   it('does no I/O: the same state and input give the same result', () => {
     const { set } = loadFixtureFlows(readFixture(join(fixtures, 'nodes/action.yaml')));
-    const first = startSession(set, {}, { sessionId: 's' });
+    const first = startFlow(set, {}, { sessionId: 's' });
     expect(step(set, first.state, '1', { sessionId: 's' }, options)).toEqual(step(set, first.state, '1', { sessionId: 's' }, options));
   });
 });
