@@ -66,6 +66,7 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
     logger,
     metrics,
     readiness: { mongodb: () => mongo.ping(), redis: () => redis.ping() },
+    trustProxy: config.http.trustProxy,
     routers: servesApi ? modules.flatMap((module) => module.routers?.(infra) ?? []) : [],
   });
   if (runsWorkers) for (const module of modules) module.startWorkers?.(infra);

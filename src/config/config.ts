@@ -50,6 +50,7 @@ export const configSchema = z
     USSD_SESSION_TTL_SECONDS: z.coerce.number().int().min(30).default(300),
     USSD_RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).default(300),
     USSD_MAX_WRONG_TRIES: z.coerce.number().int().min(1).max(10).default(3),
+    TRUST_PROXY: z.string().min(1).default('loopback'),
     STAFF_SESSION_TTL_SECONDS: z.coerce.number().int().min(300).default(12 * 3600),
     LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
@@ -71,7 +72,12 @@ export type Role = 'api' | 'worker' | 'all';
 
 export interface Config {
   readonly role: Role;
-  readonly http: { readonly host: string; readonly port: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    /** Express's "trust proxy": which proxies' X-Forwarded-* to believe (client IP for throttling, HTTPS for Secure cookies). */
+    readonly trustProxy: boolean | number | string;
+  };
   readonly logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   /** Absent only where a launcher (npm run dev, the tests) provides its own server. */
   readonly mongodbUri: string | undefined;
@@ -149,7 +155,7 @@ export function parseConfig(env: Environment): Config {
   const e = result.data;
   return deepFreeze<Config>({
     role: e.SAFELINE_ROLE,
-    http: { host: e.HOST, port: e.PORT },
+    http: { host: e.HOST, port: e.PORT, trustProxy: e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY },
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     redisUrl: e.REDIS_URL,

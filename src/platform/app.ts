@@ -10,13 +10,14 @@ export interface AppDeps {
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   /** What each room contributes, mounted in order after the health routes. */
   readonly routers?: ReadonlyArray<Router>;
+  readonly trustProxy?: boolean | number | string;
 }
 
 /** Builds the Express app without listening: tests and the entry point both use it. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', deps.trustProxy ?? 'loopback');
   app.use(deps.metrics.httpMiddleware());
   app.use(healthRoutes(deps.readiness, deps.metrics.registry));
   for (const router of deps.routers ?? []) app.use(router);

@@ -10,7 +10,8 @@ describe('parseConfig', () => {
   it('fills defaults and freezes the result', () => {
     const config = parse({ MONGODB_URI: 'mongodb://db:27017/safeline' });
     expect(config.role).toBe('all');
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 3000 });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 3000, trustProxy: 'loopback' });
+    expect(parse({ TRUST_PROXY: '2' }).http.trustProxy).toBe(2);
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.smsGateway).toEqual({ kind: 'emulator' });
     expect(Object.isFrozen(config)).toBe(true);

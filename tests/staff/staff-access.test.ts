@@ -87,6 +87,15 @@ describe('staff sign-in', () => {
     expect(browser.jar.get('sl_sid')).not.toBe(first);
   });
 
+  it('marks the session cookie Secure behind a trusted HTTPS proxy', async () => {
+    const browser = client();
+    await browser.call('GET', '/console/login');
+    browser.setCsrf(browser.jar.get('sl_csrf') ?? '');
+    const res = await browser.call('POST', '/api/v1/auth/login', { email: 'admin@safeline.test', password: PASSWORD }, { 'x-forwarded-proto': 'https' });
+    expect(res.status).toBe(200);
+    expect(res.headers.getSetCookie().find((c) => c.startsWith('sl_sid='))).toMatch(/;\s*Secure/i);
+  });
+
   it('gives one generic answer for a wrong password and for an unknown account', async () => {
     const wrong = await client().signIn('agent@safeline.test', 'not the password');
     const unknown = await client().signIn('nobody@safeline.test', 'not the password');
