@@ -16,14 +16,15 @@ export interface LoginDeps {
   readonly audit: AuditLog;
 }
 
-const maskEmail = (email: string): string => email.replace(/^(.).*(@.*)$/, '$1***$2');
+/** Only something shaped like an address is kept, masked: a password typed in the wrong field must not land in the log. */
+const maskEmail = (email: string): string => (/^[^@\s]+@[^@\s]+$/.test(email.trim()) ? email.trim().replace(/^(.).*(@.*)$/, '$1***$2') : '[not an email address]');
 
 /**
  * A staff member signs in. One answer for a wrong password, an unknown or a disabled account, in
  * the same time; failures count per account and per IP; a success gets a new session id.
  */
 export async function login(deps: LoginDeps, input: { email: string; password: string; ip: string; previousSessionId?: string }): Promise<LoginResult> {
-  const retryAfterSeconds = await deps.throttle.retryAfter(input.email, input.ip);
+  const retryAfterSeconds = await deps.throttle.attempt(input.email, input.ip);
   if (retryAfterSeconds > 0) {
     await deps.audit.append({ actor: 'anonymous', action: 'login.throttled', ip: input.ip, details: { email: maskEmail(input.email) } });
     return { kind: 'throttled', retryAfterSeconds };
@@ -31,11 +32,10 @@ export async function login(deps: LoginDeps, input: { email: string; password: s
   const user = await deps.users.findForLogin(input.email);
   const matches = await verifyPassword(input.password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
   if (!user || !matches || user.disabled) {
-    await deps.throttle.recordFailure(input.email, input.ip);
     await deps.audit.append({ actor: user?._id ?? 'anonymous', action: 'login.failed', ip: input.ip, details: { email: maskEmail(input.email) } });
     return { kind: 'refused' };
   }
-  await deps.throttle.reset(input.email);
+  await deps.throttle.succeeded(input.email, input.ip);
   const { id, session } = await deps.sessions.create(user._id, input.previousSessionId);
   await deps.audit.append({ actor: user._id, action: 'login', ip: input.ip });
   const { passwordHash: _hash, ...profile } = user;

@@ -11,6 +11,8 @@ export const FLOW_EVENTS_QUEUE = 'ussd-flow-events';
 
 /** A flow event with who and when, as plain JSON for the queue. The number travels sealed only. */
 export interface FlowEventJob extends JsonObject {
+  /** Unique per event: the session, the hop (how many inputs it had) and the event's place in it. */
+  eventId: string;
   sessionId: string;
   phoneHash: string;
   phoneSealed: string;
@@ -64,7 +66,8 @@ export function createFlowEventApplier(stores: {
       case 'language.chosen':
       {
         const profile = await stores.profiles.setLanguage(job.phoneHash, str(event.language), job.sessionId, at);
-        await stores.cacheProfile?.(job.phoneHash, profile);
+        // MongoDB holds the choice; a cache Redis cannot take now is refilled by the warm-up job.
+        await stores.cacheProfile?.(job.phoneHash, profile).catch(() => undefined);
         return;
       }
       default:
@@ -76,12 +79,24 @@ export function createFlowEventApplier(stores: {
 export type ApplyFlowEvent = ReturnType<typeof createFlowEventApplier>;
 
 /** The job id of one event: a resent or replayed hop, or a relay that runs twice, queues nothing twice. */
-export const flowEventJobId = (job: FlowEventJob, index: number): string =>
-  `${job.sessionId}:${str(job.event.type)}:${str(job.event.reference) || String(index)}:${str(job.event.topic)}${str(job.event.language)}`;
+export const flowEventJobId = (job: FlowEventJob): string => job.eventId;
 
-/** A hop's events as plain JSON jobs. */
-export function toFlowEventJobs(events: readonly FlowEvent[], who: { sessionId: string; phoneHash: string; phoneSealed: string }, at: Date): FlowEventJob[] {
-  return events.map((event) => ({ ...who, at: at.toISOString(), event: JSON.parse(JSON.stringify(event)) as JsonObject }));
+/** Events that must not travel with the caller's number: an anonymous report stays anonymous. */
+const ANONYMOUS_EVENTS = new Set(['report.created']);
+
+/** A hop's events as plain JSON jobs; `hop` is the number of inputs the hop's text holds. */
+export function toFlowEventJobs(events: readonly FlowEvent[], who: { sessionId: string; phoneHash: string; phoneSealed: string }, hop: number, at: Date): FlowEventJob[] {
+  return events.map((event, index) => {
+    const anonymous = ANONYMOUS_EVENTS.has(event.type);
+    return {
+      eventId: `${who.sessionId}:${hop}:${index}`,
+      sessionId: who.sessionId,
+      phoneHash: anonymous ? '' : who.phoneHash,
+      phoneSealed: anonymous ? '' : who.phoneSealed,
+      at: at.toISOString(),
+      event: JSON.parse(JSON.stringify(event)) as JsonObject,
+    };
+  });
 }
 
 /** Writes events directly, for when Redis cannot take them (the reply still carries its reference code). */
@@ -92,4 +107,5 @@ export async function applyDirectly(jobs: readonly FlowEventJob[], apply: ApplyF
   }
 }
 
-export const FLOW_EVENT_JOB_OPTIONS = { attempts: 10, backoff: { type: 'exponential', delay: 1_000 } } as const;
+// Done jobs leave Redis at once: their data is about residents.
+export const FLOW_EVENT_JOB_OPTIONS = { attempts: 10, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: true } as const;

@@ -89,7 +89,8 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
   }
 
   const reply = format(turn);
-  const jobs = turn.events.length ? toFlowEventJobs(turn.events, { sessionId, phoneHash, phoneSealed: deps.protection.encrypt(request.phoneNumber) }, deps.now()) : [];
+  const hop = text === '' ? 0 : text.split('*').length;
+  const jobs = turn.events.length ? toFlowEventJobs(turn.events, { sessionId, phoneHash, phoneSealed: deps.protection.encrypt(request.phoneNumber) }, hop, deps.now()) : [];
   let kept = false;
   if (storeUp) {
     const chosen = turn.events.findLast((event) => event.type === 'language.chosen')?.language;

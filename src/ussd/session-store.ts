@@ -2,7 +2,11 @@ import type Redis from 'ioredis';
 import { withTimeout } from '../platform/with-timeout';
 import type { ConversationState } from './conversation';
 
-/** What Redis keeps for one USSD session. No phone number and no typed text in clear. */
+/**
+ * What Redis keeps for one USSD session: no phone number (only its keyed hash). What the caller typed
+ * (AT's `text`, which AT itself resends on every hop) and the flow's variables live here for the
+ * session's TTL only.
+ */
 export interface StoredSession {
   /** Keyed hash of the caller's number, so later hops need not hash it again. */
   readonly phoneHash: string;

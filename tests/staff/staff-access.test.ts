@@ -21,6 +21,7 @@ beforeAll(async () => {
   await make('agent@safeline.test', ['hotline_agent']);
   await make('partner@safeline.test', ['partner_viewer']);
   await make('disabled-later@safeline.test', ['hotline_agent']);
+  await make('parallel@safeline.test', ['hotline_agent']);
 });
 afterAll(() => running.stop());
 
@@ -116,6 +117,25 @@ describe('staff sign-in', () => {
     expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('counts guesses sent in parallel before checking them: no more than the limit get through', async () => {
+    const browser = client();
+    await browser.call('GET', '/console/login');
+    browser.setCsrf(browser.jar.get('sl_csrf') ?? '');
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => browser.call('POST', '/api/v1/auth/login', { email: 'parallel@safeline.test', password: `guess ${i}` })));
+    const statuses = results.map((result) => result.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(35);
+  });
+
+  it('keeps a password typed into the email field out of the audit log', async () => {
+    const browser = client();
+    await browser.call('GET', '/console/login');
+    await browser.call('POST', '/console/login', `_csrf=${browser.jar.get('sl_csrf') ?? ''}&email=correct+horse+battery&password=x`, { 'content-type': 'application/x-www-form-urlencoded' });
+    const entries = await createAuditLog(running.infra.mongo.connection).list({ action: 'login.failed', limit: 1_000 });
+    expect(JSON.stringify(entries)).not.toContain('correct horse');
+    expect(entries.some((entry) => entry.details?.email === '[not an email address]')).toBe(true);
+  });
+
   it('refuses a state-changing request without the CSRF token (403)', async () => {
     const browser = client();
     await browser.signIn('agent@safeline.test');
@@ -166,7 +186,7 @@ describe('roles and the audit log', () => {
     const actions = (all.json.entries as Array<{ action: string }>).map((entry) => entry.action);
     expect(actions).toEqual(expect.arrayContaining(['login', 'login.failed', 'login.throttled', 'logout', 'password.changed']));
     const failed = await admin.call('GET', '/api/v1/audit?action=login.failed&limit=3');
-    expect((failed.json.entries as Array<{ action: string; details: { email: string } }>).every((entry) => entry.action === 'login.failed' && /^.\*\*\*@/.test(entry.details.email))).toBe(true);
+    expect((failed.json.entries as Array<{ action: string; details: { email: string } }>).every((entry) => entry.action === 'login.failed' && /^(.\*\*\*@.+|\[not an email address\])$/.test(entry.details.email))).toBe(true);
     expect((await admin.call('GET', '/api/v1/audit?limit=abc')).status).toBe(400);
 
     const agent = client();

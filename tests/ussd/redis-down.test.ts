@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { startRedisServer, type RunningRedisServer } from '../../src/dev-services/redis-server';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
+import { createPhoneProtection } from '../../src/shared/phone-protection';
+import { createCallerProfiles } from '../../src/ussd/caller-profiles';
 import { ussdModule } from '../../src/ussd/ussd-module';
 import { caller } from '../support/ussd-client';
 import { captureLogger, testConfig, testServices } from '../support/test-env';
@@ -49,5 +51,15 @@ describe('USSD while Redis goes down in the middle of a session', () => {
     const ready = await fetch(`${running.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ down: ['redis'] });
+  });
+
+  it('lets a first-time caller choose a language while Redis is still down, and remembers it in MongoDB', async () => {
+    const phone = '+22370111003';
+    const call = caller(running.url, token, phone, `ATUid_${randomUUID()}`);
+    expect((await call.dial()).body).toMatch(/^CON Langue \/ Kan \/ Language/);
+    const home = await call.type('3');
+    expect(home.body).toMatch(/^CON Stop human trafficking\n1\. /);
+    const hash = createPhoneProtection(running.infra.config.secrets).hash(phone);
+    expect(await createCallerProfiles(running.infra.mongo.connection).language(hash)).toBe('en');
   });
 });
