@@ -47,6 +47,9 @@ function languageAtStart(profile: LanguageProfile | null, sessionId: string): st
  */
 export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdRequest): Promise<string> {
   const { sessionId, text } = request;
+  // Reference codes derive from a keyed hash of AT's session id, not the id itself: stored session
+  // notices (which carry the id and the phone's hash) cannot be joined to an anonymous report.
+  const flowSessionId = deps.protection.hash(`ussd-session:${sessionId}`);
   // A later hop reads its session alone; a first hop also the resume offer and the language.
   let snapshot: HopSnapshot | undefined;
   let storeUp: boolean;
@@ -80,12 +83,12 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
   let turn: Turn;
   const input = session ? newInput(session, text) : undefined;
   if (session && input !== undefined) {
-    turn = answer(deps.conversation, sessionId, session.conversation, input);
+    turn = answer(deps.conversation, flowSessionId, session.conversation, input);
   } else if (!session && text === '') {
-    turn = begin(deps.conversation, sessionId, await callerVars(), snapshot?.resumable);
+    turn = begin(deps.conversation, flowSessionId, await callerVars(), snapshot?.resumable);
   } else {
     // Unknown session with input (Redis down, expired, or a text that does not extend ours).
-    turn = replay(deps.conversation, sessionId, await callerVars(), text);
+    turn = replay(deps.conversation, flowSessionId, await callerVars(), text);
   }
 
   const reply = format(turn);

@@ -83,13 +83,18 @@ export function renderScreen(screen: Screen, texts: Texts, language: string, lim
     }
     if (current === '') {
       // One word longer than a page: cut it.
-      const room = screenLimit(analyzeText(unit.text).encoding, limits) - footer(isFirst, false).length - 1;
+      const foot = footer(isFirst, false);
+      // The page's encoding is that of the word and the paging marks together (UCS-2 if either needs it).
+      const room = screenLimit(analyzeText(unit.text + foot).encoding, limits) - analyzeText(foot).length - 1;
       texts_.push(unit.text.slice(0, Math.max(room, 1)));
       units.splice(i + 1, 0, { text: unit.text.slice(Math.max(room, 1)), breakBefore: false });
       continue;
     }
     texts_.push(current);
-    current = unit.text.trimStart();
+    current = '';
+    // Start the unit again on a fresh page, where an over-long word is cut to fit.
+    units[i] = { ...unit, text: unit.text.trimStart() };
+    i -= 1;
   }
   if (current !== '') texts_.push(current);
 

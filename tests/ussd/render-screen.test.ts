@@ -38,6 +38,14 @@ describe('renderScreen', () => {
     }
   });
 
+  it('cuts words longer than a page, whatever comes before them, so every page fits', () => {
+    const long = { languages: [{ code: 'bm', name: 'Bamanankan' }], defaultLanguage: 'bm', meta: () => ({}), has: () => true,
+      t: (_language: string, key: string) => (key === 'x' ? `${'ɛ '.repeat(5)}${'ɲ'.repeat(150)} kɔ ${'a'.repeat(300)}` : key === 'common.more' ? 'A tɔ' : 'Segin') };
+    const { pages } = renderScreen({ end: false, body: [{ key: 'x' }], options: [] }, long, 'bm', { gsm7: 160, ucs2: 80 }, keys);
+    expect(pages.length).toBeGreaterThan(4);
+    for (const page of pages) expect(page.length).toBeLessThanOrEqual(page.encoding === 'GSM-7' ? 160 : 80);
+  });
+
   it('keeps an END text that needs pages as CON until its last page', () => {
     const screen = { end: true, body: [{ key: 'learn.tricks.text' }], options: [] };
     const { pages } = renderScreen(screen, texts, 'bm', { gsm7: 160, ucs2: 80 }, keys);
