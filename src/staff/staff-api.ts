@@ -61,10 +61,15 @@ export function registerStaffApi(api: ApiRegistry, deps: LoginDeps & { audit: Au
 
   api.add({ method: 'post', path: '/auth/password', summary: 'Change one\'s password', access: { roles: ROLES }, body: passwordChange }, async ({ body, staff, req }) => {
     if (!staff) throw new AppError(401, 'unauthenticated', 'Sign in first');
+    // Guesses at the current password count like sign-in attempts.
+    const wait = await deps.throttle.attempt(staff.user.email, req.ip ?? '');
+    if (wait > 0) throw new AppError(429, 'throttled', `Too many attempts. Try again in ${Math.ceil(wait / 60)} minute(s).`);
     const user = await deps.users.findById(staff.user._id);
     if (!user || !(await verifyPassword(body.current, user.passwordHash))) throw new AppError(400, 'wrong_password', 'The current password is wrong');
+    await deps.throttle.succeeded(staff.user.email, req.ip ?? '');
     await deps.users.setPassword(user._id, await hashPassword(body.next), deps.now());
-    await deps.audit.append({ actor: user._id, action: 'password.changed', ip: req.ip ?? '' });
+    const ended = await deps.sessions.destroyOthers(user._id, staff.sessionId);
+    await deps.audit.append({ actor: user._id, action: 'password.changed', ip: req.ip ?? '', details: { otherSessionsEnded: ended } });
     return { ok: true };
   });
 

@@ -168,9 +168,14 @@ describe('staff sign-in', () => {
   it('changes a password, and signs out', async () => {
     const browser = client();
     await browser.signIn('agent@safeline.test');
+    const elsewhere = client();
+    await elsewhere.signIn('agent@safeline.test');
     expect((await browser.call('POST', '/api/v1/auth/password', { current: 'wrong', next: 'a much longer new password' })).status).toBe(400);
     expect((await browser.call('POST', '/api/v1/auth/password', { current: PASSWORD, next: 'short' })).status).toBe(400);
     expect((await browser.call('POST', '/api/v1/auth/password', { current: PASSWORD, next: 'a much longer new password' })).status).toBe(200);
+    // The other session (say, a stolen one) ended with the change; this one goes on.
+    expect((await elsewhere.call('GET', '/api/v1/me')).status).toBe(401);
+    expect((await browser.call('GET', '/api/v1/me')).status).toBe(200);
     expect((await browser.call('POST', '/api/v1/auth/logout', {})).status).toBe(200);
     expect((await browser.call('GET', '/api/v1/me')).status).toBe(401);
     expect((await client().signIn('agent@safeline.test', 'a much longer new password')).status).toBe(200);
