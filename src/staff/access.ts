@@ -4,7 +4,7 @@ import { AppError } from '../platform/app-error';
 import { secretMatches } from '../shared/secret-compare';
 import type { Role } from './roles';
 import type { StaffSession, StaffSessions } from './staff-sessions';
-import type { StaffProfile, StaffStore } from './staff-store';
+import { profileOf, type StaffProfile, type StaffStore } from './staff-store';
 
 export const SESSION_COOKIE = 'sl_sid';
 export const LOGIN_CSRF_COOKIE = 'sl_csrf';
@@ -39,8 +39,7 @@ export function authenticate(deps: { sessions: StaffSessions; users: StaffStore 
       await deps.sessions.destroy(sessionId);
       return next();
     }
-    const { passwordHash: _hash, ...profile } = user;
-    res.locals.staff = { user: profile, session, sessionId } satisfies StaffContext;
+    res.locals.staff = { user: profileOf(user), session, sessionId } satisfies StaffContext;
     next();
   };
 }

@@ -2,7 +2,7 @@ import type { AuditLog } from './audit-log';
 import type { LoginThrottle } from './login-throttle';
 import { DUMMY_HASH_PROMISE, verifyPassword } from './passwords';
 import type { StaffSession, StaffSessions } from './staff-sessions';
-import type { StaffProfile, StaffStore } from './staff-store';
+import { profileOf, type StaffProfile, type StaffStore } from './staff-store';
 
 export type LoginResult =
   | { readonly kind: 'signed-in'; readonly sessionId: string; readonly session: StaffSession; readonly user: StaffProfile }
@@ -38,6 +38,5 @@ export async function login(deps: LoginDeps, input: { email: string; password: s
   await deps.throttle.succeeded(input.email, input.ip);
   const { id, session } = await deps.sessions.create(user._id, input.previousSessionId);
   await deps.audit.append({ actor: user._id, action: 'login', ip: input.ip });
-  const { passwordHash: _hash, ...profile } = user;
-  return { kind: 'signed-in', sessionId: id, session, user: profile };
+  return { kind: 'signed-in', sessionId: id, session, user: profileOf(user) };
 }

@@ -25,7 +25,8 @@ export class DuplicateEmailError extends Error {
 }
 
 const normalizeEmail = (email: string): string => email.trim().toLowerCase();
-const profileOf = ({ passwordHash: _hash, ...profile }: StaffUser): StaffProfile => profile;
+/** A user without the password hash: what leaves the store for the rest of the app. */
+export const profileOf = ({ passwordHash: _hash, ...profile }: StaffUser): StaffProfile => profile;
 
 export function createStaffStore(connection: Connection) {
   const users = modelOn<StaffUser>(

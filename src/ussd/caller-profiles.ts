@@ -27,22 +27,18 @@ export interface CallerProfiles {
 export function createCallerProfiles(connection: Connection, lookupTimeoutMs = 300): CallerProfiles {
   const profiles: Model<CallerProfile> =
     modelOn<CallerProfile>(connection, 'CallerProfile', () => new Schema<CallerProfile>({ _id: String, language: String, setInSession: String, languageBefore: String, updatedAt: Date }, { collection: 'caller_profiles', versionKey: false }));
-  const find = async (phoneHash: string): Promise<CallerProfile | undefined> => {
-    if (connection.readyState !== ConnectionStates.connected) return undefined;
-    const found = await withTimeout(profiles.findById(phoneHash).lean<CallerProfile>().exec(), lookupTimeoutMs, 'profile lookup').catch(() => null);
-    return found ?? undefined;
-  };
   const asProfile = (stored: CallerProfile): LanguageProfile => ({ language: stored.language, setInSession: stored.setInSession, languageBefore: stored.languageBefore ?? null });
+  const find: CallerProfiles['find'] = async (phoneHash) => {
+    if (connection.readyState !== ConnectionStates.connected) return undefined;
+    try {
+      const found = await withTimeout(profiles.findById(phoneHash).lean<CallerProfile>().exec(), lookupTimeoutMs, 'profile lookup');
+      return found ? asProfile(found) : null;
+    } catch {
+      return undefined;
+    }
+  };
   return {
-    async find(phoneHash) {
-      if (connection.readyState !== ConnectionStates.connected) return undefined;
-      try {
-        const found = await withTimeout(profiles.findById(phoneHash).lean<CallerProfile>().exec(), lookupTimeoutMs, 'profile lookup');
-        return found ? asProfile(found) : null;
-      } catch {
-        return undefined;
-      }
-    },
+    find,
     async each(batchSize, visit) {
       let count = 0;
       let after = '';
@@ -56,7 +52,7 @@ export function createCallerProfiles(connection: Connection, lookupTimeoutMs = 3
       }
     },
     async language(phoneHash) {
-      return (await find(phoneHash))?.language;
+      return (await find(phoneHash))?.language ?? undefined;
     },
     async setLanguage(phoneHash, language, sessionId, at) {
       const current = await profiles.findById(phoneHash).lean<CallerProfile>().exec();

@@ -194,14 +194,9 @@ describe('roles and the audit log', () => {
     expect((failed.json.entries as Array<{ action: string; details: { email: string } }>).every((entry) => entry.action === 'login.failed' && /^(.\*\*\*@.+|\[not an email address\])$/.test(entry.details.email))).toBe(true);
     expect((await admin.call('GET', '/api/v1/audit?limit=abc')).status).toBe(400);
 
-    const agent = client();
-    await agent.signIn('partner@safeline.test').catch(() => undefined);
-    const partner = client();
-    await partner.call('GET', '/console/login');
-    const viewer = await createAuditLog(running.infra.mongo.connection).list({ action: 'audit.read' });
-    expect(viewer.length).toBeGreaterThan(0);
-    const asAgent = client();
-    await asAgent.signIn('admin@safeline.test');
+    // Reading the log is itself recorded.
+    const reads = await createAuditLog(running.infra.mongo.connection).list({ action: 'audit.read' });
+    expect(reads.length).toBeGreaterThan(0);
     const agentOnly = client();
     await agentOnly.signIn('agent@safeline.test', 'a much longer new password');
     expect((await agentOnly.call('GET', '/api/v1/audit')).status).toBe(403);
