@@ -55,6 +55,8 @@ export const configSchema = z
     LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
     LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(10).default(900),
+    HOTLINE_JOIN_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
+    HOTLINE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
     DATA_DIR: z.string().min(1).default('./data'),
     EMBEDDED_MONGODB_PORT: port.default(27017),
   })
@@ -107,6 +109,12 @@ export interface Config {
   readonly staff: {
     readonly sessionTtlSeconds: number;
     readonly loginLimits: { readonly perAccount: number; readonly perIp: number; readonly windowSeconds: number };
+  };
+  readonly hotline: {
+    /** A second request from the same number within this many hours joins the open one. */
+    readonly joinWindowHours: number;
+    /** Closed requests keep the caller's number this many days, then the purge erases it. */
+    readonly retentionDays: number;
   };
   readonly dataDir: string;
   readonly embeddedMongodbPort: number;
@@ -187,6 +195,7 @@ export function parseConfig(env: Environment): Config {
       sessionTtlSeconds: e.STAFF_SESSION_TTL_SECONDS,
       loginLimits: { perAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT, perIp: e.LOGIN_MAX_FAILURES_PER_IP, windowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS },
     },
+    hotline: { joinWindowHours: e.HOTLINE_JOIN_WINDOW_HOURS, retentionDays: e.HOTLINE_RETENTION_DAYS },
     dataDir: e.DATA_DIR,
     embeddedMongodbPort: e.EMBEDDED_MONGODB_PORT,
   });

@@ -16,6 +16,13 @@ export class UnrecoverableJobError extends Error {
   }
 }
 
+/**
+ * Backoff type "capped": 1 s, 2 s, 4 s... up to 5 minutes between attempts, so a job can outlast a
+ * long outage (a MongoDB down for an hour) without its retries piling up.
+ */
+export const CAPPED_BACKOFF = 'capped';
+export const cappedBackoff = (attemptsMade: number): number => Math.min(1_000 * 2 ** Math.max(attemptsMade - 1, 0), 300_000);
+
 export interface QueueFactory {
   create<Payload extends JsonObject>(name: string, defaultJobOptions?: JobOptions): TypedQueue<Payload>;
   /** Every queue this factory made, for metrics and shutdown. */
@@ -33,6 +40,7 @@ export function createQueueFactory(redis: RedisConnections, prefix: string): Que
       const queue = new Queue<Payload>(name, {
         prefix,
         createClient: (type) => redis.createBullClient(type),
+        settings: { backoffStrategies: { [CAPPED_BACKOFF]: cappedBackoff } },
         defaultJobOptions: { removeOnComplete: 1_000, removeOnFail: 5_000, ...defaultJobOptions },
       });
       queues.set(name, queue as BullQueue);

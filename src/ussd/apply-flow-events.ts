@@ -1,8 +1,8 @@
 import type { SubscriberStore } from '../campaigns/subscriber-store';
 import type { FlowEvent } from '../flow-engine/types';
-import type { HotlineStore } from '../hotline/hotline-store';
+import type { HotlineIntake } from '../hotline/hotline-intake';
 import type { Logger } from '../platform/logger';
-import type { JsonObject } from '../platform/queues';
+import { CAPPED_BACKOFF, type JsonObject } from '../platform/queues';
 import { withTimeout } from '../platform/with-timeout';
 import type { CallerProfiles } from './caller-profiles';
 import type { LanguageProfile } from './session-store';
@@ -24,7 +24,7 @@ const str = (value: unknown): string => (typeof value === 'string' ? value : '')
 
 /** Writes one event where it belongs; every write is idempotent, so retries and replays are safe. */
 export function createFlowEventApplier(stores: {
-  hotline: HotlineStore;
+  hotline: HotlineIntake;
   subscribers: SubscriberStore;
   profiles: CallerProfiles;
   /** Keeps the Redis language cache in step with MongoDB (the hop already wrote it; this covers its failures). */
@@ -43,7 +43,7 @@ export function createFlowEventApplier(stores: {
       case 'callback.requested':
         await stores.hotline.recordCallbackRequest(
           {
-            _id: str(event.reference),
+            reference: str(event.reference),
             phoneHash: job.phoneHash,
             phoneSealed: job.phoneSealed,
             language: str(event.language),
@@ -107,5 +107,6 @@ export async function applyDirectly(jobs: readonly FlowEventJob[], apply: ApplyF
   }
 }
 
-// Done jobs leave Redis at once: their data is about residents.
-export const FLOW_EVENT_JOB_OPTIONS = { attempts: 10, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: true } as const;
+// Done jobs leave Redis at once: their data is about residents. 600 capped attempts wait out
+// about two days of MongoDB outage: a caller's confirmed request is never dropped for it.
+export const FLOW_EVENT_JOB_OPTIONS = { attempts: 600, backoff: { type: CAPPED_BACKOFF }, removeOnComplete: true } as const;

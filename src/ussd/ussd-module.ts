@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type Redis from 'ioredis';
 import { createSubscriberStore } from '../campaigns/subscriber-store';
-import { createHotlineStore } from '../hotline/hotline-store';
+import { createHotlineIntake } from '../hotline/hotline-intake';
 import { processWith } from '../platform/queues';
 import type { Infrastructure, SafelineModule } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
@@ -34,7 +34,7 @@ function applier(infra: Infrastructure, sessions: SessionStore) {
     protection,
     profiles,
     apply: createFlowEventApplier({
-      hotline: createHotlineStore(infra.mongo.connection),
+      hotline: createHotlineIntake(infra),
       subscribers: createSubscriberStore(infra.mongo.connection),
       profiles,
       cacheProfile: (phoneHash, profile) => sessions.cacheProfile(phoneHash, profile),

@@ -1,12 +1,10 @@
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { createAuditLog } from '../../src/staff/audit-log';
-import { hashPassword } from '../../src/staff/passwords';
-import type { Role } from '../../src/staff/roles';
 import { staffModule } from '../../src/staff/staff-module';
 import { createStaffStore, type StaffStore } from '../../src/staff/staff-store';
+import { PASSWORD, createStaff, staffClient } from '../support/staff-client';
 import { captureLogger, testConfig } from '../support/test-env';
 
-const PASSWORD = 'correct horse battery staple';
 let running: RunningSafeline;
 let users: StaffStore;
 
@@ -14,61 +12,17 @@ beforeAll(async () => {
   running = await startSafeline(testConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '5', LOGIN_MAX_FAILURES_PER_IP: '200' }), captureLogger('warn').logger, [staffModule]);
   await running.infra.mongo.opened;
   users = createStaffStore(running.infra.mongo.connection);
-  // A low scrypt cost keeps the suite fast; it travels inside the hash.
-  const hash = await hashPassword(PASSWORD, 2 ** 12);
-  const make = (email: string, roles: Role[]) => users.create({ email, name: email.split('@')[0] ?? email, passwordHash: hash, roles }, new Date());
-  await make('admin@safeline.test', ['admin']);
-  await make('agent@safeline.test', ['hotline_agent']);
-  await make('partner@safeline.test', ['partner_viewer']);
-  await make('disabled-later@safeline.test', ['hotline_agent']);
-  await make('parallel@safeline.test', ['hotline_agent']);
+  await createStaff(users, [
+    ['admin@safeline.test', ['admin']],
+    ['agent@safeline.test', ['hotline_agent']],
+    ['partner@safeline.test', ['partner_viewer']],
+    ['disabled-later@safeline.test', ['hotline_agent']],
+    ['parallel@safeline.test', ['hotline_agent']],
+  ]);
 });
 afterAll(() => running.stop());
 
-/** A browser-like client: keeps cookies, sends the CSRF token it was given. */
-function client() {
-  const jar = new Map<string, string>();
-  let csrf = '';
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${running.url}${path}`, {
-      method,
-      redirect: 'manual',
-      headers: {
-        cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(csrf && method !== 'GET' ? { 'x-csrf-token': csrf } : {}),
-        ...headers,
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    for (const cookie of res.headers.getSetCookie()) {
-      const [pair] = cookie.split(';');
-      const [name, value] = (pair ?? '').split('=');
-      if (name) jar.set(name, value ?? '');
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, json: json as Record<string, unknown> & { error?: { code: string; message: string } }, text, headers: res.headers };
-  };
-  return {
-    jar,
-    call,
-    async signIn(email: string, password = PASSWORD) {
-      // Before login, the CSRF token is the one the login page set as a cookie (double submit).
-      await call('GET', '/console/login');
-      csrf = jar.get('sl_csrf') ?? '';
-      const res = await call('POST', '/api/v1/auth/login', { email, password });
-      if (res.status === 200) csrf = String(res.json.csrfToken);
-      return res;
-    },
-    setCsrf: (token: string) => (csrf = token),
-  };
-}
+const client = () => staffClient(() => running.url);
 
 describe('staff sign-in', () => {
   it('signs in with an httpOnly, sameSite session cookie that is new at every login', async () => {

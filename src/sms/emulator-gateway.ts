@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { Schema, type Connection } from 'mongoose';
+import { modelOn } from '../platform/mongo';
+import { maskPhone } from '../shared/redact';
+import type { PhoneProtection } from '../shared/phone-protection';
+import { analyzeText } from '../shared/sms-encoding';
+import type { RecipientResult, SmsGateway } from './sms-gateway';
+
+/** A message the emulator "sent": what a newcomer sees arrive in the console instead of on a phone. */
+export interface EmulatedMessage {
+  _id: string; // the messageId it answered with
+  toHash: string;
+  toMasked: string;
+  from: string;
+  text: string;
+  parts: number;
+  at: Date;
+}
+
+export interface EmulatorOutbox {
+  /** Newest first. */
+  list(limit: number): Promise<EmulatedMessage[]>;
+  /** Messages sent to one number (by keyed hash), newest first. */
+  sentTo(phoneHash: string): Promise<EmulatedMessage[]>;
+}
+
+/**
+ * The default gateway of `npm run dev` and the tests: nothing leaves the machine. It answers like
+ * Africa's Talking (status 101 "Success", a messageId, a cost per part) and keeps what it sent.
+ */
+export function createEmulatorGateway(connection: Connection, protection: PhoneProtection, now: () => Date = () => new Date()): SmsGateway & EmulatorOutbox {
+  const outbox = modelOn<EmulatedMessage>(
+    connection,
+    'EmulatedMessage',
+    () => new Schema<EmulatedMessage>({ _id: String, toHash: String, toMasked: String, from: String, text: String, parts: Number, at: Date }, { collection: 'emulator_outbox', versionKey: false }),
+  );
+  return {
+    name: 'emulator',
+    async send(batch) {
+      const { parts } = analyzeText(batch.text);
+      const at = now();
+      const results: RecipientResult[] = batch.to.map((to) => ({ to, outcome: 'accepted', messageId: `ATXid_emu_${randomUUID()}`, statusCode: 101, status: 'Success', cost: `XOF ${(20 * parts).toFixed(4)}`, parts }));
+      await outbox.insertMany(
+        results.map((result) => ({ _id: result.messageId, toHash: protection.hash(result.to), toMasked: maskPhone(result.to), from: batch.from ?? 'safeline', text: batch.text, parts, at })),
+      );
+      return results;
+    },
+    list: (limit) => outbox.find().sort({ at: -1 }).limit(limit).lean<EmulatedMessage[]>().exec(),
+    sentTo: (phoneHash) => outbox.find({ toHash: phoneHash }).sort({ at: -1 }).lean<EmulatedMessage[]>().exec(),
+  };
+}
