@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type Redis from 'ioredis';
 import { ensureMongoServerBinary, startMongoServer, type RunningMongoServer } from '../src/dev-services/mongo-server';
 
 /** The local PostgreSQL server the benchmarks create their databases on (trust auth). */
@@ -142,4 +143,16 @@ export function writeResults(name: string, results: unknown): string {
   const file = join(RESULTS_DIR, `${name}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   return file;
+}
+
+/** Deletes every Redis key matching `pattern` (SCAN + UNLINK); returns how many. */
+export async function scanDelete(redis: Redis, pattern: string): Promise<number> {
+  let deleted = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return deleted;
 }

@@ -46,7 +46,7 @@ import { startSafeline, type RunningSafeline } from '../src/safeline';
 import { createCallerProfiles } from '../src/ussd/caller-profiles';
 import { createRedisSessionStore } from '../src/ussd/session-store';
 import { warmLanguageCache } from '../src/ussd/warm-language-cache';
-import { cleanup, cleanupOnSignals, onCleanup, psql, startMongoOnFreshPostgres, stats, withTimeout, writeResults, type LatencyStats } from './support';
+import { cleanup, cleanupOnSignals, onCleanup, psql, scanDelete, startMongoOnFreshPostgres, stats, withTimeout, writeResults, type LatencyStats } from './support';
 
 type TargetName = 'a' | 'b' | 'c';
 /** 'api': the USSD endpoint as the api process serves it (flow events wait in Bull); 'all': with the worker in the same thread. */
@@ -647,17 +647,6 @@ function createCpuMeters(redis: Redis) {
       return out;
     },
   };
-}
-
-async function scanDelete(redis: Redis, pattern: string): Promise<number> {
-  let deleted = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
 }
 
 /** `--only a,b` (default a,b,c), `--role api|all` (default api) for safeline, `--rate N` (default 1000; the latency goal is judged at 1000 only). */

@@ -83,7 +83,8 @@ export const ussdModule: SafelineModule = {
     const sessions = sessionStore(infra, infra.redis.client);
     const { apply, profiles } = applier(infra, sessions);
     const events = infra.queues.create<FlowEventJob>(FLOW_EVENTS_QUEUE);
-    void events.process(4, processWith((job) => apply(job.data)));
+    // Most of a job is waiting on MongoDB and Redis: 16 at a time keeps the worker's one core busy.
+    void events.process(16, processWith((job) => apply(job.data)));
     const relay = startOutboxRelay(infra.redis.client, sessions.outboxKey, events, infra.logger);
     infra.onStop(() => relay.stop());
 
