@@ -33,6 +33,26 @@ export const configSchema = z
     SMS_GATEWAY: z.enum(['emulator', 'africastalking']).default('emulator'),
     AT_USERNAME: z.string().min(1).optional(),
     AT_API_KEY: z.string().min(1).optional(),
+    AT_BASE_URL: z
+      .string()
+      .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http:// or https:// URL without query')
+      .optional(),
+    SMS_SENDER_ID: z
+      .string()
+      .regex(/^([A-Za-z0-9]{1,11}|\d{1,15})$/, 'must be a sender ID of at most 11 letters and digits, or a short code (digits)')
+      .optional(),
+    SMS_SEND_TIMEOUT_MS: positiveMs.default(10_000),
+    SMS_CALLBACK_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+    SMS_PRICE_PER_PART: z.coerce.number().min(0).default(20),
+    SMS_MAX_PER_SECOND: z.coerce.number().positive().default(100),
+    CAMPAIGN_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
+    CAMPAIGN_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+    SMS_EMULATOR_REPORT_URL: z
+      .string()
+      .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http:// or https:// URL without query')
+      .optional(),
+    SMS_EMULATOR_REPORT_DELAY_MS: z.coerce.number().int().min(0).default(2_000),
+    SMS_EMULATOR_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.05),
     USSD_CALLBACK_TOKEN: z.string().min(16, 'must be at least 16 characters'),
     PHONE_HASH_KEY: base64Key,
     PHONE_ENCRYPTION_KEYS: z
@@ -88,7 +108,24 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly smsGateway:
     | { readonly kind: 'emulator' }
-    | { readonly kind: 'africastalking'; readonly username: string; readonly apiKey: string };
+    | { readonly kind: 'africastalking'; readonly username: string; readonly apiKey: string; readonly baseUrl?: string };
+  readonly sms: {
+    /** Sender ID or short code of outgoing SMS; the gateway account's default when absent. */
+    readonly senderId?: string;
+    /** Longest wait for the gateway to answer one send; past it the send counts as a transient failure. */
+    readonly sendTimeoutMs: number;
+    /** Secret in AT's SMS callback URLs (/sms/inbound, /sms/delivery, /sms/optout). */
+    readonly callbackToken: string;
+    /** XOF per SMS part, for cost estimates before sending. */
+    readonly pricePerPart: number;
+    /** Messages per second for all campaigns together. */
+    readonly maxPerSecond: number;
+    readonly batchSize: number;
+    /** Retries of a recipient's transient failure before it counts as failed. */
+    readonly maxRetries: number;
+    /** Where the emulator posts its delivery reports (default: this process's own /sms/delivery). */
+    readonly emulator: { readonly reportUrl?: string; readonly reportDelayMs: number; readonly failureRate: number };
+  };
   readonly ussd: {
     readonly callbackToken: string;
     readonly entryFlow: string;
@@ -121,7 +158,7 @@ export interface Config {
 }
 
 /** Variables `npm run dev` and the tests may generate when they are not set. */
-export const GENERATED_SECRETS = ['USSD_CALLBACK_TOKEN', 'PHONE_HASH_KEY', 'PHONE_ENCRYPTION_KEYS'] as const;
+export const GENERATED_SECRETS = ['USSD_CALLBACK_TOKEN', 'SMS_CALLBACK_TOKEN', 'PHONE_HASH_KEY', 'PHONE_ENCRYPTION_KEYS'] as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -171,8 +208,18 @@ export function parseConfig(env: Environment): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     smsGateway:
       e.SMS_GATEWAY === 'africastalking'
-        ? { kind: 'africastalking', username: e.AT_USERNAME ?? '', apiKey: e.AT_API_KEY ?? '' }
+        ? { kind: 'africastalking', username: e.AT_USERNAME ?? '', apiKey: e.AT_API_KEY ?? '', ...(e.AT_BASE_URL ? { baseUrl: e.AT_BASE_URL } : {}) }
         : { kind: 'emulator' },
+    sms: {
+      ...(e.SMS_SENDER_ID ? { senderId: e.SMS_SENDER_ID } : {}),
+      sendTimeoutMs: e.SMS_SEND_TIMEOUT_MS,
+      callbackToken: e.SMS_CALLBACK_TOKEN,
+      pricePerPart: e.SMS_PRICE_PER_PART,
+      maxPerSecond: e.SMS_MAX_PER_SECOND,
+      batchSize: e.CAMPAIGN_BATCH_SIZE,
+      maxRetries: e.CAMPAIGN_MAX_RETRIES,
+      emulator: { ...(e.SMS_EMULATOR_REPORT_URL ? { reportUrl: e.SMS_EMULATOR_REPORT_URL } : {}), reportDelayMs: e.SMS_EMULATOR_REPORT_DELAY_MS, failureRate: e.SMS_EMULATOR_FAILURE_RATE },
+    },
     ussd: {
       callbackToken: e.USSD_CALLBACK_TOKEN,
       entryFlow: e.USSD_ENTRY_FLOW,

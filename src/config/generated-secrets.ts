@@ -7,6 +7,7 @@ import { GENERATED_SECRETS, type Environment } from './config';
 export function generateSecrets(): Record<(typeof GENERATED_SECRETS)[number], string> {
   return {
     USSD_CALLBACK_TOKEN: randomBytes(18).toString('base64url'),
+    SMS_CALLBACK_TOKEN: randomBytes(18).toString('base64url'),
     PHONE_HASH_KEY: randomBytes(32).toString('base64'),
     PHONE_ENCRYPTION_KEYS: `local1:${randomBytes(32).toString('base64')}`,
   };

@@ -1,5 +1,6 @@
 import type { Infrastructure } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
+import { createAfricasTalkingGateway } from './africastalking-gateway';
 import { createEmulatorGateway } from './emulator-gateway';
 import type { SmsGateway } from './sms-gateway';
 
@@ -8,9 +9,17 @@ const built = new WeakMap<Infrastructure, SmsGateway>();
 export function smsGatewayOf(infra: Infrastructure): SmsGateway {
   const existing = built.get(infra);
   if (existing) return existing;
-  const { smsGateway } = infra.config;
-  if (smsGateway.kind !== 'emulator') throw new Error(`SMS gateway "${smsGateway.kind}" is not available yet`);
-  const gateway = createEmulatorGateway(infra.mongo.connection, createPhoneProtection(infra.config.secrets));
+  const { smsGateway, sms } = infra.config;
+  const gateway =
+    smsGateway.kind === 'africastalking'
+      ? createAfricasTalkingGateway({
+          username: smsGateway.username,
+          apiKey: smsGateway.apiKey,
+          ...(smsGateway.baseUrl ? { baseUrl: smsGateway.baseUrl } : {}),
+          timeoutMs: sms.sendTimeoutMs,
+          ...(sms.senderId ? { defaultFrom: sms.senderId } : {}),
+        })
+      : createEmulatorGateway(infra.mongo.connection, createPhoneProtection(infra.config.secrets));
   built.set(infra, gateway);
   return gateway;
 }

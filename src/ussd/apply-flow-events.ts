@@ -1,4 +1,4 @@
-import type { SubscriberStore } from '../campaigns/subscriber-store';
+import type { SubscriberStore } from '../subscribers/subscriber-store';
 import type { FlowEvent } from '../flow-engine/types';
 import type { HotlineIntake } from '../hotline/hotline-intake';
 import type { Logger } from '../platform/logger';

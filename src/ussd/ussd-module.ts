@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type Redis from 'ioredis';
-import { createSubscriberStore } from '../campaigns/subscriber-store';
+import { createSubscriberStore } from '../subscribers/subscriber-store';
 import { createHotlineIntake } from '../hotline/hotline-intake';
 import { processWith } from '../platform/queues';
 import type { Infrastructure, SafelineModule } from '../safeline';

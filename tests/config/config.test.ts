@@ -48,7 +48,7 @@ describe('parseConfig', () => {
       parseConfig({ PHONE_HASH_KEY: 'c2hvcnQ=', PHONE_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' });
       throw new Error('should have thrown');
     } catch (err) {
-      expect((err as ConfigError).variables.sort()).toEqual(['PHONE_ENCRYPTION_KEYS', 'PHONE_HASH_KEY', 'USSD_CALLBACK_TOKEN']);
+      expect((err as ConfigError).variables.sort()).toEqual(['PHONE_ENCRYPTION_KEYS', 'PHONE_HASH_KEY', 'SMS_CALLBACK_TOKEN', 'USSD_CALLBACK_TOKEN']);
       expect((err as Error).message).toContain('PHONE_HASH_KEY must be 32 random bytes in base64 (openssl rand -base64 32) (set)');
       expect((err as Error).message).not.toContain('c2hvcnQ=');
     }

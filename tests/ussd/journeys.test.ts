@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { createSubscriberStore } from '../../src/campaigns/subscriber-store';
+import { createSubscriberStore } from '../../src/subscribers/subscriber-store';
 import { createHotlineStore } from '../../src/hotline/hotline-store';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';

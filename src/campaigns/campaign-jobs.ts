@@ -1,0 +1,39 @@
+import type { JobOptions } from 'bull';
+import type { JsonObject } from '../platform/queues';
+
+export const CAMPAIGN_QUEUE = 'campaigns';
+export const FAN_OUT = 'fan-out';
+export const SEND_BATCH = 'send-batch';
+export const CHECK_RELATIVE = 'check-relative';
+
+/** Walk a run's audience and queue its batches. */
+export interface FanOutJob extends JsonObject {
+  campaignId: string;
+  runId: string;
+  /** ISO time the run started: batches are planned from it. */
+  startedAt: string;
+  /** For relative campaigns: only subscribers who joined before this (ISO), or "" for everyone. */
+  joinedBefore: string;
+}
+
+/** Send one batch (its recipients are in MongoDB, not in Redis). */
+export interface SendBatchJob extends JsonObject {
+  campaignId: string;
+  batchId: string;
+}
+
+export interface CampaignSettings {
+  batchSize: number;
+  pricePerPart: number;
+  /** The gateway's ceiling for every campaign together. */
+  maxPerSecond: number;
+  /** Retries of a recipient's transient failure before it counts as failed. */
+  maxRetries: number;
+}
+
+// A send job is retried only for whole-call transient failures (5xx, timeouts); jobId = batch id.
+export const SEND_JOB_OPTIONS: JobOptions = { attempts: 6, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: 10_000, removeOnFail: 10_000 };
+export const FAN_OUT_JOB_OPTIONS: JobOptions = { attempts: 20, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: 1_000, removeOnFail: 1_000 };
+
+/** Retry of a batch's transient failures: 10 s, 40 s, 160 s... */
+export const retryDelayMs = (retry: number): number => 10_000 * 4 ** (retry - 1);

@@ -1,0 +1,101 @@
+import type { Logger } from '../platform/logger';
+import type { TypedQueue } from '../platform/queues';
+import { analyzeText, toAsciiSpelling } from '../shared/sms-encoding';
+import type { SubscriberStore } from '../subscribers/subscriber-store';
+import { SEND_BATCH, SEND_JOB_OPTIONS, type CampaignSettings, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import type { Campaign, CampaignStore } from './campaign-store';
+import type { BatchRecipient, MessageStore } from './message-store';
+import type { RunProgressStore } from './run-progress';
+import { advanceOpenTime } from './send-window';
+
+export interface FanOutDeps {
+  campaigns: CampaignStore;
+  subscribers: SubscriberStore;
+  messages: MessageStore;
+  progress: RunProgressStore;
+  queue: TypedQueue<FanOutJob | SendBatchJob>;
+  settings: CampaignSettings;
+  now(): Date;
+  logger: Logger;
+  /** Marks the run (and a one-off campaign) completed once fan-out is done and no batch is pending. */
+  finishRunIfDone(campaignId: string, runId: string): Promise<void>;
+}
+
+const PAGE = 1_000;
+
+/** The text a language gets: as written, or in its ASCII spelling when the campaign chose it. */
+export const textFor = (campaign: Pick<Campaign, 'texts' | 'asciiLanguages'>, language: string): string | undefined => {
+  const text = campaign.texts[language];
+  return text && campaign.asciiLanguages.includes(language) ? toAsciiSpelling(text) : text;
+};
+
+/** Messages per second for this campaign: its own limit, its deadline, and the gateway's ceiling. */
+export function sendRate(campaign: Pick<Campaign, 'spread'>, recipients: number, ceiling: number): number {
+  const byDeadline = campaign.spread.finishWithinHours ? recipients / (campaign.spread.finishWithinHours * 3_600) : Number.POSITIVE_INFINITY;
+  return Math.max(0.01, Math.min(campaign.spread.maxPerSecond ?? Number.POSITIVE_INFINITY, ceiling, Math.max(byDeadline, 0.01)));
+}
+
+/**
+ * Walks the audience by `_id` and writes one message per recipient plus one batch per N recipients
+ * of the same language, each batch planned at its time (the rate, inside the send window). It
+ * saves its place after every page: a re-run (crash, retry) continues there, and writes nothing
+ * twice (messages and batches have ids derived from the run and the subscribers).
+ */
+export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promise<void> {
+  const campaign = await deps.campaigns.get(job.campaignId);
+  if (!campaign || campaign.status === 'cancelled' || campaign.status === 'completed') return;
+  const started = new Date(job.startedAt);
+  const audience = { ...campaign.audience, ...(job.joinedBefore ? { joinedTo: new Date(job.joinedBefore) } : {}) };
+  const languages = Object.keys(campaign.texts);
+  const filter = { ...audience, languages: audience.languages?.length ? audience.languages.filter((l) => languages.includes(l)) : languages };
+  const total = Object.values(await deps.subscribers.countAudience(filter)).reduce((sum, n) => sum + n, 0);
+  const interval = (deps.settings.batchSize / sendRate(campaign, total, deps.settings.maxPerSecond)) * 1_000;
+  const costPerRecipient = Object.fromEntries(languages.map((language) => [language, analyzeText(textFor(campaign, language) ?? '').parts * deps.settings.pricePerPart]));
+
+  let after = await deps.progress.cursor(job.runId);
+  let { recipients: planned, estimatedCostMilli } = await deps.progress.get(job.runId);
+  planned = Math.max(planned, 0);
+  let capped = false;
+  for (;;) {
+    const page = await deps.subscribers.audiencePage(filter, after, PAGE);
+    if (page.length === 0) break;
+    const byLanguage = new Map<string, BatchRecipient[]>();
+    for (const subscriber of page) {
+      const cost = (costPerRecipient[subscriber.language] ?? 0) * 1_000;
+      if (campaign.budgetCap !== null && estimatedCostMilli + cost > campaign.budgetCap * 1_000) {
+        capped = true;
+        break;
+      }
+      estimatedCostMilli += cost;
+      const list = byLanguage.get(subscriber.language) ?? [];
+      list.push({ message: `${job.runId}:${subscriber._id}`, subscriber: subscriber._id, sealed: subscriber.phoneSealed });
+      byLanguage.set(subscriber.language, list);
+    }
+    let added = 0;
+    for (const [language, recipients] of byLanguage) {
+      for (let i = 0; i < recipients.length; i += deps.settings.batchSize) {
+        const chunk = recipients.slice(i, i + deps.settings.batchSize);
+        const batchId = `${job.runId}:${chunk[0]?.subscriber ?? ''}`;
+        const plannedAt = advanceOpenTime(campaign.sendWindow, started, ((planned + added) / deps.settings.batchSize) * interval);
+        const fresh = await deps.messages.insertMessages(chunk.map((r) => ({ _id: r.message, campaign: campaign._id, run: job.runId, subscriber: r.subscriber, language, batch: batchId, createdAt: deps.now() })));
+        const newBatch = await deps.messages.insertBatch({ _id: batchId, campaign: campaign._id, run: job.runId, language, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() });
+        // Counted only when new: a re-run of this page must not count its batches twice.
+        await deps.progress.add(job.runId, { batchesPending: newBatch, recipients: fresh });
+        await deps.queue.add(SEND_BATCH, { campaignId: campaign._id, batchId }, { ...SEND_JOB_OPTIONS, jobId: batchId, delay: Math.max(0, plannedAt.getTime() - deps.now().getTime()) });
+        added += chunk.length;
+      }
+    }
+    planned += added;
+    after = page[page.length - 1]?._id ?? after;
+    await deps.progress.set(job.runId, 'estimatedCostMilli', Math.round(estimatedCostMilli));
+    await deps.progress.setCursor(job.runId, after);
+    if (capped) break;
+  }
+  if (capped) {
+    await deps.campaigns.update(campaign._id, { stoppedReason: `Budget cap reached: ${planned} recipients queued` });
+    deps.logger.warn({ campaign: campaign._id, run: job.runId, recipients: planned }, 'campaign budget cap reached during fan-out');
+  }
+  await deps.progress.set(job.runId, 'fanoutDone', 1);
+  await deps.finishRunIfDone(campaign._id, job.runId);
+  deps.logger.info({ campaign: campaign._id, run: job.runId, recipients: planned }, 'campaign fan-out done');
+}

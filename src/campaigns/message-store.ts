@@ -1,0 +1,127 @@
+import { Schema, type Connection } from 'mongoose';
+import { modelOn } from '../platform/mongo';
+
+/** One recipient of one run: written by the fan-out, unique on (run, subscriber). */
+export interface CampaignMessage {
+  _id: string; // `${runId}:${subscriberHash}`
+  campaign: string;
+  run: string;
+  subscriber: string;
+  language: string;
+  batch: string;
+  createdAt: Date;
+}
+
+export interface BatchRecipient {
+  message: string;
+  subscriber: string;
+  sealed: string;
+}
+
+/** Up to N recipients who get the same text: the unit a send job claims, sends and records. */
+export interface CampaignBatch {
+  _id: string;
+  campaign: string;
+  run: string;
+  language: string;
+  text: string;
+  recipients: BatchRecipient[];
+  /** queued -> sending -> done; "sending" found by a retry means a worker died mid-send. */
+  status: 'queued' | 'sending' | 'done' | 'cancelled';
+  /** Retries of this batch's transient failures (0 for the first send). */
+  retry: number;
+  updatedAt: Date;
+}
+
+/** What became of one recipient. Accepted sends are keyed by the gateway's messageId, so a delivery report finds them by `_id`. */
+export interface SendResult {
+  _id: string; // messageId when accepted, else `x:${message}`
+  message: string;
+  campaign: string;
+  run: string;
+  subscriber: string;
+  outcome: 'accepted' | 'failed' | 'opted_out' | 'unknown' | 'cancelled';
+  statusCode: number;
+  status: string;
+  cost: number;
+  parts: number;
+  at: Date;
+}
+
+/** One delivery report, kept as received; `_id` = messageId:status makes a resent report a no-op. */
+export interface DeliveryReport {
+  _id: string;
+  messageId: string;
+  status: string;
+  final: boolean;
+  failureReason: string;
+  run: string | null;
+  at: Date;
+}
+
+const isDuplicateKey = (err: unknown): boolean => {
+  const e = err as { code?: unknown; writeErrors?: Array<{ code?: unknown; err?: { code?: unknown } }> } | null;
+  if (Array.isArray(e?.writeErrors) && e.writeErrors.length > 0) return e.writeErrors.every((w) => w.code === 11000 || w.err?.code === 11000);
+  return e?.code === 11000;
+};
+
+/**
+ * The per-recipient records of campaigns. The server used here makes an insert about 16 times
+ * cheaper than an update, so the pipeline inserts: one message per recipient, one result per
+ * recipient, one document per delivery report; only a batch (100 recipients) is ever updated.
+ */
+export function createMessageStore(connection: Connection) {
+  const opts = { versionKey: false, minimize: false } as const;
+  const messages = modelOn<CampaignMessage>(connection, 'CampaignMessage', () =>
+    new Schema<CampaignMessage>({ _id: String, campaign: String, run: String, subscriber: String, language: String, batch: String, createdAt: Date }, { ...opts, collection: 'campaign_messages' }),
+  );
+  const batches = modelOn<CampaignBatch>(connection, 'CampaignBatch', () =>
+    new Schema<CampaignBatch>(
+      { _id: String, campaign: String, run: String, language: String, text: String, recipients: [{ _id: false, message: String, subscriber: String, sealed: String }], status: String, retry: Number, updatedAt: Date },
+      { ...opts, collection: 'campaign_batches' },
+    ),
+  );
+  const results = modelOn<SendResult>(connection, 'SendResult', () =>
+    new Schema<SendResult>(
+      { _id: String, message: String, campaign: String, run: String, subscriber: String, outcome: String, statusCode: Number, status: String, cost: Number, parts: Number, at: Date },
+      { ...opts, collection: 'campaign_send_results' },
+    ),
+  );
+  const reports = modelOn<DeliveryReport>(connection, 'DeliveryReport', () =>
+    new Schema<DeliveryReport>({ _id: String, messageId: String, status: String, final: Boolean, failureReason: String, run: String, at: Date }, { ...opts, collection: 'delivery_reports' }),
+  );
+
+  /** insertMany that treats "already there" as done: re-running a step writes nothing twice. Returns how many were new. */
+  async function insertAll<T>(model: { insertMany(docs: T[], options: { ordered: false; lean: true }): Promise<unknown> }, docs: T[]): Promise<number> {
+    if (docs.length === 0) return 0;
+    try {
+      await model.insertMany(docs, { ordered: false, lean: true });
+      return docs.length;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const failed = (err as { writeErrors?: unknown[] }).writeErrors?.length ?? docs.length;
+      return docs.length - failed;
+    }
+  }
+
+  return {
+    insertMessages: (docs: CampaignMessage[]) => insertAll(messages, docs),
+    insertBatch: (batch: CampaignBatch) => insertAll(batches, [batch]),
+    getBatch: async (id: string): Promise<CampaignBatch | undefined> => (await batches.findById(id).lean<CampaignBatch>().exec()) ?? undefined,
+    async setBatchStatus(id: string, status: CampaignBatch['status'], at: Date): Promise<void> {
+      await batches.updateOne({ _id: id }, { $set: { status, updatedAt: at } });
+    },
+    /** Batches of a run not yet done, for resume and cancel. */
+    pendingBatches: async (run: string): Promise<Array<Pick<CampaignBatch, '_id' | 'status' | 'recipients'>>> =>
+      batches.find({ run, status: { $in: ['queued', 'sending'] } }, { _id: 1, status: 1, recipients: 1 }).lean<Array<Pick<CampaignBatch, '_id' | 'status' | 'recipients'>>>().exec(),
+    insertResults: (docs: SendResult[]) => insertAll(results, docs),
+    insertReports: (docs: DeliveryReport[]) => insertAll(reports, docs),
+    /** Results already recorded for these messages (a rare path: only after a worker died mid-send). */
+    resultsOfBatch: (messageIds: readonly string[]): Promise<SendResult[]> => results.find({ message: { $in: messageIds } }).lean<SendResult[]>().exec(),
+    resultsOfRun: (run: string): Promise<SendResult[]> => results.find({ run }).lean<SendResult[]>().exec(),
+    reportsOfRun: (run: string): Promise<DeliveryReport[]> => reports.find({ run }).lean<DeliveryReport[]>().exec(),
+    countMessages: (run: string): Promise<number> => messages.countDocuments({ run }).exec(),
+  };
+}
+
+export type MessageStore = ReturnType<typeof createMessageStore>;

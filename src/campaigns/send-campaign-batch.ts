@@ -1,0 +1,121 @@
+import type { Logger } from '../platform/logger';
+import type { TypedJob, TypedQueue } from '../platform/queues';
+import type { PhoneProtection } from '../shared/phone-protection';
+import { GatewayError, type RecipientResult, type SmsGateway } from '../sms/sms-gateway';
+import type { OptOutSet } from '../subscribers/optout-set';
+import type { SubscriberStore } from '../subscribers/subscriber-store';
+import { SEND_BATCH, SEND_JOB_OPTIONS, retryDelayMs, type CampaignSettings, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import type { Campaign, CampaignStore } from './campaign-store';
+import type { BatchRecipient, CampaignBatch, MessageStore, SendResult } from './message-store';
+import type { RunProgress, RunProgressStore } from './run-progress';
+import { isOpen, nextOpen } from './send-window';
+
+export interface SendDeps {
+  campaigns: CampaignStore;
+  messages: MessageStore;
+  subscribers: SubscriberStore;
+  optouts: OptOutSet;
+  progress: RunProgressStore;
+  gateway: SmsGateway;
+  protection: PhoneProtection;
+  queue: TypedQueue<FanOutJob | SendBatchJob>;
+  settings: CampaignSettings;
+  /** Stops a campaign by itself (credentials refused, no credit), with the reason the manager sees. */
+  stopCampaign(campaignId: string, reason: string): Promise<void>;
+  finishRunIfDone(campaignId: string, runId: string): Promise<void>;
+  now(): Date;
+  logger: Logger;
+}
+
+const costOf = (cost: string | undefined): number => Number(/([\d.]+)\s*$/.exec(cost ?? '')?.[1] ?? 0);
+
+/**
+ * Sends one batch: claims it (status "sending"), leaves out whoever opted out since the fan-out,
+ * sends the rest in one gateway call, and records each recipient's result. A batch found
+ * "sending" was cut off by a dying worker: its recipients are marked unknown, never resent.
+ */
+export async function sendCampaignBatch(deps: SendDeps, job: TypedJob<SendBatchJob>): Promise<void> {
+  const { campaignId, batchId } = job.data;
+  const batch = await deps.messages.getBatch(batchId);
+  if (!batch || batch.status === 'done' || batch.status === 'cancelled') return;
+  const status = (await deps.progress.status(campaignId)) ?? (await deps.campaigns.get(campaignId))?.status;
+  if (status === 'cancelled') return closeBatch(deps, batch, batch.recipients.map((r) => result(batch, r, 'cancelled', 0, 'Cancelled')), { cancelled: batch.recipients.length });
+  if (status !== 'running') return; // paused (resume queues it again) or not started
+  if (batch.status === 'sending') return reconcile(deps, batch);
+
+  const campaign = (await deps.campaigns.get(campaignId)) as Campaign;
+  const now = deps.now();
+  if (!isOpen(campaign.sendWindow, now)) {
+    // Quiet hours: the same batch, later (a new job id, since this job is finishing).
+    await deps.queue.add(SEND_BATCH, job.data, { ...SEND_JOB_OPTIONS, jobId: `${batchId}@${nextOpen(campaign.sendWindow, now).toISOString()}`, delay: nextOpen(campaign.sendWindow, now).getTime() - now.getTime() });
+    return;
+  }
+
+  const optedOut = await deps.optouts.which(batch.recipients.map((r) => r.subscriber));
+  const skipped = batch.recipients.filter((_, i) => optedOut[i]);
+  const toSend = batch.recipients.filter((_, i) => !optedOut[i]);
+  await deps.messages.setBatchStatus(batchId, 'sending', now);
+  let answers: RecipientResult[] = [];
+  if (toSend.length > 0) {
+    try {
+      answers = await deps.gateway.send({ to: toSend.map((r) => deps.protection.decrypt(r.sealed)), text: batch.text, ...(campaign.senderId ? { from: campaign.senderId } : {}) });
+    } catch (err) {
+      await deps.messages.setBatchStatus(batchId, 'queued', deps.now());
+      if (err instanceof GatewayError && err.kind !== 'transient') {
+        await deps.stopCampaign(campaignId, err.kind === 'auth' ? 'The SMS gateway refused our credentials (401)' : err.kind === 'balance' ? 'The SMS account is out of credit' : `The SMS gateway refused the campaign: ${err.message}`);
+        return;
+      }
+      throw err; // transient: Bull retries this job with backoff
+    }
+  }
+
+  const results: SendResult[] = skipped.map((r) => result(batch, r, 'opted_out', 0, 'Opted out'));
+  const retry: BatchRecipient[] = [];
+  const flagged: string[] = [];
+  toSend.forEach((recipient, i) => {
+    const answer = answers[i];
+    if (answer?.outcome === 'accepted' && answer.messageId) {
+      results.push({ ...result(batch, recipient, 'accepted', answer.statusCode, answer.status), _id: answer.messageId, cost: costOf(answer.cost), parts: answer.parts ?? 0 });
+    } else if (!answer || answer.outcome === 'transient') {
+      if (batch.retry < deps.settings.maxRetries) retry.push(recipient);
+      else results.push(result(batch, recipient, 'failed', answer?.statusCode ?? 0, answer?.status ?? 'No answer'));
+    } else {
+      results.push(result(batch, recipient, 'failed', answer.statusCode, answer.status));
+      flagged.push(recipient.subscriber);
+    }
+  });
+  for (const subscriber of flagged) await deps.subscribers.flag(subscriber, 'refused by the gateway', deps.now());
+  if (retry.length > 0) {
+    const retryId = `${batch._id}~${batch.retry + 1}`;
+    const created = await deps.messages.insertBatch({ ...batch, _id: retryId, recipients: retry, status: 'queued', retry: batch.retry + 1, updatedAt: deps.now() });
+    await deps.progress.add(batch.run, { batchesPending: created });
+    await deps.queue.add(SEND_BATCH, { campaignId, batchId: retryId }, { ...SEND_JOB_OPTIONS, jobId: retryId, delay: retryDelayMs(batch.retry + 1) });
+  }
+  const accepted = results.filter((r) => r.outcome === 'accepted');
+  await deps.progress.rememberMessages(batch.run, accepted.map((r) => r._id));
+  await closeBatch(deps, batch, results, {
+    sent: accepted.length,
+    failed: results.filter((r) => r.outcome === 'failed').length,
+    optedOut: skipped.length,
+    costMilli: Math.round(accepted.reduce((sum, r) => sum + r.cost, 0) * 1_000),
+  });
+}
+
+function result(batch: CampaignBatch, recipient: BatchRecipient, outcome: SendResult['outcome'], statusCode: number, status: string): SendResult {
+  return { _id: `x:${recipient.message}`, message: recipient.message, campaign: batch.campaign, run: batch.run, subscriber: recipient.subscriber, outcome, statusCode, status, cost: 0, parts: 0, at: new Date() };
+}
+
+async function closeBatch(deps: SendDeps, batch: CampaignBatch, results: SendResult[], counts: Partial<RunProgress>): Promise<void> {
+  await deps.messages.insertResults(results);
+  await deps.messages.setBatchStatus(batch._id, batch.recipients.length && counts.cancelled === batch.recipients.length ? 'cancelled' : 'done', deps.now());
+  await deps.progress.add(batch.run, { ...counts, batchesPending: -1 });
+  await deps.finishRunIfDone(batch.campaign, batch.run);
+}
+
+/** A worker died between claiming and recording: whatever has no result is "unknown" (a delivery report may still tell). */
+async function reconcile(deps: SendDeps, batch: CampaignBatch): Promise<void> {
+  const recorded = new Set((await deps.messages.resultsOfBatch(batch.recipients.map((r) => r.message))).map((r) => r.message));
+  const unknown = batch.recipients.filter((r) => !recorded.has(r.message));
+  deps.logger.warn({ batch: batch._id, unknown: unknown.length }, 'batch was cut off mid-send: not resending, marking unknown');
+  await closeBatch(deps, batch, unknown.map((r) => result(batch, r, 'unknown', 0, 'Cut off mid-send')), { unknown: unknown.length });
+}

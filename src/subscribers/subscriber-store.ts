@@ -1,0 +1,161 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import { modelOn } from '../platform/mongo';
+
+export const CONSENT_SOURCES = ['ussd', 'sms', 'import', 'console'] as const;
+export type ConsentSource = (typeof CONSENT_SOURCES)[number];
+
+/** A person who said yes (or later no) to awareness SMS, keyed by the keyed hash of their number. */
+export interface Subscriber {
+  _id: string; // phone hash
+  phoneSealed: string;
+  language: string;
+  region: string;
+  topics: string[];
+  consent: { status: 'opted_in' | 'opted_out'; source: ConsentSource; at: Date; evidence: string };
+  createdAt: Date;
+  updatedAt: Date;
+  /** Set when the gateway refused the number for good (invalid, blacklisted): campaigns skip it. */
+  flagged: { reason: string; at: Date } | null;
+}
+
+export interface AudienceFilter {
+  languages?: readonly string[];
+  regions?: readonly string[];
+  topics?: readonly string[];
+  joinedFrom?: Date;
+  joinedTo?: Date;
+}
+
+export interface ConsentChange {
+  phoneHash: string;
+  phoneSealed: string;
+  language: string;
+  region?: string;
+  source: ConsentSource;
+  evidence: string;
+}
+
+const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
+
+/**
+ * Subscribers and their consent. Every consent change carries the time it was made, and a change
+ * older than the one stored is ignored: a retried "subscribe" can never undo a later "stop".
+ */
+export function createSubscriberStore(connection: Connection) {
+  const subscribers: Model<Subscriber> = modelOn<Subscriber>(connection, 'Subscriber', () =>
+    new Schema<Subscriber>(
+      {
+        _id: String,
+        phoneSealed: String,
+        language: String,
+        region: String,
+        topics: [String],
+        consent: { status: String, source: String, at: Date, evidence: String },
+        createdAt: Date,
+        updatedAt: Date,
+        flagged: { reason: String, at: Date },
+      },
+      { collection: 'subscribers', versionKey: false },
+    ),
+  );
+
+  /** Applies `update` only if the stored consent is not newer than `at`; creates the subscriber if absent. */
+  async function changeIfNotNewer(phoneHash: string, at: Date, update: Record<string, unknown>, create: boolean): Promise<boolean> {
+    try {
+      const result = await subscribers.updateOne(
+        { _id: phoneHash, $or: [{ 'consent.at': { $lte: at } }, { 'consent.at': { $exists: false } }] },
+        { ...update, ...(create ? { $setOnInsert: { createdAt: at } } : {}) },
+        { upsert: create },
+      );
+      return result.modifiedCount + result.upsertedCount > 0;
+    } catch (err) {
+      // The filter missed because a newer choice is stored; the upsert then collides with it.
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Stops every message to the number: the record stays, as the evidence of the opt-out. */
+  const optOut = (phoneHash: string, source: ConsentSource, evidence: string, at: Date): Promise<boolean> =>
+    changeIfNotNewer(phoneHash, at, { $set: { topics: [], consent: { status: 'opted_out', source, at, evidence }, updatedAt: at } }, false);
+
+  return {
+    optOut,
+    /** Adds or removes a topic; "all" removes every topic and records the opt-out. */
+    async recordTopicChoice(input: ConsentChange & { topic: string; subscribed: boolean }, at: Date): Promise<boolean> {
+      const consent = { source: input.source, at, evidence: input.evidence };
+      if (input.subscribed) {
+        return changeIfNotNewer(
+          input.phoneHash,
+          at,
+          { $addToSet: { topics: input.topic }, $set: { phoneSealed: input.phoneSealed, language: input.language, consent: { ...consent, status: 'opted_in' }, updatedAt: at, ...(input.region ? { region: input.region } : {}) } },
+          true,
+        );
+      }
+      if (input.topic === 'all') return optOut(input.phoneHash, input.source, input.evidence, at);
+      return changeIfNotNewer(input.phoneHash, at, { $pull: { topics: input.topic }, $set: { updatedAt: at } }, false);
+    },
+    async optIn(input: ConsentChange & { topics: readonly string[] }, at: Date): Promise<boolean> {
+      return changeIfNotNewer(
+        input.phoneHash,
+        at,
+        {
+          $addToSet: { topics: { $each: [...input.topics] } },
+          $set: { phoneSealed: input.phoneSealed, language: input.language, region: input.region ?? '', consent: { status: 'opted_in', source: input.source, at, evidence: input.evidence }, updatedAt: at, flagged: null },
+        },
+        true,
+      );
+    },
+    async flag(phoneHash: string, reason: string, at: Date): Promise<void> {
+      await subscribers.updateOne({ _id: phoneHash }, { $set: { flagged: { reason, at }, updatedAt: at } });
+    },
+    async find(phoneHash: string): Promise<Subscriber | undefined> {
+      return (await subscribers.findById(phoneHash).lean<Subscriber>().exec()) ?? undefined;
+    },
+    /** Opted-in, unflagged subscribers matching the filter, by `_id` after `after`: the fan-out's cursor. */
+    async audiencePage(filter: AudienceFilter, after: string, limit: number): Promise<Array<Pick<Subscriber, '_id' | 'phoneSealed' | 'language'>>> {
+      return subscribers
+        .find({ ...audienceQuery(filter), _id: { $gt: after } }, { _id: 1, phoneSealed: 1, language: 1 })
+        .sort({ _id: 1 })
+        .limit(limit)
+        .lean<Array<Pick<Subscriber, '_id' | 'phoneSealed' | 'language'>>>()
+        .exec();
+    },
+    async countAudience(filter: AudienceFilter): Promise<Record<string, number>> {
+      const rows = await subscribers.find(audienceQuery(filter), { language: 1 }).lean<Array<Pick<Subscriber, 'language'>>>().exec();
+      const counts: Record<string, number> = {};
+      for (const row of rows) counts[row.language] = (counts[row.language] ?? 0) + 1;
+      return counts;
+    },
+    /** Counts for the console: by consent status, language, region and source. */
+    async summary(): Promise<{ total: number; byStatus: Record<string, number>; byLanguage: Record<string, number>; byRegion: Record<string, number>; bySource: Record<string, number> }> {
+      const rows = await subscribers.find({}, { language: 1, region: 1, consent: 1 }).lean<Array<Pick<Subscriber, 'language' | 'region' | 'consent'>>>().exec();
+      const add = (map: Record<string, number>, key: string | undefined) => (map[key || 'unknown'] = (map[key || 'unknown'] ?? 0) + 1);
+      const out = { total: rows.length, byStatus: {}, byLanguage: {}, byRegion: {}, bySource: {} };
+      for (const row of rows) {
+        add(out.byStatus, row.consent?.status);
+        if (row.consent?.status === 'opted_in') {
+          add(out.byLanguage, row.language);
+          add(out.byRegion, row.region);
+          add(out.bySource, row.consent.source);
+        }
+      }
+      return out;
+    },
+    /** Every opted-out number's hash, for the Redis set the senders check. */
+    async optedOut(): Promise<string[]> {
+      return (await subscribers.find({ 'consent.status': 'opted_out' }, { _id: 1 }).lean<Array<{ _id: string }>>().exec()).map((row) => row._id);
+    },
+  };
+}
+
+function audienceQuery(filter: AudienceFilter): Record<string, unknown> {
+  const query: Record<string, unknown> = { 'consent.status': 'opted_in', flagged: null };
+  if (filter.languages?.length) query.language = { $in: filter.languages };
+  if (filter.regions?.length) query.region = { $in: filter.regions };
+  if (filter.topics?.length) query.topics = { $in: filter.topics };
+  if (filter.joinedFrom || filter.joinedTo) query.createdAt = { ...(filter.joinedFrom ? { $gte: filter.joinedFrom } : {}), ...(filter.joinedTo ? { $lt: filter.joinedTo } : {}) };
+  return query;
+}
+
+export type SubscriberStore = ReturnType<typeof createSubscriberStore>;
