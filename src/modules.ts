@@ -1,11 +1,13 @@
+import { campaignsModule } from './campaigns/campaigns-module';
 import { hotlineModule } from './hotline/hotline-module';
 import type { SafelineModule } from './safeline';
 import { smsModule } from './sms/sms-module';
 import { staffModule } from './staff/staff-module';
+import { subscribersModule } from './subscribers/subscribers-module';
 import { ussdModule } from './ussd/ussd-module';
 
 /**
  * The rooms that plug into the api and worker roles, in mounting order: staff comes before the
  * rooms whose pages and API need to know who is signed in.
  */
-export const modules: ReadonlyArray<SafelineModule> = [ussdModule, staffModule, smsModule, hotlineModule];
+export const modules: ReadonlyArray<SafelineModule> = [ussdModule, staffModule, smsModule, hotlineModule, subscribersModule, campaignsModule];

@@ -20,6 +20,8 @@ export interface Infrastructure {
   readonly metrics: Metrics;
   /** Registers work to stop at shutdown, after HTTP has drained and before Redis and MongoDB close. */
   onStop(stop: () => Promise<void>): void;
+  /** Where this process's HTTP server listens, once it does (the SMS emulator posts its delivery reports there). */
+  ownUrl(): string | undefined;
 }
 
 /**
@@ -58,7 +60,8 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   const queues = createQueueFactory(redis, config.queuePrefix);
   const metrics = createMetrics(queues);
   const stopHooks: Array<() => Promise<void>> = [];
-  const infra: Infrastructure = { config, logger, mongo, redis, queues, metrics, onStop: (stop) => stopHooks.push(stop) };
+  const listening: { url?: string } = {};
+  const infra: Infrastructure = { config, logger, mongo, redis, queues, metrics, onStop: (stop) => stopHooks.push(stop), ownUrl: () => listening.url };
 
   const servesApi = config.role !== 'worker';
   const runsWorkers = config.role !== 'api';
@@ -87,6 +90,7 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+  listening.url = url;
 
   logger.info({ role: config.role }, `role: ${config.role} (${[servesApi && 'api', runsWorkers && 'worker'].filter(Boolean).join(' + ')})`);
   logger.info(`mongodb: ${describeMongoUri(config.mongodbUri)}`);

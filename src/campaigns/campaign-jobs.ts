@@ -12,8 +12,9 @@ export interface FanOutJob extends JsonObject {
   runId: string;
   /** ISO time the run started: batches are planned from it. */
   startedAt: string;
-  /** For relative campaigns: only subscribers who joined before this (ISO), or "" for everyone. */
+  /** Relative campaigns: only subscribers who joined in [joinedAfter, joinedBefore) (ISO), "" for no bound. */
   joinedBefore: string;
+  joinedAfter: string;
 }
 
 /** Send one batch (its recipients are in MongoDB, not in Redis). */

@@ -17,6 +17,8 @@ export interface FanOutDeps {
   settings: CampaignSettings;
   now(): Date;
   logger: Logger;
+  /** A scheduled campaign's first run has begun. */
+  markRunning(campaignId: string): Promise<void>;
   /** Marks the run (and a one-off campaign) completed once fan-out is done and no batch is pending. */
   finishRunIfDone(campaignId: string, runId: string): Promise<void>;
 }
@@ -44,8 +46,9 @@ export function sendRate(campaign: Pick<Campaign, 'spread'>, recipients: number,
 export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promise<void> {
   const campaign = await deps.campaigns.get(job.campaignId);
   if (!campaign || campaign.status === 'cancelled' || campaign.status === 'completed') return;
+  if (campaign.status === 'scheduled') await deps.markRunning(campaign._id);
   const started = new Date(job.startedAt);
-  const audience = { ...campaign.audience, ...(job.joinedBefore ? { joinedTo: new Date(job.joinedBefore) } : {}) };
+  const audience = { ...campaign.audience, ...(job.joinedBefore ? { joinedTo: new Date(job.joinedBefore) } : {}), ...(job.joinedAfter ? { joinedFrom: new Date(job.joinedAfter) } : {}) };
   const languages = Object.keys(campaign.texts);
   const filter = { ...audience, languages: audience.languages?.length ? audience.languages.filter((l) => languages.includes(l)) : languages };
   const total = Object.values(await deps.subscribers.countAudience(filter)).reduce((sum, n) => sum + n, 0);
@@ -57,8 +60,11 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
   planned = Math.max(planned, 0);
   let capped = false;
   for (;;) {
-    const page = await deps.subscribers.audiencePage(filter, after, PAGE);
-    if (page.length === 0) break;
+    const walked = await deps.subscribers.audiencePage(filter, after, PAGE);
+    if (walked.length === 0) break;
+    // A relative campaign walks everyone at each check: leave out who already has a message.
+    const unseen = job.joinedBefore ? await deps.progress.unseen(job.runId, walked.map((s) => s._id)) : walked.map(() => true);
+    const page = walked.filter((_, i) => unseen[i]);
     const byLanguage = new Map<string, BatchRecipient[]>();
     for (const subscriber of page) {
       const cost = (costPerRecipient[subscriber.language] ?? 0) * 1_000;
@@ -77,16 +83,19 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
         const chunk = recipients.slice(i, i + deps.settings.batchSize);
         const batchId = `${job.runId}:${chunk[0]?.subscriber ?? ''}`;
         const plannedAt = advanceOpenTime(campaign.sendWindow, started, ((planned + added) / deps.settings.batchSize) * interval);
+        // Batch first, then its messages: a re-run of this page after a crash finds the same batch
+        // (its id comes from its first subscriber) and writes nothing twice.
+        await deps.messages.insertBatch({ _id: batchId, campaign: campaign._id, run: job.runId, language, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() });
+        await deps.progress.addPending(job.runId, batchId);
         const fresh = await deps.messages.insertMessages(chunk.map((r) => ({ _id: r.message, campaign: campaign._id, run: job.runId, subscriber: r.subscriber, language, batch: batchId, createdAt: deps.now() })));
-        const newBatch = await deps.messages.insertBatch({ _id: batchId, campaign: campaign._id, run: job.runId, language, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() });
-        // Counted only when new: a re-run of this page must not count its batches twice.
-        await deps.progress.add(job.runId, { batchesPending: newBatch, recipients: fresh });
+        await deps.progress.add(job.runId, { recipients: fresh });
+        if (job.joinedBefore) await deps.progress.markSeen(job.runId, chunk.map((r) => r.subscriber));
         await deps.queue.add(SEND_BATCH, { campaignId: campaign._id, batchId }, { ...SEND_JOB_OPTIONS, jobId: batchId, delay: Math.max(0, plannedAt.getTime() - deps.now().getTime()) });
         added += chunk.length;
       }
     }
     planned += added;
-    after = page[page.length - 1]?._id ?? after;
+    after = walked[walked.length - 1]?._id ?? after;
     await deps.progress.set(job.runId, 'estimatedCostMilli', Math.round(estimatedCostMilli));
     await deps.progress.setCursor(job.runId, after);
     if (capped) break;

@@ -1,8 +1,9 @@
 import type Redis from 'ioredis';
 
-export const PROGRESS_FIELDS = ['recipients', 'sent', 'delivered', 'failed', 'optedOut', 'unknown', 'cancelled', 'costMilli', 'estimatedCostMilli', 'batchesPending', 'fanoutDone'] as const;
+export const PROGRESS_FIELDS = ['recipients', 'sent', 'delivered', 'failed', 'optedOut', 'unknown', 'cancelled', 'costMilli', 'estimatedCostMilli', 'fanoutDone'] as const;
 export type ProgressField = (typeof PROGRESS_FIELDS)[number];
-export type RunProgress = Record<ProgressField, number>;
+/** The counters, and how many batches are still to send. */
+export type RunProgress = Record<ProgressField | 'batchesPending', number>;
 
 /**
  * Live counters of a campaign run in Redis (what the console polls), the campaign's status as the
@@ -14,8 +15,12 @@ export function createRunProgress(redis: Redis, prefix: string) {
   const statusKey = (campaign: string) => `${prefix}:campaign-status:${campaign}`;
   const messageRuns = `${prefix}:campaign-message-runs`;
   const finals = (run: string) => `${prefix}:campaign-run-finals:${run}`;
+  // A set, not a counter: a batch written twice (a fan-out re-run after a crash) is pending once.
+  const pending = (run: string) => `${prefix}:campaign-run-pending:${run}`;
   return {
-    async add(run: string, counts: Partial<RunProgress>): Promise<void> {
+    addPending: async (run: string, batchId: string): Promise<void> => void (await redis.sadd(pending(run), batchId)),
+    donePending: async (run: string, batchId: string): Promise<void> => void (await redis.srem(pending(run), batchId)),
+    async add(run: string, counts: Partial<Record<ProgressField, number>>): Promise<void> {
       const entries = Object.entries(counts).filter(([, value]) => value);
       if (entries.length === 0) return;
       const multi = redis.multi();
@@ -26,9 +31,17 @@ export function createRunProgress(redis: Redis, prefix: string) {
       await redis.hset(runKey(run), field, value);
     },
     async get(run: string): Promise<RunProgress> {
-      const raw = await redis.hgetall(runKey(run));
-      return Object.fromEntries(PROGRESS_FIELDS.map((field) => [field, Number(raw[field] ?? 0)])) as RunProgress;
+      const [raw, batchesPending] = await Promise.all([redis.hgetall(runKey(run)), redis.scard(pending(run))]);
+      return { ...(Object.fromEntries(PROGRESS_FIELDS.map((field) => [field, Number(raw[field] ?? 0)])) as Record<ProgressField, number>), batchesPending };
     },
+    /** Starts a relative campaign's walk from the beginning again (its messages are unique per subscriber). */
+    resetCursor: async (run: string): Promise<void> => void (await redis.hdel(runKey(run), 'cursor', 'fanoutDone')),
+    /** Subscribers already given a batch in this run (relative campaigns walk everyone at each check). */
+    async unseen(run: string, subscribers: readonly string[]): Promise<boolean[]> {
+      if (subscribers.length === 0) return [];
+      return (await redis.smismember(`${prefix}:campaign-run-seen:${run}`, ...subscribers)).map((member) => member === 0);
+    },
+    markSeen: async (run: string, subscribers: readonly string[]): Promise<void> => void (subscribers.length && (await redis.sadd(`${prefix}:campaign-run-seen:${run}`, ...subscribers))),
     /** The fan-out's place in the audience (the last subscriber hash it finished), to resume after a crash. */
     cursor: async (run: string): Promise<string> => (await redis.hget(runKey(run), 'cursor')) ?? '',
     setCursor: async (run: string, cursor: string): Promise<void> => void (await redis.hset(runKey(run), 'cursor', cursor)),

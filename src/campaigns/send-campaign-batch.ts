@@ -1,5 +1,5 @@
 import type { Logger } from '../platform/logger';
-import type { TypedJob, TypedQueue } from '../platform/queues';
+import type { TypedQueue } from '../platform/queues';
 import type { PhoneProtection } from '../shared/phone-protection';
 import { GatewayError, type RecipientResult, type SmsGateway } from '../sms/sms-gateway';
 import type { OptOutSet } from '../subscribers/optout-set';
@@ -7,7 +7,7 @@ import type { SubscriberStore } from '../subscribers/subscriber-store';
 import { SEND_BATCH, SEND_JOB_OPTIONS, retryDelayMs, type CampaignSettings, type FanOutJob, type SendBatchJob } from './campaign-jobs';
 import type { Campaign, CampaignStore } from './campaign-store';
 import type { BatchRecipient, CampaignBatch, MessageStore, SendResult } from './message-store';
-import type { RunProgress, RunProgressStore } from './run-progress';
+import type { ProgressField, RunProgressStore } from './run-progress';
 import { isOpen, nextOpen } from './send-window';
 
 export interface SendDeps {
@@ -34,8 +34,8 @@ const costOf = (cost: string | undefined): number => Number(/([\d.]+)\s*$/.exec(
  * sends the rest in one gateway call, and records each recipient's result. A batch found
  * "sending" was cut off by a dying worker: its recipients are marked unknown, never resent.
  */
-export async function sendCampaignBatch(deps: SendDeps, job: TypedJob<SendBatchJob>): Promise<void> {
-  const { campaignId, batchId } = job.data;
+export async function sendCampaignBatch(deps: SendDeps, job: SendBatchJob): Promise<void> {
+  const { campaignId, batchId } = job;
   const batch = await deps.messages.getBatch(batchId);
   if (!batch || batch.status === 'done' || batch.status === 'cancelled') return;
   const status = (await deps.progress.status(campaignId)) ?? (await deps.campaigns.get(campaignId))?.status;
@@ -47,7 +47,7 @@ export async function sendCampaignBatch(deps: SendDeps, job: TypedJob<SendBatchJ
   const now = deps.now();
   if (!isOpen(campaign.sendWindow, now)) {
     // Quiet hours: the same batch, later (a new job id, since this job is finishing).
-    await deps.queue.add(SEND_BATCH, job.data, { ...SEND_JOB_OPTIONS, jobId: `${batchId}@${nextOpen(campaign.sendWindow, now).toISOString()}`, delay: nextOpen(campaign.sendWindow, now).getTime() - now.getTime() });
+    await deps.queue.add(SEND_BATCH, job, { ...SEND_JOB_OPTIONS, jobId: `${batchId}@${nextOpen(campaign.sendWindow, now).toISOString()}`, delay: nextOpen(campaign.sendWindow, now).getTime() - now.getTime() });
     return;
   }
 
@@ -87,8 +87,8 @@ export async function sendCampaignBatch(deps: SendDeps, job: TypedJob<SendBatchJ
   for (const subscriber of flagged) await deps.subscribers.flag(subscriber, 'refused by the gateway', deps.now());
   if (retry.length > 0) {
     const retryId = `${batch._id}~${batch.retry + 1}`;
-    const created = await deps.messages.insertBatch({ ...batch, _id: retryId, recipients: retry, status: 'queued', retry: batch.retry + 1, updatedAt: deps.now() });
-    await deps.progress.add(batch.run, { batchesPending: created });
+    await deps.messages.insertBatch({ ...batch, _id: retryId, recipients: retry, status: 'queued', retry: batch.retry + 1, updatedAt: deps.now() });
+    await deps.progress.addPending(batch.run, retryId);
     await deps.queue.add(SEND_BATCH, { campaignId, batchId: retryId }, { ...SEND_JOB_OPTIONS, jobId: retryId, delay: retryDelayMs(batch.retry + 1) });
   }
   const accepted = results.filter((r) => r.outcome === 'accepted');
@@ -105,10 +105,11 @@ function result(batch: CampaignBatch, recipient: BatchRecipient, outcome: SendRe
   return { _id: `x:${recipient.message}`, message: recipient.message, campaign: batch.campaign, run: batch.run, subscriber: recipient.subscriber, outcome, statusCode, status, cost: 0, parts: 0, at: new Date() };
 }
 
-async function closeBatch(deps: SendDeps, batch: CampaignBatch, results: SendResult[], counts: Partial<RunProgress>): Promise<void> {
+async function closeBatch(deps: SendDeps, batch: CampaignBatch, results: SendResult[], counts: Partial<Record<ProgressField, number>>): Promise<void> {
   await deps.messages.insertResults(results);
   await deps.messages.setBatchStatus(batch._id, batch.recipients.length && counts.cancelled === batch.recipients.length ? 'cancelled' : 'done', deps.now());
-  await deps.progress.add(batch.run, { ...counts, batchesPending: -1 });
+  await deps.progress.add(batch.run, counts);
+  await deps.progress.donePending(batch.run, batch._id);
   await deps.finishRunIfDone(batch.campaign, batch.run);
 }
 

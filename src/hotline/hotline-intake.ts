@@ -6,7 +6,7 @@ import { createDutyRota } from './duty-rota';
 import type { CaseReport } from './hotline-store';
 import { createHotlineStore } from './hotline-store';
 import { recordCallbackRequest, type CallbackRequestInput } from './record-callback-request';
-import { createLocks } from './request-lock';
+import { createLocks } from '../platform/redis-lock';
 
 /** How reports and callback requests enter the hotline, whichever channel they came by. */
 export interface HotlineIntake {

@@ -9,7 +9,7 @@ import { registerHotlineApi, type HotlineApiDeps } from './hotline-api';
 import { hotlinePages } from './hotline-pages';
 import { createHotlineStore } from './hotline-store';
 import { HOTLINE_MAINTENANCE_QUEUE, PURGE_CLOSED_REQUESTS, purgeClosedRequests } from './purge-closed-requests';
-import { createLocks } from './request-lock';
+import { createLocks } from '../platform/redis-lock';
 import { createCallbackWork } from './work-callback-request';
 
 const now = (): Date => new Date();

@@ -3,13 +3,11 @@ import { z } from 'zod';
 import { AppError } from '../platform/app-error';
 import type { Texts } from '../texts/texts';
 import { allow, requireCsrf, staffOf, type StaffContext } from '../staff/access';
-import { escapeHtml as escape, type ConsoleShell } from '../staff/console-shell';
+import { LIVE_HEAD, escapeHtml as escape, type ConsoleShell } from '../staff/console-shell';
 import { ATTEMPT_OUTCOMES, CLOSING_OUTCOMES, OPEN_STATUSES, CLOSED_STATUSES, WINDOWS, type CallbackWindow, type ClosingOutcome } from './callback-policy';
 import { agentOf, queueView, referenceOf, type HotlineApiDeps } from './hotline-api';
 
 const AGENTS = ['hotline_agent', 'admin'] as const;
-const QUEUE_SCRIPT = `(function(){var body=document.getElementById('queue-rows');if(!body||!window.fetch)return;
-setInterval(function(){fetch('/console/hotline/rows'+location.search,{credentials:'same-origin'}).then(function(r){return r.ok?r.text():null}).then(function(html){if(html!==null){body.innerHTML=html;var s=document.getElementById('queue-updated');if(s)s.textContent=new Date().toLocaleTimeString();}}).catch(function(){});},5000);})();`;
 const attemptForm = z.object({ outcome: z.enum(ATTEMPT_OUTCOMES), note: z.string().trim().max(2_000).default('') });
 const closeForm = z.object({ outcome: z.enum(Object.keys(CLOSING_OUTCOMES) as [ClosingOutcome]), note: z.string().trim().max(2_000).default('') });
 const hhmm = (at: Date): string => at.toISOString().slice(11, 16);
@@ -21,10 +19,6 @@ export function hotlinePages(deps: HotlineApiDeps & { shell: ConsoleShell; texts
   const page = deps.shell.page;
   const t = deps.shell.t;
   router.use('/console/hotline', express.urlencoded({ extended: false, limit: '20kb' }), requireCsrf());
-
-  router.get('/console/assets/hotline-queue.js', allow({ public: true }), (_req, res) => {
-    res.type('js').set('cache-control', 'public, max-age=3600').send(QUEUE_SCRIPT);
-  });
 
   const filtersOf = (req: Request) => ({
     status: typeof req.query.status === 'string' && [...OPEN_STATUSES, ...CLOSED_STATUSES].includes(req.query.status as never) ? req.query.status : undefined,
@@ -65,11 +59,11 @@ export function hotlinePages(deps: HotlineApiDeps & { shell: ConsoleShell; texts
 <form method="get" class="filters"><label>${t(req, 'console.hotline.col_status')}<select name="status"><option value="">${t(req, 'console.hotline.open_all')}</option>${statuses}</select></label>
 <label>${t(req, 'console.hotline.col_region')}<input name="region" value="${escape(filters.region ?? '')}"></label>
 <label>${t(req, 'console.hotline.col_language')}<select name="language"><option value=""></option>${languages}</select></label><button>${t(req, 'console.audit_filter')}</button></form>
-<p>${t(req, 'console.hotline.auto_refresh')} <span id="queue-updated" aria-live="polite"></span></p>
+<p>${t(req, 'console.hotline.auto_refresh')} <span id="live-updated" aria-live="polite"></span></p>
 <table><thead><tr><th scope="col">${t(req, 'console.hotline.col_reference')}</th><th scope="col">${t(req, 'console.hotline.col_urgency')}</th><th scope="col">${t(req, 'console.hotline.col_due')}</th><th scope="col">${t(req, 'console.hotline.col_window')}</th><th scope="col">${t(req, 'console.hotline.col_region')}</th><th scope="col">${t(req, 'console.hotline.col_language')}</th><th scope="col">${t(req, 'console.hotline.col_status')}</th><th scope="col">${t(req, 'console.hotline.col_agent')}</th></tr></thead>
-<tbody id="queue-rows">${await rows(req)}</tbody></table>`,
+<tbody data-live-src="/console/hotline/rows${req.originalUrl.includes('?') ? escape(req.originalUrl.slice(req.originalUrl.indexOf('?'))) : ''}">${await rows(req)}</tbody></table>`,
       staff,
-      `<noscript><meta http-equiv="refresh" content="10"></noscript><script src="/console/assets/hotline-queue.js" defer></script>`,
+      LIVE_HEAD(10),
     );
   });
 

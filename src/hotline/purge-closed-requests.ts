@@ -1,6 +1,6 @@
 import type { Logger } from '../platform/logger';
 import type { HotlineStore } from './hotline-store';
-import type { WithLock } from './request-lock';
+import type { WithLock } from '../platform/redis-lock';
 
 export const HOTLINE_MAINTENANCE_QUEUE = 'hotline-maintenance';
 export const PURGE_CLOSED_REQUESTS = 'purge-closed-requests';

@@ -4,7 +4,7 @@ import type { Texts } from '../texts/texts';
 import { ALERTED_URGENCIES, dueTime, isOpen, moreUrgent, urgencyRank } from './callback-policy';
 import type { DutyRota } from './duty-rota';
 import type { CallbackRequest, HotlineStore } from './hotline-store';
-import type { WithLock } from './request-lock';
+import type { WithLock } from '../platform/redis-lock';
 
 export interface CallbackRequestInput {
   reference: string;

@@ -3,7 +3,7 @@ import type { PhoneProtection } from '../shared/phone-protection';
 import type { AuditLog } from '../staff/audit-log';
 import { CLOSING_OUTCOMES, insideWindow, isOpen, type ClosingOutcome } from './callback-policy';
 import type { CallbackRequest, HotlineStore } from './hotline-store';
-import type { WithLock } from './request-lock';
+import type { WithLock } from '../platform/redis-lock';
 
 export interface Agent {
   id: string;

@@ -19,7 +19,14 @@ export function smsGatewayOf(infra: Infrastructure): SmsGateway {
           timeoutMs: sms.sendTimeoutMs,
           ...(sms.senderId ? { defaultFrom: sms.senderId } : {}),
         })
-      : createEmulatorGateway(infra.mongo.connection, createPhoneProtection(infra.config.secrets));
+      : createEmulatorGateway(infra.mongo.connection, createPhoneProtection(infra.config.secrets), () => new Date(), {
+          url: () => {
+            const base = sms.emulator.reportUrl ?? infra.ownUrl();
+            return base ? `${base.replace(/\/$/, '')}/sms/delivery?token=${encodeURIComponent(sms.callbackToken)}` : undefined;
+          },
+          delayMs: sms.emulator.reportDelayMs,
+          failureRate: sms.emulator.failureRate,
+        });
   built.set(infra, gateway);
   return gateway;
 }

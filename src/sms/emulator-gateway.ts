@@ -28,7 +28,34 @@ export interface EmulatorOutbox {
  * The default gateway of `npm run dev` and the tests: nothing leaves the machine. It answers like
  * Africa's Talking (status 101 "Success", a messageId, a cost per part) and keeps what it sent.
  */
-export function createEmulatorGateway(connection: Connection, protection: PhoneProtection, now: () => Date = () => new Date()): SmsGateway & EmulatorOutbox {
+export interface EmulatorReports {
+  /** Where to POST AT-style delivery reports (…/sms/delivery?token=…); undefined: none are sent. */
+  url(): string | undefined;
+  delayMs: number;
+  /** Share of reports that say Failed. */
+  failureRate: number;
+}
+
+/** Posts AT-style delivery reports, a few at a time, after the delay: what AT would do. */
+function reportLater(reports: EmulatorReports, messages: ReadonlyArray<{ messageId: string; to: string }>): void {
+  const url = reports.url();
+  if (!url) return;
+  setTimeout(() => {
+    void (async () => {
+      for (let i = 0; i < messages.length; i += 20) {
+        await Promise.all(
+          messages.slice(i, i + 20).map(({ messageId, to }) => {
+            const failed = Math.random() < reports.failureRate;
+            const body = new URLSearchParams({ id: messageId, status: failed ? 'Failed' : 'Success', phoneNumber: to, networkCode: '61002', retryCount: '0', ...(failed ? { failureReason: 'DeliveryFailure' } : {}) });
+            return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+          }),
+        );
+      }
+    })();
+  }, reports.delayMs).unref();
+}
+
+export function createEmulatorGateway(connection: Connection, protection: PhoneProtection, now: () => Date = () => new Date(), reports?: EmulatorReports): SmsGateway & EmulatorOutbox {
   const outbox = modelOn<EmulatedMessage>(
     connection,
     'EmulatedMessage',
@@ -43,6 +70,7 @@ export function createEmulatorGateway(connection: Connection, protection: PhoneP
       await outbox.insertMany(
         results.map((result) => ({ _id: result.messageId, toHash: protection.hash(result.to), toMasked: maskPhone(result.to), from: batch.from ?? 'safeline', text: batch.text, parts, at })),
       );
+      if (reports) reportLater(reports, results.map((result) => ({ messageId: result.messageId ?? '', to: result.to })));
       return results;
     },
     list: (limit) => outbox.find().sort({ at: -1 }).limit(limit).lean<EmulatedMessage[]>().exec(),

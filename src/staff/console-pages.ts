@@ -22,6 +22,9 @@ export function consolePages(deps: LoginDeps & { shell: ConsoleShell; audit: Aud
   router.get('/console/assets/console.css', allow({ public: true }), (_req, res) => {
     res.type('css').set('cache-control', 'public, max-age=3600').send(deps.shell.css);
   });
+  router.get('/console/assets/live.js', allow({ public: true }), (_req, res) => {
+    res.type('js').set('cache-control', 'public, max-age=3600').send(deps.shell.liveScript);
+  });
 
   const loginForm = (req: Request, res: Response, error?: string): void => {
     const csrf = randomBytes(24).toString('base64url');

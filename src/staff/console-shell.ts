@@ -13,6 +13,9 @@ const NAV: ReadonlyArray<{ path: string; key: string; roles: readonly Role[] }> 
   { path: '/console/hotline', key: 'console.nav_hotline', roles: ['hotline_agent', 'admin'] },
   { path: '/console/hotline/figures', key: 'console.nav_hotline_figures', roles: ['admin', 'partner_viewer'] },
   { path: '/console/hotline/rota', key: 'console.nav_rota', roles: ['admin'] },
+  { path: '/console/campaigns', key: 'console.nav_campaigns', roles: ['campaign_manager', 'admin'] },
+  { path: '/console/subscribers', key: 'console.nav_subscribers', roles: ['campaign_manager', 'admin'] },
+  { path: '/console/sms-emulator', key: 'console.nav_emulator', roles: ['campaign_manager', 'admin'] },
   { path: '/console/audit', key: 'console.nav_audit', roles: ['admin'] },
 ];
 
@@ -24,10 +27,21 @@ table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;tex
 form.inline{display:inline}form.inline button{display:inline;margin:0;background:none;border:1px solid #fff}
 tr.overdue{background:#fef2f2}tr.overdue td:first-child{border-left:6px solid #b91c1c}.badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;background:#e5e7eb}
 .badge.child_in_danger{background:#b91c1c;color:#fff}.badge.urgent{background:#f59e0b}.filters{display:flex;gap:1rem;flex-wrap:wrap;align-items:end}.filters label{margin:0}
+.bars rect{fill:#1e3a8a}.bars .delivered{fill:#15803d}.bars .failed{fill:#b91c1c}.bars .optedOut,.bars .cancelled,.bars .unknown{fill:#6b7280}fieldset{margin-top:.75rem}.inline-options label{display:inline-block;margin-right:1rem;font-weight:400}.inline-options input{display:inline;width:auto}
 .phone{font-size:1.6rem;font-weight:700;letter-spacing:.05em}.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:.4rem;padding:.5rem 1rem;min-width:10rem}`;
+
+/**
+ * Parts of a page that refresh themselves: an element with data-live-src="/console/..." gets its
+ * HTML from that URL every data-live-every ms (default 5000). Pages add a meta refresh in
+ * <noscript> for browsers without JavaScript.
+ */
+const LIVE_SCRIPT = `(function(){if(!window.fetch)return;document.querySelectorAll('[data-live-src]').forEach(function(el){
+var every=Number(el.getAttribute('data-live-every'))||5000;setInterval(function(){fetch(el.getAttribute('data-live-src'),{credentials:'same-origin'}).then(function(r){return r.ok?r.text():null}).then(function(html){if(html!==null){el.innerHTML=html;var s=document.getElementById('live-updated');if(s)s.textContent=new Date().toLocaleTimeString();}}).catch(function(){});},every);});})();`;
+export const LIVE_HEAD = (seconds: number): string => `<noscript><meta http-equiv="refresh" content="${seconds}"></noscript><script src="/console/assets/live.js" defer></script>`;
 
 export interface ConsoleShell {
   css: string;
+  liveScript: string;
   languageOf: (req: Request) => ConsoleLanguage;
   /** A translated, HTML-escaped text in the request's console language. */
   t: (req: Request, key: string, vars?: Record<string, string>) => string;
@@ -66,5 +80,5 @@ export function createConsoleShell(texts: Texts): ConsoleShell {
     res.status(403);
     page(req, res, t(req, 'console.forbidden'), `<h1>${t(req, 'console.forbidden')}</h1><p><a href="/console">${t(req, 'console.nav_home')}</a></p>`, staffOf(res));
   };
-  return { css: CSS, languageOf, t, page, forbidden };
+  return { css: CSS, liveScript: LIVE_SCRIPT, languageOf, t, page, forbidden };
 }

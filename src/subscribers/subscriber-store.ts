@@ -64,7 +64,7 @@ export function createSubscriberStore(connection: Connection) {
     try {
       const result = await subscribers.updateOne(
         { _id: phoneHash, $or: [{ 'consent.at': { $lte: at } }, { 'consent.at': { $exists: false } }] },
-        { ...update, ...(create ? { $setOnInsert: { createdAt: at } } : {}) },
+        { ...update, ...(create ? { $setOnInsert: { ...(update.$setOnInsert as object | undefined), createdAt: at } } : {}) },
         { upsert: create },
       );
       return result.modifiedCount + result.upsertedCount > 0;
@@ -75,9 +75,12 @@ export function createSubscriberStore(connection: Connection) {
     }
   }
 
-  /** Stops every message to the number: the record stays, as the evidence of the opt-out. */
+  /**
+   * Stops every message to the number. The record stays (or is created) as the evidence of the
+   * opt-out: an import carrying an older consent cannot subscribe the number again.
+   */
   const optOut = (phoneHash: string, source: ConsentSource, evidence: string, at: Date): Promise<boolean> =>
-    changeIfNotNewer(phoneHash, at, { $set: { topics: [], consent: { status: 'opted_out', source, at, evidence }, updatedAt: at } }, false);
+    changeIfNotNewer(phoneHash, at, { $set: { topics: [], consent: { status: 'opted_out', source, at, evidence }, updatedAt: at }, $setOnInsert: { phoneSealed: '', language: '', region: '', flagged: null } }, true);
 
   return {
     optOut,

@@ -15,12 +15,14 @@ export type TranslationMeta = z.infer<typeof metaSchema>;
 
 const languagesSchema = z.strictObject({
   default: z.string().regex(/^[a-z]{2,3}$/),
-  languages: z.array(z.strictObject({ code: z.string().regex(/^[a-z]{2,3}$/), name: z.string().min(1) })).min(1),
+  languages: z.array(z.strictObject({ code: z.string().regex(/^[a-z]{2,3}$/), name: z.string().min(1), ascii_spelling: z.boolean().optional() })).min(1),
 });
 
 export interface Language {
   readonly code: string;
   readonly name: string;
+  /** Its letters force UCS-2 (e.g. Bambara's ɛ ɔ ɲ): campaign previews also show an ASCII spelling. */
+  readonly asciiSpelling: boolean;
 }
 
 /** Every text of every enabled language; translation is pure once loaded. */
@@ -95,7 +97,7 @@ export function loadTexts(dir: string): Texts {
   } as Parameters<i18n['init']>[0]);
 
   return {
-    languages,
+    languages: languages.map(({ code, name, ascii_spelling }) => ({ code, name, asciiSpelling: ascii_spelling ?? false })),
     defaultLanguage: config.data.default,
     t: (language, key, vars) => instance.t(key, { lng: language, ...vars }),
     has: (language, key) => instance.exists(key, { lng: language }),

@@ -240,7 +240,8 @@ describe('figures and the console', () => {
     const page = await aminata.call('GET', '/console/hotline');
     expect(page.status).toBe(200);
     expect(page.text).toContain(ref);
-    expect(page.text).toContain('hotline-queue.js');
+    expect(page.text).toContain('data-live-src="/console/hotline/rows"');
+    expect(page.text).toContain('/console/assets/live.js');
     expect(page.text).toContain('http-equiv="refresh" content="10"');
     const rows = await aminata.call('GET', '/console/hotline/rows');
     expect(rows.text).toContain(ref);

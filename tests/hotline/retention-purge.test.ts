@@ -3,7 +3,7 @@ import { createHotlineStore, type HotlineStore } from '../../src/hotline/hotline
 import { hotlineFigures } from '../../src/hotline/hotline-figures';
 import { purgeClosedRequests } from '../../src/hotline/purge-closed-requests';
 import { recordCallbackRequest } from '../../src/hotline/record-callback-request';
-import { createLocks } from '../../src/hotline/request-lock';
+import { createLocks } from '../../src/platform/redis-lock';
 import { createDutyRota } from '../../src/hotline/duty-rota';
 import { createCallbackWork } from '../../src/hotline/work-callback-request';
 import { createPhoneProtection } from '../../src/shared/phone-protection';

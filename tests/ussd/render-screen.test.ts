@@ -39,7 +39,7 @@ describe('renderScreen', () => {
   });
 
   it('cuts words longer than a page, whatever comes before them, so every page fits', () => {
-    const long = { languages: [{ code: 'bm', name: 'Bamanankan' }], defaultLanguage: 'bm', meta: () => ({}), has: () => true,
+    const long = { languages: [{ code: 'bm', name: 'Bamanankan', asciiSpelling: true }], defaultLanguage: 'bm', meta: () => ({}), has: () => true,
       t: (_language: string, key: string) => (key === 'x' ? `${'ɛ '.repeat(5)}${'ɲ'.repeat(150)} kɔ ${'a'.repeat(300)}` : key === 'common.more' ? 'A tɔ' : 'Segin') };
     const { pages } = renderScreen({ end: false, body: [{ key: 'x' }], options: [] }, long, 'bm', { gsm7: 160, ucs2: 80 }, keys);
     expect(pages.length).toBeGreaterThan(4);

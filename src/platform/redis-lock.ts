@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
-import { AppError } from '../platform/app-error';
-import { sleep } from '../platform/with-timeout';
+import { AppError } from './app-error';
+import { sleep } from './with-timeout';
 
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 

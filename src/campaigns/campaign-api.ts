@@ -1,0 +1,118 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import { AppError } from '../platform/app-error';
+import { toE164 } from '../shared/phone-number';
+import type { StaffContext } from '../staff/access';
+import type { ApiRegistry } from '../staff/api-registry';
+import type { AuditLog } from '../staff/audit-log';
+import type { Texts } from '../texts/texts';
+import { TOPICS } from '../subscribers/topics';
+import type { CampaignDeps } from './campaign-deps';
+import { campaignPreviewFor, campaignViewOf } from './campaign-views';
+import { AXES } from './campaign-store';
+import { campaignReportCsv } from './campaign-report';
+
+const MANAGERS = ['campaign_manager', 'admin'] as const;
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
+const audience = z.strictObject({
+  languages: z.array(z.string().regex(/^[a-z]{2,3}$/)).max(10).optional(),
+  regions: z.array(z.string().max(40)).max(30).optional(),
+  topics: z.array(z.enum(TOPICS)).max(TOPICS.length).optional(),
+  joinedFrom: z.coerce.date().optional(),
+  joinedTo: z.coerce.date().optional(),
+});
+const schedule = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('now') }),
+  z.strictObject({ kind: z.literal('at'), at: z.coerce.date() }),
+  z.strictObject({ kind: z.literal('recurring'), cron: z.string().regex(/^(\S+\s+){4}\S+$/, 'five cron fields, e.g. "0 9 * * 1" (Mondays 09:00 Bamako)') }),
+  z.strictObject({ kind: z.literal('relative'), daysAfterJoin: z.number().int().min(0).max(365) }),
+]);
+export const campaignInput = z.strictObject({
+  name: z.string().trim().min(1).max(120),
+  axis: z.enum(AXES),
+  texts: z.record(z.string().regex(/^[a-z]{2,3}$/), z.string().trim().min(1).max(1_000)),
+  asciiLanguages: z.array(z.string()).max(10).default([]),
+  audience: audience.default({}),
+  schedule: schedule.default({ kind: 'now' }),
+  sendWindow: z.strictObject({ from: hhmm, to: hhmm }).default({ from: '08:00', to: '20:00' }),
+  spread: z.strictObject({ maxPerSecond: z.number().positive().max(10_000).nullable().default(null), finishWithinHours: z.number().positive().max(720).nullable().default(null) }).default({ maxPerSecond: null, finishWithinHours: null }),
+  budgetCap: z.number().positive().nullable().default(null),
+  senderId: z.string().regex(/^([A-Za-z0-9]{1,11}|\d{1,15})$/).nullable().default(null),
+});
+const previewInput = z.strictObject({ texts: campaignInput.shape.texts, audience: audience.default({}) });
+const testInput = z.strictObject({ phones: z.array(z.string().max(30)).min(1).max(10) });
+
+export const campaignIdOf = (req: Request): string => {
+  const id = String(req.params.id ?? '');
+  if (!z.string().uuid().safeParse(id).success) throw AppError.badRequest('id must be a campaign id (uuid)');
+  return id;
+};
+const actor = (staff: StaffContext | undefined): string => staff?.user._id ?? 'unknown';
+
+export function registerCampaignApi(api: ApiRegistry, deps: CampaignDeps & { audit: AuditLog; texts: Texts }): void {
+  const enabled = deps.texts.languages.map((language) => language.code);
+  const checkLanguages = (texts: Record<string, string>): void => {
+    const unknown = Object.keys(texts).filter((code) => !enabled.includes(code));
+    if (unknown.length) throw AppError.badRequest(`texts: unknown language(s) ${unknown.join(', ')}; enabled: ${enabled.join(', ')}`);
+  };
+
+  api.add({ method: 'post', path: '/campaigns/preview', summary: 'Per language: the text, characters, encoding, parts, recipients and cost (and the ASCII spelling where offered)', access: { roles: MANAGERS }, body: previewInput }, async ({ body }) => {
+    checkLanguages(body.texts);
+    return campaignPreviewFor(deps, body.texts, body.audience);
+  });
+
+  api.add({ method: 'post', path: '/campaigns', summary: 'Create a campaign (a draft)', access: { roles: MANAGERS }, body: campaignInput }, async ({ body, staff, req }) => {
+    checkLanguages(body.texts);
+    const campaign = await deps.management.create({ ...body, createdBy: actor(staff) });
+    await deps.audit.append({ actor: actor(staff), action: 'campaign.created', target: campaign._id, ip: req.ip ?? '' });
+    return campaignViewOf(deps, campaign);
+  });
+
+  api.add({ method: 'get', path: '/campaigns', summary: 'Campaigns, newest first', access: { roles: MANAGERS } }, async () => ({
+    campaigns: await Promise.all((await deps.campaigns.list()).map((campaign) => campaignViewOf(deps, campaign))),
+  }));
+
+  api.add({ method: 'get', path: '/campaigns/:id', summary: 'A campaign with the live counts of its runs', access: { roles: MANAGERS } }, async ({ req }) => {
+    const campaign = await deps.campaigns.get(campaignIdOf(req));
+    if (!campaign) throw AppError.notFound('No such campaign');
+    return campaignViewOf(deps, campaign);
+  });
+
+  for (const action of ['schedule', 'pause', 'resume', 'cancel'] as const) {
+    api.add({ method: 'post', path: `/campaigns/:id/${action}`, summary: `${action[0]?.toUpperCase()}${action.slice(1)} a campaign`, access: { roles: MANAGERS } }, async ({ req, staff }) => {
+      const id = campaignIdOf(req);
+      const campaign = await deps.management[action](id);
+      await deps.audit.append({ actor: actor(staff), action: `campaign.${action}`, target: id, ip: req.ip ?? '' });
+      return campaignViewOf(deps, campaign);
+    });
+  }
+
+  api.add({ method: 'post', path: '/campaigns/:id/test', summary: 'Send each language\'s text to staff numbers, marked [TEST]', access: { roles: MANAGERS }, body: testInput }, async ({ req, body, staff }) => {
+    const phones = body.phones.map((raw) => toE164(raw));
+    if (phones.some((phone) => !phone)) throw AppError.badRequest('phones: one is not a valid phone number');
+    const id = campaignIdOf(req);
+    const queued = await deps.management.testSend(id, phones as string[]);
+    await deps.audit.append({ actor: actor(staff), action: 'campaign.test_sent', target: id, ip: req.ip ?? '', details: { messages: queued } });
+    return { queued };
+  });
+
+  api.add({ method: 'get', path: '/campaigns/:id/report.csv', summary: 'Per-recipient results as CSV (phone numbers for admins only)', access: { roles: MANAGERS } }, async ({ req, res, staff }) => {
+    const id = campaignIdOf(req);
+    if (!(await deps.campaigns.get(id))) throw AppError.notFound('No such campaign');
+    const runs = await deps.runsOf(id);
+    const results = (await Promise.all(runs.map((run) => deps.messages.resultsOfRun(run)))).flat();
+    const reports = (await Promise.all(runs.map((run) => deps.messages.reportsOfRun(run)))).flat();
+    const withPhones = staff?.user.roles.includes('admin') === true;
+    let phoneOf: ((subscriber: string) => string) | undefined;
+    if (withPhones) {
+      const phones = new Map<string, string>();
+      for (const subscriber of new Set(results.map((r) => r.subscriber))) {
+        const found = await deps.subscribers.find(subscriber);
+        phones.set(subscriber, found ? deps.protection.decrypt(found.phoneSealed) : '');
+      }
+      phoneOf = (subscriber) => phones.get(subscriber) ?? '';
+    }
+    await deps.audit.append({ actor: actor(staff), action: 'campaign.report_exported', target: id, ip: req.ip ?? '', details: { rows: results.length, withPhones } });
+    res.type('text/csv').attachment(`campaign-${id}.csv`).send(campaignReportCsv(results, reports, phoneOf));
+  });
+}

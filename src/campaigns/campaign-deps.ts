@@ -1,0 +1,55 @@
+import type { Infrastructure } from '../safeline';
+import { createLocks } from '../platform/redis-lock';
+import { createPhoneProtection } from '../shared/phone-protection';
+import { queueSms } from '../sms/sms-queue';
+import { createOptOutSet } from '../subscribers/optout-set';
+import { createSubscriberStore } from '../subscribers/subscriber-store';
+import { CAMPAIGN_QUEUE, type CampaignSettings, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import { createCampaignStore } from './campaign-store';
+import { createCampaignManagement } from './manage-campaigns';
+import { createMessageStore } from './message-store';
+import { createRunProgress } from './run-progress';
+
+/** Everything the campaign room needs in one process, built once per process. */
+const built = new WeakMap<Infrastructure, ReturnType<typeof build>>();
+export function campaignDepsOf(infra: Infrastructure) {
+  const existing = built.get(infra);
+  if (existing) return existing;
+  const deps = build(infra);
+  built.set(infra, deps);
+  return deps;
+}
+
+function build(infra: Infrastructure) {
+  const { config } = infra;
+  const redis = infra.redis.client;
+  const prefix = config.queuePrefix;
+  const now = () => new Date();
+  const subscribers = createSubscriberStore(infra.mongo.connection);
+  const campaigns = createCampaignStore(infra.mongo.connection, now);
+  const messages = createMessageStore(infra.mongo.connection);
+  const progress = createRunProgress(redis, prefix);
+  const queue = infra.queues.create<FanOutJob | SendBatchJob>(CAMPAIGN_QUEUE);
+  const withLock = createLocks(redis, prefix);
+  const protection = createPhoneProtection(config.secrets);
+  const optouts = createOptOutSet(redis, prefix, () => subscribers.optedOut());
+  const settings: CampaignSettings = { batchSize: config.sms.batchSize, pricePerPart: config.sms.pricePerPart, maxPerSecond: config.sms.maxPerSecond, maxRetries: config.sms.maxRetries };
+  const runsKey = (id: string) => `${prefix}:campaign-runs:${id}`;
+  const runsOf = async (id: string): Promise<string[]> => (await redis.smembers(runsKey(id))).sort();
+  const management = createCampaignManagement({
+    campaigns,
+    messages,
+    progress,
+    queue,
+    withLock,
+    protection,
+    queueSms: (jobId, job) => queueSms(infra.queues, jobId, job),
+    runsOf,
+    addRun: async (id, run) => void (await redis.sadd(runsKey(id), run)),
+    now,
+    logger: infra.logger,
+  });
+  return { subscribers, campaigns, messages, progress, queue, withLock, protection, optouts, settings, management, runsOf, now };
+}
+
+export type CampaignDeps = ReturnType<typeof campaignDepsOf>;

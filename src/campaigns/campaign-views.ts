@@ -1,0 +1,30 @@
+import type { CampaignDeps } from './campaign-deps';
+import { previewCampaign } from './campaign-preview';
+import type { Campaign } from './campaign-store';
+import type { AudienceFilter } from '../subscribers/subscriber-store';
+
+/** A campaign as the API and the console show it: its fields and the live counts of each run. */
+export async function campaignViewOf(deps: Pick<CampaignDeps, 'progress' | 'runsOf'>, campaign: Campaign) {
+  const runs = await Promise.all((await deps.runsOf(campaign._id)).map(async (run) => ({ run, ...(await deps.progress.get(run)) })));
+  const total = runs.reduce(
+    (sum, run) => ({
+      recipients: sum.recipients + run.recipients,
+      sent: sum.sent + run.sent,
+      delivered: sum.delivered + run.delivered,
+      failed: sum.failed + run.failed,
+      optedOut: sum.optedOut + run.optedOut,
+      unknown: sum.unknown + run.unknown,
+      cancelled: sum.cancelled + run.cancelled,
+      cost: sum.cost + run.costMilli / 1_000,
+    }),
+    { recipients: 0, sent: 0, delivered: 0, failed: 0, optedOut: 0, unknown: 0, cancelled: 0, cost: 0 },
+  );
+  return { ...campaign, progress: total, runs };
+}
+
+/** The preview with the audience counted now. */
+export async function campaignPreviewFor(deps: Pick<CampaignDeps, 'subscribers' | 'settings'> & { texts: { languages: ReadonlyArray<{ code: string; asciiSpelling: boolean }> } }, texts: Record<string, string>, audience: AudienceFilter) {
+  const languages = Object.keys(texts);
+  const recipientsByLanguage = await deps.subscribers.countAudience({ ...audience, languages: audience.languages?.length ? audience.languages.filter((l) => languages.includes(l)) : languages });
+  return previewCampaign({ texts, recipientsByLanguage, asciiOption: deps.texts.languages.filter((l) => l.asciiSpelling).map((l) => l.code), pricePerPart: deps.settings.pricePerPart });
+}

@@ -1,0 +1,53 @@
+import { processWith } from '../platform/queues';
+import type { SafelineModule } from '../safeline';
+import { smsGatewayOf } from '../sms/create-gateway';
+import { campaignApiRouters } from './campaign-routes';
+import { campaignDepsOf } from './campaign-deps';
+import { CHECK_RELATIVE, FAN_OUT, SEND_BATCH, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import { firstRunOf } from './manage-campaigns';
+import { fanOutCampaignRun } from './fan-out-campaign-run';
+import { sendCampaignBatch } from './send-campaign-batch';
+import { startDeliveryReportApplier } from './delivery-reports';
+
+const DAY = 86_400_000;
+
+/** Campaigns: the manager's API and pages, the fan-out and send jobs, delivery reports. */
+export const campaignsModule: SafelineModule = {
+  name: 'campaigns',
+  routers: (infra) => campaignApiRouters(infra),
+  startWorkers(infra) {
+    const deps = campaignDepsOf(infra);
+    const { management } = deps;
+    const fanOutDeps = { ...deps, logger: infra.logger, finishRunIfDone: (id: string, run: string) => management.finishRunIfDone(id, run), markRunning: async (id: string) => {
+      await deps.withLock(`campaign:${id}`, async () => {
+        const campaign = await deps.campaigns.get(id);
+        if (campaign?.status === 'scheduled') await management.setStatus(campaign, 'running');
+      });
+    } };
+    const sendDeps = { ...deps, gateway: smsGatewayOf(infra), logger: infra.logger, stopCampaign: (id: string, reason: string) => management.stopCampaign(id, reason), finishRunIfDone: (id: string, run: string) => management.finishRunIfDone(id, run) };
+
+    void deps.queue.process(FAN_OUT, 1, processWith(async (job) => {
+      const data = job.data as FanOutJob;
+      if (data.runId) return fanOutCampaignRun(fanOutDeps, data);
+      // A recurring campaign's occurrence: a run of its own, named by its minute.
+      const at = deps.now();
+      const runId = `${data.campaignId}@${at.toISOString().slice(0, 16)}`;
+      await infra.redis.client.sadd(`${infra.config.queuePrefix}:campaign-runs:${data.campaignId}`, runId);
+      return fanOutCampaignRun(fanOutDeps, { ...data, runId, startedAt: at.toISOString() });
+    }));
+    void deps.queue.process(CHECK_RELATIVE, 1, processWith(async (job) => {
+      const campaign = await deps.campaigns.get(job.data.campaignId);
+      if (!campaign || campaign.status !== 'running' || campaign.schedule.kind !== 'relative') return;
+      const at = deps.now();
+      const days = campaign.schedule.daysAfterJoin * DAY;
+      const runId = firstRunOf(campaign._id);
+      await deps.progress.resetCursor(runId);
+      // Who joined since the campaign was scheduled, and N days ago or earlier; existing subscribers are not messaged backwards.
+      await fanOutCampaignRun(fanOutDeps, { campaignId: campaign._id, runId, startedAt: at.toISOString(), joinedBefore: new Date(at.getTime() - days).toISOString(), joinedAfter: new Date((campaign.scheduledAt ?? at).getTime() - days).toISOString() });
+    }));
+    void deps.queue.process(SEND_BATCH, 4, processWith((job) => sendCampaignBatch(sendDeps, job.data as SendBatchJob)));
+
+    const reports = startDeliveryReportApplier({ redis: infra.redis.client, prefix: infra.config.queuePrefix, messages: deps.messages, progress: deps.progress, logger: infra.logger, now: deps.now });
+    infra.onStop(() => reports.stop());
+  },
+};

@@ -1,0 +1,101 @@
+import type Redis from 'ioredis';
+import type { Logger } from '../platform/logger';
+import { sleep, withTimeout } from '../platform/with-timeout';
+import type { DeliveryReport, MessageStore } from './message-store';
+import type { RunProgressStore } from './run-progress';
+
+const FINAL = new Set(['success', 'failed', 'rejected', 'absentsubscriber', 'expired']);
+const BATCH = 1_000;
+
+/** AT's delivery-report fields, as received (already checked for shape). */
+export interface ReceivedReport {
+  id: string;
+  status: string;
+  failureReason: string;
+  at: string;
+}
+
+const inboxKey = (prefix: string) => `${prefix}:delivery-report-inbox`;
+
+/** The api side: keep the report in Redis and answer at once (AT retries what is not acknowledged). */
+export function createDeliveryReportInbox(redis: Redis, prefix: string) {
+  return {
+    async accept(report: ReceivedReport): Promise<void> {
+      await redis.rpush(inboxKey(prefix), JSON.stringify(report));
+    },
+  };
+}
+
+/**
+ * The worker side: takes reports from the inbox in batches of up to 1,000 and writes them as they
+ * came (one document per messageId and status, so a report sent twice is stored once). Counters
+ * move only on a message's first final state: a late "Sent" after "Success", or a second final
+ * report, changes nothing. A report for an unknown messageId is kept and counted as unknown.
+ */
+export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string; messages: MessageStore; progress: RunProgressStore; logger: Logger; now(): Date }): { stop(): Promise<void>; drainOnce(): Promise<number> } {
+  let running = true;
+  async function drainOnce(): Promise<number> {
+    const raw = (await withTimeout(deps.redis.lpop(inboxKey(deps.prefix), BATCH), 5_000, 'delivery report pop')) ?? [];
+    if (raw.length === 0) return 0;
+    try {
+      const reports = raw.flatMap((item) => {
+        try {
+          return [JSON.parse(item) as ReceivedReport];
+        } catch {
+          return [];
+        }
+      });
+      const runs = await deps.progress.runsOf(reports.map((report) => report.id));
+      const docs: DeliveryReport[] = reports.map((report, i) => ({
+        _id: `${report.id}:${report.status}`,
+        messageId: report.id,
+        status: report.status,
+        final: FINAL.has(report.status.toLowerCase()),
+        failureReason: report.failureReason,
+        run: runs[i] ?? null,
+        at: new Date(report.at),
+      }));
+      await deps.messages.insertReports(docs);
+      const counts = new Map<string, { delivered: number; failed: number }>();
+      let unknown = 0;
+      for (const doc of docs) {
+        if (!doc.run) {
+          unknown += 1;
+          continue;
+        }
+        if (!doc.final || !(await deps.progress.firstFinal(doc.run, doc.messageId, doc.status))) continue;
+        const entry = counts.get(doc.run) ?? { delivered: 0, failed: 0 };
+        if (doc.status.toLowerCase() === 'success') entry.delivered += 1;
+        else entry.failed += 1;
+        counts.set(doc.run, entry);
+      }
+      for (const [run, count] of counts) await deps.progress.add(run, count);
+      if (unknown) {
+        await deps.redis.incrby(`${deps.prefix}:delivery-reports-unknown`, unknown);
+        deps.logger.warn({ unknown }, 'delivery reports for unknown message ids');
+      }
+      return raw.length;
+    } catch (err) {
+      // Give the batch back to the head of the inbox: nothing is lost, it is tried again.
+      await deps.redis.lpush(inboxKey(deps.prefix), ...raw.reverse());
+      throw err;
+    }
+  }
+  const loop = (async () => {
+    while (running) {
+      try {
+        if ((await drainOnce()) === 0) await sleep(100);
+      } catch (err) {
+        deps.logger.warn({ err }, 'delivery reports paused');
+        await sleep(1_000);
+      }
+    }
+  })();
+  return {
+    drainOnce,
+    async stop() {
+      running = false;
+      await Promise.race([loop, sleep(5_000)]);
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import { AppError } from '../platform/app-error';
+import type { Logger } from '../platform/logger';
+import type { TypedQueue } from '../platform/queues';
+import type { WithLock } from '../platform/redis-lock';
+import type { PhoneProtection } from '../shared/phone-protection';
+import type { SingleSmsJob } from '../sms/sms-queue';
+import { CHECK_RELATIVE, FAN_OUT, FAN_OUT_JOB_OPTIONS, SEND_BATCH, SEND_JOB_OPTIONS, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import type { Campaign, CampaignStatus, CampaignStore, NewCampaign } from './campaign-store';
+import { textFor } from './fan-out-campaign-run';
+import type { MessageStore } from './message-store';
+import type { RunProgressStore } from './run-progress';
+
+export interface ManageDeps {
+  campaigns: CampaignStore;
+  messages: MessageStore;
+  progress: RunProgressStore;
+  queue: TypedQueue<FanOutJob | SendBatchJob>;
+  withLock: WithLock;
+  protection: PhoneProtection;
+  queueSms(jobId: string, job: SingleSmsJob): Promise<void>;
+  /** The runs a campaign has had (one for now/at/relative, one per occurrence for recurring). */
+  runsOf(campaignId: string): Promise<string[]>;
+  addRun(campaignId: string, runId: string): Promise<void>;
+  now(): Date;
+  logger: Logger;
+}
+
+const TZ = 'Africa/Bamako';
+const conflict = (message: string) => new AppError(409, 'conflict', message);
+
+/** The first run of a one-off or relative campaign; recurring runs are named by their time. */
+export const firstRunOf = (campaignId: string): string => `${campaignId}~1`;
+
+/**
+ * A manager's actions on a campaign: the state machine draft -> scheduled -> running -> paused ->
+ * completed | cancelled. Status changes reach Redis at once, where every sender looks before each
+ * batch: a pause or a cancel acts on the next batch, within a second or two.
+ */
+export function createCampaignManagement(deps: ManageDeps) {
+  async function setStatus(campaign: Campaign, status: CampaignStatus, extra: Partial<Campaign> = {}): Promise<Campaign> {
+    await deps.campaigns.update(campaign._id, { status, ...extra });
+    await deps.progress.setStatus(campaign._id, status);
+    return { ...campaign, status, ...extra };
+  }
+  const locked = <T>(id: string, work: (campaign: Campaign) => Promise<T>): Promise<T> =>
+    deps.withLock(`campaign:${id}`, async () => {
+      const campaign = await deps.campaigns.get(id);
+      if (!campaign) throw AppError.notFound('No such campaign');
+      return work(campaign);
+    });
+
+  async function startRun(campaign: Campaign, runId: string, delayMs: number, joinedBefore = ''): Promise<void> {
+    await deps.addRun(campaign._id, runId);
+    await deps.queue.add(FAN_OUT, { campaignId: campaign._id, runId, startedAt: new Date(deps.now().getTime() + delayMs).toISOString(), joinedBefore, joinedAfter: '' }, { ...FAN_OUT_JOB_OPTIONS, jobId: `fan-out:${runId}`, delay: delayMs });
+  }
+
+  return {
+    create: (input: NewCampaign) => deps.campaigns.create(input),
+
+    schedule: (id: string) =>
+      locked(id, async (campaign) => {
+        if (campaign.status !== 'draft') throw conflict(`Only a draft can be scheduled (this one is ${campaign.status})`);
+        if (Object.keys(campaign.texts).length === 0) throw AppError.badRequest('Write the message in at least one language first');
+        const { schedule } = campaign;
+        const scheduledAt = deps.now();
+        switch (schedule.kind) {
+          case 'now':
+            await startRun(campaign, firstRunOf(id), 0);
+            return setStatus(campaign, 'running', { scheduledAt });
+          case 'at':
+            if (schedule.at.getTime() < scheduledAt.getTime() - 60_000) throw AppError.badRequest('The time is in the past');
+            await startRun(campaign, firstRunOf(id), Math.max(0, schedule.at.getTime() - scheduledAt.getTime()));
+            return setStatus(campaign, 'scheduled', { scheduledAt });
+          case 'recurring':
+            await deps.queue.add(FAN_OUT, { campaignId: id, runId: '', startedAt: '', joinedBefore: '', joinedAfter: '' }, { repeat: { cron: schedule.cron, tz: TZ }, jobId: `recurring:${id}`, removeOnComplete: 100 });
+            return setStatus(campaign, 'scheduled', { scheduledAt });
+          case 'relative':
+            await deps.addRun(id, firstRunOf(id));
+            await deps.queue.add(CHECK_RELATIVE, { campaignId: id, runId: firstRunOf(id), startedAt: '', joinedBefore: '', joinedAfter: '' }, { repeat: { every: 3_600_000 }, jobId: `relative:${id}`, removeOnComplete: 100 });
+            await deps.queue.add(CHECK_RELATIVE, { campaignId: id, runId: firstRunOf(id), startedAt: '', joinedBefore: '', joinedAfter: '' }, { jobId: `relative:${id}:first`, removeOnComplete: 100 });
+            return setStatus(campaign, 'running', { scheduledAt });
+        }
+      }),
+
+    pause: (id: string) =>
+      locked(id, async (campaign) => {
+        if (campaign.status !== 'running' && campaign.status !== 'scheduled') throw conflict(`Only a running or scheduled campaign can be paused (this one is ${campaign.status})`);
+        return setStatus(campaign, 'paused');
+      }),
+
+    /** Sends what was left, from now, at the campaign's pace. */
+    resume: (id: string) =>
+      locked(id, async (campaign) => {
+        if (campaign.status !== 'paused') throw conflict(`Only a paused campaign can be resumed (this one is ${campaign.status})`);
+        const resumed = await setStatus(campaign, 'running', { stoppedReason: null });
+        const stamp = deps.now().getTime();
+        for (const run of await deps.runsOf(id)) {
+          for (const [index, batch] of (await deps.messages.pendingBatches(run)).entries()) {
+            if (batch.status !== 'queued') continue;
+            await deps.queue.add(SEND_BATCH, { campaignId: id, batchId: batch._id }, { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@resume${stamp}`, delay: index * 100 });
+          }
+        }
+        return resumed;
+      }),
+
+    cancel: (id: string) =>
+      locked(id, async (campaign) => {
+        if (campaign.status === 'completed' || campaign.status === 'cancelled') throw conflict(`This campaign is already ${campaign.status}`);
+        const cancelled = await setStatus(campaign, 'cancelled');
+        // Queued batches are closed by their jobs (they see "cancelled"); paused ones have no job: close them now.
+        for (const run of await deps.runsOf(id)) {
+          for (const batch of await deps.messages.pendingBatches(run)) {
+            if (batch.status === 'queued') await deps.queue.add(SEND_BATCH, { campaignId: id, batchId: batch._id }, { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@cancel` });
+          }
+        }
+        if (campaign.schedule.kind === 'recurring') await deps.queue.removeRepeatable(FAN_OUT, { cron: campaign.schedule.cron, tz: TZ, jobId: `recurring:${id}` }).catch(() => undefined);
+        if (campaign.schedule.kind === 'relative') await deps.queue.removeRepeatable(CHECK_RELATIVE, { every: 3_600_000, jobId: `relative:${id}` }).catch(() => undefined);
+        return cancelled;
+      }),
+
+    /** Each language's text to the given staff numbers (E.164), marked as a test; counts nowhere. */
+    async testSend(id: string, phones: readonly string[]): Promise<number> {
+      const campaign = await deps.campaigns.get(id);
+      if (!campaign) throw AppError.notFound('No such campaign');
+      let queued = 0;
+      for (const phone of phones) {
+        for (const language of Object.keys(campaign.texts)) {
+          await deps.queueSms(`campaign-test:${id}:${deps.protection.hash(phone).slice(0, 16)}:${language}:${deps.now().getTime()}`, {
+            toSealed: deps.protection.encrypt(phone),
+            text: `[TEST] ${textFor(campaign, language) ?? ''}`,
+            purpose: 'campaign.test',
+            reference: id,
+          });
+          queued += 1;
+        }
+      }
+      return queued;
+    },
+
+    /** Called when a batch or the fan-out ends: a one-off campaign whose last batch is done is completed. */
+    async finishRunIfDone(campaignId: string, runId: string): Promise<void> {
+      const progress = await deps.progress.get(runId);
+      if (!progress.fanoutDone || progress.batchesPending > 0) return;
+      await deps.withLock(`campaign:${campaignId}`, async () => {
+        const campaign = await deps.campaigns.get(campaignId);
+        if (campaign && campaign.status === 'running' && (campaign.schedule.kind === 'now' || campaign.schedule.kind === 'at')) await setStatus(campaign, 'completed');
+      });
+    },
+
+    /** The gateway refused the campaign (credentials, credit): pause it with the reason shown. */
+    stopCampaign: (campaignId: string, reason: string) =>
+      deps.withLock(`campaign:${campaignId}`, async () => {
+        const campaign = await deps.campaigns.get(campaignId);
+        if (campaign && campaign.status === 'running') {
+          await setStatus(campaign, 'paused', { stoppedReason: reason });
+          deps.logger.error({ campaign: campaignId, reason }, 'campaign stopped by the gateway');
+        }
+      }),
+
+    setStatus,
+  };
+}
+
+export type CampaignManagement = ReturnType<typeof createCampaignManagement>;
