@@ -33,7 +33,7 @@ function build(infra: Infrastructure) {
   const withLock = createLocks(redis, prefix);
   const protection = createPhoneProtection(config.secrets);
   const optouts = createOptOutSet(redis, prefix, () => subscribers.optedOut());
-  const settings: CampaignSettings = { batchSize: config.sms.batchSize, pricePerPart: config.sms.pricePerPart, maxPerSecond: config.sms.maxPerSecond, maxRetries: config.sms.maxRetries };
+  const settings: CampaignSettings = { batchSize: config.sms.batchSize, pricePerPart: config.sms.pricePerPart, maxPerSecond: config.sms.maxPerSecond, maxRetries: config.sms.maxRetries, retryDelayMs: config.sms.retryDelayMs };
   const runsKey = (id: string) => `${prefix}:campaign-runs:${id}`;
   const runsOf = async (id: string): Promise<string[]> => (await redis.smembers(runsKey(id))).sort();
   const management = createCampaignManagement({

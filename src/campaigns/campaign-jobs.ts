@@ -30,11 +30,13 @@ export interface CampaignSettings {
   maxPerSecond: number;
   /** Retries of a recipient's transient failure before it counts as failed. */
   maxRetries: number;
+  /** First retry of a transient failure after this long, then 4 times longer each time. */
+  retryDelayMs: number;
 }
 
 // A send job is retried only for whole-call transient failures (5xx, timeouts); jobId = batch id.
 export const SEND_JOB_OPTIONS: JobOptions = { attempts: 6, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: 10_000, removeOnFail: 10_000 };
 export const FAN_OUT_JOB_OPTIONS: JobOptions = { attempts: 20, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: 1_000, removeOnFail: 1_000 };
 
-/** Retry of a batch's transient failures: 10 s, 40 s, 160 s... */
-export const retryDelayMs = (retry: number): number => 10_000 * 4 ** (retry - 1);
+/** Retry of a batch's transient failures: base, 4 x base, 16 x base... */
+export const retryDelayMs = (retry: number, base: number): number => base * 4 ** (retry - 1);

@@ -89,7 +89,7 @@ export async function sendCampaignBatch(deps: SendDeps, job: SendBatchJob): Prom
     const retryId = `${batch._id}~${batch.retry + 1}`;
     await deps.messages.insertBatch({ ...batch, _id: retryId, recipients: retry, status: 'queued', retry: batch.retry + 1, updatedAt: deps.now() });
     await deps.progress.addPending(batch.run, retryId);
-    await deps.queue.add(SEND_BATCH, { campaignId, batchId: retryId }, { ...SEND_JOB_OPTIONS, jobId: retryId, delay: retryDelayMs(batch.retry + 1) });
+    await deps.queue.add(SEND_BATCH, { campaignId, batchId: retryId }, { ...SEND_JOB_OPTIONS, jobId: retryId, delay: retryDelayMs(batch.retry + 1, deps.settings.retryDelayMs) });
   }
   const accepted = results.filter((r) => r.outcome === 'accepted');
   await deps.progress.rememberMessages(batch.run, accepted.map((r) => r._id));
