@@ -85,12 +85,14 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
         const plannedAt = advanceOpenTime(campaign.sendWindow, started, ((planned + added) / deps.settings.batchSize) * interval);
         // Batch first, then its messages: a re-run of this page after a crash finds the same batch
         // (its id comes from its first subscriber) and writes nothing twice.
-        await deps.messages.insertBatch({ _id: batchId, campaign: campaign._id, run: job.runId, language, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() });
-        await deps.progress.addPending(job.runId, batchId);
-        const fresh = await deps.messages.insertMessages(chunk.map((r) => ({ _id: r.message, campaign: campaign._id, run: job.runId, subscriber: r.subscriber, language, batch: batchId, createdAt: deps.now() })));
-        await deps.progress.add(job.runId, { recipients: fresh });
+        const inserted = await deps.messages.insertBatch({ _id: batchId, campaign: campaign._id, run: job.runId, language, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() });
+        // Written before a crash: only a batch still waiting is pending (one already sent is not).
+        const waiting = inserted > 0 || (await deps.messages.getBatch(batchId))?.status === 'queued';
+        if (waiting) await deps.progress.addPending(job.runId, batchId);
+        await deps.messages.insertMessages(chunk.map((r) => ({ _id: r.message, campaign: campaign._id, run: job.runId, subscriber: r.subscriber, language, batch: batchId, createdAt: deps.now() })));
+        await deps.progress.addOnce(job.runId, batchId, { recipients: chunk.length });
         if (job.joinedBefore) await deps.progress.markSeen(job.runId, chunk.map((r) => r.subscriber));
-        await deps.queue.add(SEND_BATCH, { campaignId: campaign._id, batchId }, { ...SEND_JOB_OPTIONS, jobId: batchId, delay: Math.max(0, plannedAt.getTime() - deps.now().getTime()) });
+        if (waiting) await deps.queue.add(SEND_BATCH, { campaignId: campaign._id, batchId }, { ...SEND_JOB_OPTIONS, jobId: batchId, delay: Math.max(0, plannedAt.getTime() - deps.now().getTime()) });
         added += chunk.length;
       }
     }

@@ -10,6 +10,21 @@ export type RunProgress = Record<ProgressField | 'batchesPending', number>;
  * senders see it (checked before every batch, so pause and cancel act at once), and the map from a
  * gateway messageId to its run for delivery reports. MongoDB keeps the records the report is built from.
  */
+// Adds a batch's counts once (a batch closed again after a crash adds nothing) and drops it from the pending set.
+const CLOSE_BATCH = `
+if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+  for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+end
+redis.call('SREM', KEYS[3], ARGV[1])
+return 1`;
+
+const ADD_ONCE = `
+if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+  for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+  return 1
+end
+return 0`;
+
 export function createRunProgress(redis: Redis, prefix: string) {
   const runKey = (run: string) => `${prefix}:campaign-run:${run}`;
   const statusKey = (campaign: string) => `${prefix}:campaign-status:${campaign}`;
@@ -19,7 +34,18 @@ export function createRunProgress(redis: Redis, prefix: string) {
   const pending = (run: string) => `${prefix}:campaign-run-pending:${run}`;
   return {
     addPending: async (run: string, batchId: string): Promise<void> => void (await redis.sadd(pending(run), batchId)),
-    donePending: async (run: string, batchId: string): Promise<void> => void (await redis.srem(pending(run), batchId)),
+    /** Counts a closed batch, once, atomically, and takes it off the pending set. */
+    async closeBatch(run: string, batchId: string, counts: Partial<Record<ProgressField, number>>): Promise<void> {
+      const args = Object.entries(counts).filter(([, value]) => value).flatMap(([field, value]) => [field, String(value)]);
+      await redis.eval(CLOSE_BATCH, 3, `${prefix}:campaign-run-counted:${run}`, runKey(run), pending(run), batchId, ...args);
+    },
+    /** Adds counts once per key (a fan-out page written again after a crash counts nothing twice). */
+    async addOnce(run: string, key: string, counts: Partial<Record<ProgressField, number>>): Promise<boolean> {
+      const args = Object.entries(counts).filter(([, value]) => value).flatMap(([field, value]) => [field, String(value)]);
+      return (await redis.eval(ADD_ONCE, 2, `${prefix}:campaign-run-added:${run}`, runKey(run), key, ...args)) === 1;
+    },
+    /** Whether a batch's counts were already added (its close ran before a crash). */
+    counted: async (run: string, batchId: string): Promise<boolean> => (await redis.sismember(`${prefix}:campaign-run-counted:${run}`, batchId)) === 1,
     async add(run: string, counts: Partial<Record<ProgressField, number>>): Promise<void> {
       const entries = Object.entries(counts).filter(([, value]) => value);
       if (entries.length === 0) return;

@@ -37,7 +37,12 @@ const costOf = (cost: string | undefined): number => Number(/([\d.]+)\s*$/.exec(
 export async function sendCampaignBatch(deps: SendDeps, job: SendBatchJob): Promise<void> {
   const { campaignId, batchId } = job;
   const batch = await deps.messages.getBatch(batchId);
-  if (!batch || batch.status === 'done' || batch.status === 'cancelled') return;
+  if (!batch) return;
+  if (batch.status === 'done' || batch.status === 'cancelled') {
+    // Closed before a crash cut the job short: make sure it is counted and off the pending set.
+    await deps.progress.closeBatch(batch.run, batch._id, {});
+    return deps.finishRunIfDone(campaignId, batch.run);
+  }
   const status = (await deps.progress.status(campaignId)) ?? (await deps.campaigns.get(campaignId))?.status;
   if (status === 'cancelled') return closeBatch(deps, batch, batch.recipients.map((r) => result(batch, r, 'cancelled', 0, 'Cancelled')), { cancelled: batch.recipients.length });
   if (status !== 'running') return; // paused (resume queues it again) or not started
@@ -105,18 +110,30 @@ function result(batch: CampaignBatch, recipient: BatchRecipient, outcome: SendRe
   return { _id: `x:${recipient.message}`, message: recipient.message, campaign: batch.campaign, run: batch.run, subscriber: recipient.subscriber, outcome, statusCode, status, cost: 0, parts: 0, at: new Date() };
 }
 
+/** Results first, then the counts (once per batch, whatever happens), then the batch is marked closed. */
 async function closeBatch(deps: SendDeps, batch: CampaignBatch, results: SendResult[], counts: Partial<Record<ProgressField, number>>): Promise<void> {
   await deps.messages.insertResults(results);
+  await deps.progress.closeBatch(batch.run, batch._id, counts);
   await deps.messages.setBatchStatus(batch._id, batch.recipients.length && counts.cancelled === batch.recipients.length ? 'cancelled' : 'done', deps.now());
-  await deps.progress.add(batch.run, counts);
-  await deps.progress.donePending(batch.run, batch._id);
   await deps.finishRunIfDone(batch.campaign, batch.run);
 }
 
-/** A worker died between claiming and recording: whatever has no result is "unknown" (a delivery report may still tell). */
+/**
+ * A worker died between claiming and closing a batch. What has a result keeps it (and is counted
+ * now if the close did not get that far); the rest is "unknown": maybe sent, never resent.
+ */
 async function reconcile(deps: SendDeps, batch: CampaignBatch): Promise<void> {
-  const recorded = new Set((await deps.messages.resultsOfBatch(batch.recipients.map((r) => r.message))).map((r) => r.message));
-  const unknown = batch.recipients.filter((r) => !recorded.has(r.message));
-  deps.logger.warn({ batch: batch._id, unknown: unknown.length }, 'batch was cut off mid-send: not resending, marking unknown');
-  await closeBatch(deps, batch, unknown.map((r) => result(batch, r, 'unknown', 0, 'Cut off mid-send')), { unknown: unknown.length });
+  const recorded = await deps.messages.resultsOfBatch(batch.recipients.map((r) => r.message));
+  const have = new Set(recorded.map((r) => r.message));
+  const unknown = batch.recipients.filter((r) => !have.has(r.message));
+  deps.logger.warn({ batch: batch._id, unknown: unknown.length, recorded: recorded.length }, 'batch was cut off mid-send: not resending, marking unknown');
+  const count = (outcome: SendResult['outcome']) => recorded.filter((r) => r.outcome === outcome).length;
+  await closeBatch(deps, batch, unknown.map((r) => result(batch, r, 'unknown', 0, 'Cut off mid-send')), {
+    sent: count('accepted'),
+    failed: count('failed'),
+    optedOut: count('opted_out'),
+    cancelled: count('cancelled'),
+    costMilli: Math.round(recorded.reduce((sum, r) => sum + r.cost, 0) * 1_000),
+    unknown: unknown.length,
+  });
 }

@@ -53,6 +53,9 @@ export function createRedisConnections(url: string, logger: Logger): RedisConnec
   // The shared client is also Bull's 'client': it must not give up on commands while Redis restarts.
   const client = open('client', bullSafe);
   const subscriber = open('subscriber', bullSafe);
+  // Every Bull queue shares these two and adds its own listeners: one per queue is expected, not a leak.
+  client.setMaxListeners(100);
+  subscriber.setMaxListeners(100);
 
   return {
     client,

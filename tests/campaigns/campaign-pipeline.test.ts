@@ -40,7 +40,8 @@ afterAll(async () => {
   await fake?.close();
 });
 
-type View = { _id: string; status: string; stoppedReason: string | null; progress: Record<string, number>; runs: Array<{ run: string }> };
+type Progress = { recipients: number; sent: number; delivered: number; failed: number; optedOut: number; unknown: number; cancelled: number; cost: number };
+type View = { _id: string; status: string; stoppedReason: string | null; progress: Progress; runs: Array<{ run: string }> };
 async function campaign(body: Record<string, unknown>): Promise<View> {
   const created = await manager.call('POST', '/api/v1/campaigns', { axis: 'prevention', sendWindow: ALWAYS, ...body });
   expect(created.status).toBe(200);
@@ -83,7 +84,7 @@ it('never sends to a number that opts out in the middle of a campaign', async ()
   const phones = await seedSubscribers(running.infra.mongo.connection, protection, { from: 2_000_000, count: 300, topics: ['law'] });
   const text = 'La loi 2012-023 punit la traite des personnes.';
   const started = await campaign({ name: 'opt-out midway', texts: { fr: text }, audience: { topics: ['law'] }, spread: { maxPerSecond: 40, finishWithinHours: null } });
-  await eventually(async () => acceptedWith(text).length, (n) => n > 0, 10_000);
+  await eventually(() => Promise.resolve(acceptedWith(text).length), (n) => n > 0, 10_000);
   const stopper = phones.find((phone) => fake.sentCount(phone) === 0) ?? '';
   const stop = await fetch(`${running.url}/sms/inbound?token=${smsToken}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ from: stopper, to: '321', text: 'Arrêt', id: 'inbound-stop-1', date: new Date().toISOString() }) });
   expect(stop.status).toBe(200);
@@ -91,7 +92,7 @@ it('never sends to a number that opts out in the middle of a campaign', async ()
   const done = await eventually(() => view(started._id), (v) => v.status === 'completed', 60_000);
   // The campaign's text never reached the number; the only SMS it got is the STOP confirmation.
   expect(acceptedWith(text).filter((sms) => sms.number === stopper)).toEqual([]);
-  await eventually(async () => fake.accepted.filter((sms) => sms.number === stopper).length, (n) => n > 0);
+  await eventually(() => Promise.resolve(fake.accepted.filter((sms) => sms.number === stopper).length), (n) => n > 0);
   expect(fake.accepted.filter((sms) => sms.number === stopper).map((sms) => sms.message)).toEqual(['Vous ne recevrez plus nos messages. Envoyez OUI pour vous réinscrire.']);
   const results = await createMessageStore(running.infra.mongo.connection).resultsOfRun(done.runs[0]?.run ?? '');
   expect(results.find((r) => r.subscriber === protection.hash(stopper))?.outcome).toBe('opted_out');
@@ -102,7 +103,7 @@ it('pauses and cancels within 5 seconds, and resumes where it stopped', async ()
   const phones = await seedSubscribers(running.infra.mongo.connection, protection, { from: 3_000_000, count: 500, topics: ['children'] });
   const text = 'Un enfant qui mendie pour un maitre est une victime.';
   const started = await campaign({ name: 'pause and resume', texts: { fr: text }, audience: { topics: ['children'] }, spread: { maxPerSecond: 25, finishWithinHours: null } });
-  await eventually(async () => acceptedWith(text).length, (n) => n > 0, 10_000);
+  await eventually(() => Promise.resolve(acceptedWith(text).length), (n) => n > 0, 10_000);
   expect((await manager.call('POST', `/api/v1/campaigns/${started._id}/pause`)).json.status).toBe('paused');
   await new Promise((resolve) => setTimeout(resolve, 5_000));
   const atFive = acceptedWith(text).length;
@@ -118,7 +119,7 @@ it('pauses and cancels within 5 seconds, and resumes where it stopped', async ()
   await seedSubscribers(running.infra.mongo.connection, protection, { from: 4_000_000, count: 500, topics: ['help'] });
   const other = 'Besoin d aide ? Composez le *321#.';
   const cancelled = await campaign({ name: 'cancelled', texts: { fr: other }, audience: { topics: ['help'] }, spread: { maxPerSecond: 25, finishWithinHours: null } });
-  await eventually(async () => acceptedWith(other).length, (n) => n > 0, 10_000);
+  await eventually(() => Promise.resolve(acceptedWith(other).length), (n) => n > 0, 10_000);
   expect((await manager.call('POST', `/api/v1/campaigns/${cancelled._id}/cancel`)).json.status).toBe('cancelled');
   await new Promise((resolve) => setTimeout(resolve, 5_000));
   const afterCancel = acceptedWith(other).length;

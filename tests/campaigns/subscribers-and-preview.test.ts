@@ -1,0 +1,120 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { modules } from '../../src/modules';
+import { startSafeline, type RunningSafeline } from '../../src/safeline';
+import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
+import { createStaffStore } from '../../src/staff/staff-store';
+import { parseCsv } from '../../src/subscribers/import-subscribers';
+import { createSubscriberStore } from '../../src/subscribers/subscriber-store';
+import { eventually } from '../support/eventually';
+import { seedSubscribers } from '../support/seed-subscribers';
+import { createStaff, staffClient } from '../support/staff-client';
+import { captureLogger, testConfig } from '../support/test-env';
+
+let running: RunningSafeline;
+let protection: PhoneProtection;
+let env: Record<string, string>;
+const manager = staffClient(() => running.url);
+const agent = staffClient(() => running.url);
+
+beforeAll(async () => {
+  const config = testConfig();
+  running = await startSafeline(config, captureLogger('warn').logger, modules);
+  await running.infra.mongo.opened;
+  protection = createPhoneProtection(config.secrets);
+  env = {
+    MONGODB_URI: config.mongodbUri ?? '',
+    REDIS_URL: config.redisUrl,
+    QUEUE_PREFIX: config.queuePrefix,
+    USSD_CALLBACK_TOKEN: config.ussd.callbackToken,
+    SMS_CALLBACK_TOKEN: config.sms.callbackToken,
+    PHONE_HASH_KEY: config.secrets.phoneHashKey,
+    PHONE_ENCRYPTION_KEYS: config.secrets.phoneEncryptionKeys.map((k) => `${k.id}:${k.key}`).join(','),
+  };
+  await createStaff(createStaffStore(running.infra.mongo.connection), [['manager@safeline.test', ['campaign_manager']], ['agent@safeline.test', ['hotline_agent']]]);
+  expect((await manager.signIn('manager@safeline.test')).status).toBe(200);
+  expect((await agent.signIn('agent@safeline.test')).status).toBe(200);
+});
+afterAll(() => running.stop());
+
+const CSV = [
+  'phone;language;region;topics;consent_source;consent_at',
+  '70 11 22 33;bm;segou;migration|law;"Formulaire papier; atelier de Segou";2026-03-01',
+  '+223 70 11 22 34;fr;kayes;;Radio campaign sign-up sheet;',
+  'not a phone;fr;kayes;;form;',
+  '70112235;xx;kayes;;form;',
+  '70112236;fr;kayes;;;',
+  '70112237;fr;kayes;gold;form;',
+  '0022370112238;en;bamako;children;"partner list ""ONG""";2026-02-01',
+].join('\r\n');
+
+describe('importing subscribers', () => {
+  it('imports from the command line with a progress bar, keeps good rows and lists bad ones by line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'safeline-import-'));
+    const file = join(dir, 'subscribers.csv');
+    writeFileSync(file, CSV);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', 'src/cli/subscribers-import.ts', file], { env: { ...process.env, ...env }, timeout: 60_000 });
+    expect(stderr).toContain('7/7 (100%)');
+    expect(stdout).toContain('3 of 7 rows imported, 4 rejected');
+    expect(stdout).toContain('line 4: not a valid phone number');
+    expect(stdout).toContain('line 5: unknown language "xx"');
+    expect(stdout).toContain('line 6: consent_source is empty');
+    expect(stdout).toContain('line 7: unknown topic');
+    const subscribers = createSubscriberStore(running.infra.mongo.connection);
+    expect(await subscribers.find(protection.hash('+22370112233'))).toMatchObject({ language: 'bm', region: 'segou', topics: ['migration', 'law'], consent: { status: 'opted_in', source: 'import', evidence: 'import: Formulaire papier; atelier de Segou' } });
+    expect((await subscribers.find(protection.hash('+22370112238')))?.consent.evidence).toBe('import: partner list "ONG"');
+    expect(await subscribers.find(protection.hash('+22370112236'))).toBeUndefined();
+  }, 90_000);
+
+  it('imports through the API as a job whose progress and report can be read', async () => {
+    const res = await manager.call('POST', '/api/v1/subscribers/imports', CSV.replace(/70 11 22 33/, '70 11 22 40').replace('+223 70 11 22 34', '70112241'), { 'content-type': 'text/csv' });
+    expect(res.status).toBe(202);
+    const status = await eventually(async () => (await manager.call('GET', `/api/v1/subscribers/imports/${String(res.json.importId)}`)).json, (s) => s.state === 'done');
+    expect(status).toMatchObject({ state: 'done', done: 7, total: 7, report: { rows: 7, imported: 3 } });
+    expect((await agent.call('POST', '/api/v1/subscribers/imports', CSV, { 'content-type': 'text/csv' })).status).toBe(403);
+    expect((await manager.call('POST', '/api/v1/subscribers/imports', '', { 'content-type': 'text/csv' })).status).toBe(400);
+    const summary = await manager.call('GET', '/api/v1/subscribers/summary');
+    expect(summary.json.bySource).toMatchObject({ import: 5 });
+  });
+
+  it('parses quoted cells, doubled quotes and either separator', () => {
+    expect(parseCsv('a,b\r\n"x, y","say ""hi"""\n').map((row) => row.cells)).toEqual([['a', 'b'], ['x, y', 'say "hi"']]);
+    expect(parseCsv('a;b\n1;2').map((row) => row.line)).toEqual([1, 2]);
+  });
+});
+
+describe('the preview', () => {
+  it('shows each language\u2019s characters, encoding, parts, recipients and cost, and the ASCII spelling for Bambara', async () => {
+    await seedSubscribers(running.infra.mongo.connection, protection, { from: 6_300_000, count: 40, language: 'bm', topics: ['help'], region: 'nara' });
+    await seedSubscribers(running.infra.mongo.connection, protection, { from: 6_400_000, count: 60, language: 'fr', topics: ['help'], region: 'nara' });
+    const bm = 'Baara ɲuman tɛ i ka sɛbɛnw minɛ. Ni mɔgɔ b\u2019a fɛ ka i ka sɛbɛnw ta, i kana sɔn. Wele 80 00 11 11.';
+    const res = await manager.call('POST', '/api/v1/campaigns/preview', { texts: { bm, fr: 'Un vrai emploi ne garde pas vos papiers.' }, audience: { topics: ['help'], regions: ['nara'] } });
+    expect(res.status).toBe(200);
+    const [bmPreview, frPreview] = res.json.languages as Array<Record<string, unknown> & { ascii?: Record<string, unknown> }>;
+    expect(bmPreview).toMatchObject({ language: 'bm', encoding: 'UCS-2', parts: 2, recipients: 40, cost: 2 * 20 * 40 });
+    expect(bmPreview?.nonGsmCharacters).toEqual(expect.arrayContaining(['ɲ', 'ɛ', 'ɔ']));
+    expect(bmPreview?.ascii).toMatchObject({ encoding: 'GSM-7', parts: 1, cost: 20 * 40 });
+    expect(String(bmPreview?.ascii?.text)).toContain('nyuman');
+    expect(frPreview).toMatchObject({ language: 'fr', encoding: 'GSM-7', parts: 1, recipients: 60, cost: 1_200 });
+    expect(frPreview?.ascii).toBeUndefined();
+    expect(res.json).toMatchObject({ recipients: 100, cost: 1_600 + 1_200 });
+    expect((await manager.call('POST', '/api/v1/campaigns/preview', { texts: { zz: 'x' } })).status).toBe(400);
+  });
+
+  it('refuses a campaign that does not fit, with the field named', async () => {
+    const bad = async (body: Record<string, unknown>) => (await manager.call('POST', '/api/v1/campaigns', { name: 'x', axis: 'prevention', texts: { fr: 'Bonjour' }, ...body })).status;
+    expect(await bad({ axis: 'marketing' })).toBe(400);
+    // A draft may have no text yet; scheduling it is refused (409 below is for other states, 400 here).
+    expect(await bad({ texts: {} })).toBe(200);
+    expect(await bad({ schedule: { kind: 'recurring', cron: 'every monday' } })).toBe(400);
+    expect(await bad({ sendWindow: { from: '25:00', to: '08:00' } })).toBe(400);
+    expect(await bad({ senderId: 'THIS-IS-TOO-LONG' })).toBe(400);
+    expect(await bad({ budgetCap: -5 })).toBe(400);
+    expect((await agent.call('POST', '/api/v1/campaigns', { name: 'x', axis: 'prevention', texts: { fr: 'Bonjour' } })).status).toBe(403);
+    expect((await manager.call('POST', '/api/v1/campaigns/not-an-id/schedule')).status).toBe(400);
+    expect((await manager.call('POST', '/api/v1/campaigns/6f1c3e0a-0000-4000-8000-000000000000/schedule')).status).toBe(404);
+  });
+});

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { parseConfig, type Environment } from '../../src/config/config';
+import { generateSecrets } from '../../src/config/generated-secrets';
+import { createMessageStore } from '../../src/campaigns/message-store';
+import { modules } from '../../src/modules';
+import { startSafeline, type RunningSafeline } from '../../src/safeline';
+import { createPhoneProtection } from '../../src/shared/phone-protection';
+import { createStaffStore } from '../../src/staff/staff-store';
+import { eventually } from '../support/eventually';
+import { startFakeAfricasTalking, type FakeAfricasTalking } from '../support/fake-africastalking';
+import { seedSubscribers } from '../support/seed-subscribers';
+import { createStaff, staffClient } from '../support/staff-client';
+import { captureLogger, testServices, uniqueName, withDatabase } from '../support/test-env';
+
+/**
+ * A worker process killed (SIGKILL) in the middle of a campaign: a new worker finishes it, and no
+ * number gets the message twice. The batch cut off mid-send is marked "unknown", not resent.
+ */
+let fake: FakeAfricasTalking;
+let api: RunningSafeline;
+let env: Environment;
+const workers: ChildProcess[] = [];
+const manager = staffClient(() => api.url);
+
+function startWorker(): ChildProcess {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', '..', 'src', 'main.ts'), 'worker'], { env: { ...process.env, ...env, PORT: '0' } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  workers.push(child);
+  return child;
+}
+
+beforeAll(async () => {
+  fake = await startFakeAfricasTalking({ latencyMs: 40 });
+  const services = testServices();
+  const name = uniqueName('killed');
+  env = {
+    ...generateSecrets(),
+    MONGODB_URI: withDatabase(services.mongodbUri, name),
+    REDIS_URL: services.redisUrl,
+    QUEUE_PREFIX: name,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    SMS_GATEWAY: 'africastalking',
+    AT_USERNAME: fake.username,
+    AT_API_KEY: fake.apiKey,
+    AT_BASE_URL: fake.url,
+    SMS_MAX_PER_SECOND: '100000',
+    SHUTDOWN_TIMEOUT_MS: '3000',
+  };
+  api = await startSafeline(parseConfig({ ...env, SAFELINE_ROLE: 'api' }), captureLogger('warn').logger, modules);
+  await api.infra.mongo.opened;
+  await createStaff(createStaffStore(api.infra.mongo.connection), [['manager@safeline.test', ['campaign_manager']]]);
+  expect((await manager.signIn('manager@safeline.test')).status).toBe(200);
+}, 60_000);
+afterAll(async () => {
+  for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL');
+  await api?.stop();
+  await fake?.close();
+});
+
+it('resumes after a worker is killed mid-campaign, with no duplicate at the gateway', async () => {
+  const protection = createPhoneProtection(parseConfig(env).secrets);
+  await seedSubscribers(api.infra.mongo.connection, protection, { from: 6_000_000, count: 3_000 });
+  const first = startWorker();
+  const text = 'Partir travailler loin ? Gardez vos papiers sur vous.';
+  const created = await manager.call('POST', '/api/v1/campaigns', { name: 'killed midway', axis: 'prevention', texts: { fr: text }, sendWindow: { from: '00:00', to: '00:00' }, spread: { maxPerSecond: 400, finishWithinHours: null } });
+  const id = String(created.json._id);
+  expect((await manager.call('POST', `/api/v1/campaigns/${id}/schedule`)).status).toBe(200);
+
+  await eventually(() => Promise.resolve(fake.accepted.length), (n) => n >= 600, 60_000);
+  first.kill('SIGKILL');
+  const killedAt = fake.accepted.length;
+  expect(killedAt).toBeLessThan(3_000);
+  startWorker();
+
+  // Bull gives the killed worker's job back after its lock expires (30 s).
+  type View = { status: string; progress: { recipients: number; sent: number; unknown: number; failed: number }; runs: Array<{ run: string }> };
+  const done = await eventually(async () => (await manager.call('GET', `/api/v1/campaigns/${id}`)).json as unknown as View, (v) => v.status === 'completed', 130_000);
+  expect(done.status).toBe('completed');
+  expect(fake.duplicates()).toEqual([]);
+  expect(fake.accepted.filter((sms) => sms.message === text).length).toBeLessThanOrEqual(3_000);
+
+  const results = await createMessageStore(api.infra.mongo.connection).resultsOfRun(done.runs[0]?.run ?? '');
+  expect(results).toHaveLength(3_000);
+  expect(new Set(results.map((r) => r.subscriber)).size).toBe(3_000);
+  const accepted = results.filter((r) => r.outcome === 'accepted').length;
+  const unknown = results.filter((r) => r.outcome === 'unknown').length;
+  expect(accepted + unknown).toBe(3_000);
+  expect(done.progress).toMatchObject({ recipients: 3_000, sent: accepted, unknown });
+  // What the gateway took but nobody recorded is exactly what is marked unknown, never more.
+  expect(fake.accepted.length - accepted).toBeLessThanOrEqual(unknown);
+}, 180_000);
