@@ -24,7 +24,7 @@ const workers: ChildProcess[] = [];
 const manager = staffClient(() => api.url);
 
 function startWorker(): ChildProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', '..', 'src', 'main.ts'), 'worker'], { env: { ...process.env, ...env, PORT: '0' } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', '..', 'src', 'main.ts'), 'worker'], { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit'] });
   workers.push(child);
   return child;
 }
