@@ -4,7 +4,7 @@
  * in reverse order, on success, failure or SIGINT/SIGTERM.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { ensureMongoServerBinary, startMongoServer, type RunningMongoServer } from '../src/dev-services/mongo-server';
@@ -156,3 +156,37 @@ export async function scanDelete(redis: Redis, pattern: string): Promise<number>
   } while (cursor !== '0');
   return deleted;
 }
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** utime + stime of a /proc stat file, in ms; undefined where /proc is not there. */
+export function procStatCpuMs(file: string): number | undefined {
+  try {
+    const stat = readFileSync(file, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+export const processCpuMs = (pid: number): number | undefined => procStatCpuMs(`/proc/${pid}/stat`);
+
+/** CPU time of the PostgreSQL backends serving one database (the mongo-server's connections). */
+export function postgresCpuMs(database: string): number | undefined {
+  try {
+    const pids = psql(`SELECT pid FROM pg_stat_activity WHERE datname = '${database}'`).split('\n').filter(Boolean);
+    return pids.reduce((sum, pid) => sum + (processCpuMs(Number(pid)) ?? 0), 0);
+  } catch {
+    return undefined;
+  }
+}
+
+/** redis-server's CPU time (INFO cpu), whoever its clients are. */
+export async function redisCpuMs(redis: Redis): Promise<number | undefined> {
+  const info = await redis.info('cpu').catch(() => '');
+  const seconds = (name: string): number => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  const total = (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
+  return Number.isFinite(total) ? total : undefined;
+}
+

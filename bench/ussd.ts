@@ -29,7 +29,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -46,7 +45,7 @@ import { startSafeline, type RunningSafeline } from '../src/safeline';
 import { createCallerProfiles } from '../src/ussd/caller-profiles';
 import { createRedisSessionStore } from '../src/ussd/session-store';
 import { warmLanguageCache } from '../src/ussd/warm-language-cache';
-import { cleanup, cleanupOnSignals, onCleanup, psql, scanDelete, startMongoOnFreshPostgres, stats, withTimeout, writeResults, type LatencyStats } from './support';
+import { cleanup, cleanupOnSignals, onCleanup, postgresCpuMs, procStatCpuMs, processCpuMs, redisCpuMs, scanDelete, startMongoOnFreshPostgres, stats, withTimeout, writeResults, type LatencyStats } from './support';
 
 type TargetName = 'a' | 'b' | 'c';
 /** 'api': the USSD endpoint as the api process serves it (flow events wait in Bull); 'all': with the worker in the same thread. */
@@ -597,40 +596,8 @@ async function probeSession(target: RunningTarget, runTag: string): Promise<Arra
 // ---------------------------------------------------------------------------------------------
 // Orchestration (main thread).
 
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-/** utime + stime of a /proc stat file, in ms; undefined where /proc is not there. */
-function procStatCpuMs(file: string): number | undefined {
-  try {
-    const stat = readFileSync(file, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
-}
-
 /** CPU time of this process's main thread (the servers) alone, not the load generator's. */
 const serverThreadCpuMs = (): number | undefined => procStatCpuMs(`/proc/self/task/${process.pid}/stat`);
-const processCpuMs = (pid: number): number | undefined => procStatCpuMs(`/proc/${pid}/stat`);
-
-/** CPU time of the PostgreSQL backends serving one database (the mongo-server's connections). */
-function postgresCpuMs(database: string): number | undefined {
-  try {
-    const pids = psql(`SELECT pid FROM pg_stat_activity WHERE datname = '${database}'`).split('\n').filter(Boolean);
-    return pids.reduce((sum, pid) => sum + (processCpuMs(Number(pid)) ?? 0), 0);
-  } catch {
-    return undefined;
-  }
-}
-
-/** redis-server's CPU time (INFO cpu), whoever its clients are. */
-async function redisCpuMs(redis: Redis): Promise<number | undefined> {
-  const info = await redis.info('cpu').catch(() => '');
-  const seconds = (name: string): number => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
-  const total = (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
-  return Number.isFinite(total) ? total : undefined;
-}
 
 function createCpuMeters(redis: Redis) {
   const meters = new Map<string, () => number | undefined | Promise<number | undefined>>([

@@ -57,13 +57,11 @@ export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string;
       }));
       await deps.messages.insertReports(docs);
       const counts = new Map<string, { delivered: number; failed: number }>();
-      let unknown = 0;
-      for (const doc of docs) {
-        if (!doc.run) {
-          unknown += 1;
-          continue;
-        }
-        if (!doc.final || !(await deps.progress.firstFinal(doc.run, doc.messageId, doc.status))) continue;
+      const unknown = docs.filter((doc) => !doc.run).length;
+      const finals = docs.filter((doc) => doc.run && doc.final);
+      const first = await deps.progress.firstFinals(finals.map((doc) => ({ run: doc.run ?? '', messageId: doc.messageId, status: doc.status })));
+      for (const [i, doc] of finals.entries()) {
+        if (!doc.run || !first[i]) continue;
         const entry = counts.get(doc.run) ?? { delivered: 0, failed: 0 };
         if (doc.status.toLowerCase() === 'success') entry.delivered += 1;
         else entry.failed += 1;
@@ -84,7 +82,10 @@ export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string;
   const loop = (async () => {
     while (running) {
       try {
-        if ((await drainOnce()) === 0) await sleep(100);
+        // A short wait when the inbox was nearly empty lets reports gather: one insert of a few
+        // hundred costs the store far less than a few hundred inserts of one.
+        const taken = await drainOnce();
+        if (taken < BATCH / 2) await sleep(taken === 0 ? 100 : 250);
       } catch (err) {
         deps.logger.warn({ err }, 'delivery reports paused');
         await sleep(1_000);

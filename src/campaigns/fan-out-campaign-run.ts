@@ -51,7 +51,8 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
   const audience = { ...campaign.audience, ...(job.joinedBefore ? { joinedTo: new Date(job.joinedBefore) } : {}), ...(job.joinedAfter ? { joinedFrom: new Date(job.joinedAfter) } : {}) };
   const languages = Object.keys(campaign.texts);
   const filter = { ...audience, languages: audience.languages?.length ? audience.languages.filter((l) => languages.includes(l)) : languages };
-  const total = Object.values(await deps.subscribers.countAudience(filter)).reduce((sum, n) => sum + n, 0);
+  // Counting the audience costs a scan: only a deadline ("finish within H hours") needs it.
+  const total = campaign.spread.finishWithinHours ? Object.values(await deps.subscribers.countAudience(filter)).reduce((sum, n) => sum + n, 0) : 0;
   const interval = (deps.settings.batchSize / sendRate(campaign, total, deps.settings.maxPerSecond)) * 1_000;
   const costPerRecipient = Object.fromEntries(languages.map((language) => [language, analyzeText(textFor(campaign, language) ?? '').parts * deps.settings.pricePerPart]));
 
@@ -59,9 +60,7 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
   let { recipients: planned, estimatedCostMilli } = await deps.progress.get(job.runId);
   planned = Math.max(planned, 0);
   let capped = false;
-  for (;;) {
-    const walked = await deps.subscribers.audiencePage(filter, after, PAGE);
-    if (walked.length === 0) break;
+  for await (const walked of deps.subscribers.audience(filter, after, PAGE)) {
     // A relative campaign walks everyone at each check: leave out who already has a message.
     const unseen = job.joinedBefore ? await deps.progress.unseen(job.runId, walked.map((s) => s._id)) : walked.map(() => true);
     const page = walked.filter((_, i) => unseen[i]);

@@ -78,6 +78,13 @@ export function createRunProgress(redis: Redis, prefix: string) {
       await redis.hset(messageRuns, Object.fromEntries(messageIds.map((id) => [id, run])));
     },
     runsOf: async (messageIds: readonly string[]): Promise<Array<string | null>> => (messageIds.length ? redis.hmget(messageRuns, ...messageIds) : []),
+    /** firstFinal for many reports in one round trip. */
+    async firstFinals(reports: ReadonlyArray<{ run: string; messageId: string; status: string }>): Promise<boolean[]> {
+      if (reports.length === 0) return [];
+      const multi = redis.multi();
+      for (const report of reports) multi.hsetnx(finals(report.run), report.messageId, report.status);
+      return ((await multi.exec()) ?? []).map(([, value]) => value === 1);
+    },
     /** True the first time a message reaches a final state: later or repeated reports change nothing. */
     firstFinal: async (run: string, messageId: string, status: string): Promise<boolean> => (await redis.hsetnx(finals(run), messageId, status)) === 1,
   };

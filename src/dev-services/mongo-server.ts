@@ -79,8 +79,9 @@ export function startMongoServer(opts: StartMongoServerOptions): Promise<Running
   createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => {
     stderrLines.push(line);
     if (stderrLines.length > STDERR_LINES_KEPT) stderrLines.shift();
-    // Once running, its own warnings (quiet by default) are worth seeing.
-    if (ready) process.stderr.write(`[mongo-server] ${line}\n`);
+    // Once running, its own warnings (quiet by default) are worth seeing; not the duplicate-key
+    // refusals (SQLSTATE 23505) that idempotent inserts count on.
+    if (ready && !line.includes('SQLSTATE 23505')) process.stderr.write(`[mongo-server] ${line}\n`);
   });
   const lastStderr = (): string => (stderrLines.length > 0 ? `\n--- last stderr lines ---\n${stderrLines.join('\n')}` : ' (no stderr output)');
 

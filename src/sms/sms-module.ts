@@ -10,7 +10,7 @@ import { loadTexts } from '../texts/texts';
 import { smsGatewayOf } from './create-gateway';
 import { emulatorPages } from './emulator-pages';
 import { sendSingleSms } from './send-single-sms';
-import { smsCallbackRoutes } from './sms-callback-routes';
+import { deliveryReportRoute, smsCallbackRoutes } from './sms-callback-routes';
 import { loadKeywords } from './sms-keywords';
 import { SMS_QUEUE, queueSms, type SingleSmsJob } from './sms-queue';
 
@@ -23,7 +23,6 @@ export const smsModule: SafelineModule = {
     const protection = createPhoneProtection(config.secrets);
     const subscribers = createSubscriberStore(infra.mongo.connection);
     const optouts = createOptOutSet(infra.redis.client, config.queuePrefix, () => subscribers.optedOut());
-    const inbox = createDeliveryReportInbox(infra.redis.client, config.queuePrefix);
     const routes = smsCallbackRoutes({
       token: config.sms.callbackToken,
       inbound: {
@@ -37,7 +36,6 @@ export const smsModule: SafelineModule = {
         now,
         logger: infra.logger,
       },
-      acceptDeliveryReport: (report) => inbox.accept(report),
       subscribers,
       optouts,
       protection,
@@ -45,6 +43,10 @@ export const smsModule: SafelineModule = {
       logger: infra.logger,
     });
     return config.smsGateway.kind === 'emulator' ? [routes, emulatorPages(infra)] : [routes];
+  },
+  fastRoutes(infra) {
+    const inbox = createDeliveryReportInbox(infra.redis.client, infra.config.queuePrefix);
+    return [deliveryReportRoute({ token: infra.config.sms.callbackToken, accept: (report) => inbox.accept(report), now: () => new Date(), logger: infra.logger })];
   },
   startWorkers(infra) {
     const deps = { gateway: smsGatewayOf(infra), protection: createPhoneProtection(infra.config.secrets), logger: infra.logger };

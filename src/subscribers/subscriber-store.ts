@@ -124,6 +124,31 @@ export function createSubscriberStore(connection: Connection) {
         .lean<Array<Pick<Subscriber, '_id' | 'phoneSealed' | 'language'>>>()
         .exec();
     },
+    /**
+     * The whole audience after `after`, in `_id` order, as one cursor read in pages of `pageSize`:
+     * one query for the fan-out (a query per page would make the server scan and sort every time).
+     */
+    async *audience(filter: AudienceFilter, after: string, pageSize: number): AsyncGenerator<Array<Pick<Subscriber, '_id' | 'phoneSealed' | 'language'>>> {
+      const cursor = subscribers
+        .find({ ...audienceQuery(filter), ...(after ? { _id: { $gt: after } } : {}) }, { _id: 1, phoneSealed: 1, language: 1 })
+        .sort({ _id: 1 })
+        .batchSize(pageSize)
+        .lean<Pick<Subscriber, '_id' | 'phoneSealed' | 'language'>>()
+        .cursor();
+      let page: Array<Pick<Subscriber, '_id' | 'phoneSealed' | 'language'>> = [];
+      try {
+        for await (const subscriber of cursor) {
+          page.push(subscriber);
+          if (page.length === pageSize) {
+            yield page;
+            page = [];
+          }
+        }
+        if (page.length) yield page;
+      } finally {
+        await cursor.close();
+      }
+    },
     async countAudience(filter: AudienceFilter): Promise<Record<string, number>> {
       const rows = await subscribers.find(audienceQuery(filter), { language: 1 }).lean<Array<Pick<Subscriber, 'language'>>>().exec();
       const counts: Record<string, number> = {};

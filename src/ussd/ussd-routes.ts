@@ -5,7 +5,7 @@ import { secretMatches } from '../shared/secret-compare';
 import type { Logger } from '../platform/logger';
 import { withTimeout } from '../platform/with-timeout';
 import type { Texts } from '../texts/texts';
-import { readForm } from './read-form';
+import { readForm } from '../platform/read-form';
 import { ussdRequestSchema, ussdSessionEventSchema, type UssdSessionEvent } from './ussd-request';
 
 export interface UssdRouteDeps {

@@ -1,0 +1,259 @@
+/**
+ * npm run bench:campaign [-- --recipients 100000]
+ *
+ * A campaign end to end on the MongoDB-compatible server over PostgreSQL: fan-out, sends to a local
+ * fake of Africa's Talking (over real HTTP), and a delivery report for every message posted back to
+ * /sms/delivery by the fake as AT would. safeline runs as deployed: an api process and a worker
+ * process. Two baselines from the same run:
+ *   - bare Bull: empty jobs added in bulk and processed (4 at a time), per job;
+ *   - the raw MongoDB driver writing the same per-recipient documents (messages, batches, send
+ *     results, delivery reports) in batches of the same size, per recipient.
+ * Costs are CPU time: Redis's for the queue, the mongo-server's plus PostgreSQL's for the store.
+ * Then a burst of delivery reports alone measures how many /sms/delivery accepts per second.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import Queue from 'bull';
+import Redis from 'ioredis';
+import { MongoClient } from 'mongodb';
+import { generateSecrets } from '../src/config/generated-secrets';
+import { parseConfig } from '../src/config/config';
+import { freePort } from '../src/dev-services/free-port';
+import { createPhoneProtection } from '../src/shared/phone-protection';
+import { hashPassword } from '../src/staff/passwords';
+import { startFakeAfricasTalking } from '../tests/support/fake-africastalking';
+import { cleanup, cleanupOnSignals, onCleanup, postgresCpuMs, processCpuMs, redisCpuMs, scanDelete, startMongoOnFreshPostgres, withTimeout, writeResults } from './support';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+// autocannon has no types; only what is used here.
+type Request = { method?: string; path?: string; headers?: Record<string, string>; body?: string };
+const autocannon = createRequire(__filename)('autocannon') as (opts: Record<string, unknown>) => Promise<{ non2xx: number; errors: number }>;
+const BATCH = 100;
+const GOALS = { wallSeconds: 180, storeRatio: 1.5, queueRatio: 3, peakRssMb: 512, reportsPerSecond: 2_000 };
+
+const option = (name: string, fallback: number): number => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+};
+const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
+const seconds = (ms: number): number => round(ms / 1_000, 1);
+const peakRssMb = (pid: number): number => round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1_024, 1);
+
+function startProcess(role: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'src', 'main.ts'), role], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  onCleanup(() => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))));
+  return child;
+}
+async function waitReady(url: string): Promise<void> {
+  for (const deadline = Date.now() + 90_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    if ((await fetch(`${url}/readyz`).then((res) => res.status).catch(() => 0)) === 200) return;
+  }
+  throw new Error(`${url} not ready`);
+}
+
+/** Bare Bull: empty jobs, added in bulk, processed 4 at a time. */
+async function bareBull(redis: Redis, prefix: string, jobs: number): Promise<{ jobsPerSecond: number; redisCpuUsPerJob: number }> {
+  const queue = new Queue<{ i: number }>('bare', { prefix, createClient: (type) => (type === 'bclient' ? new Redis(REDIS_URL, { maxRetriesPerRequest: null, enableReadyCheck: false }) : new Redis(REDIS_URL, { maxRetriesPerRequest: null, enableReadyCheck: false })) });
+  let done = 0;
+  const finished = new Promise<void>((resolve) => {
+    void queue.process(4, () => {
+      done += 1;
+      if (done === jobs) resolve();
+      return Promise.resolve();
+    });
+  });
+  const cpu0 = (await redisCpuMs(redis)) ?? 0;
+  const started = performance.now();
+  for (let i = 0; i < jobs; i += 1_000) await queue.addBulk(Array.from({ length: Math.min(1_000, jobs - i) }, (_, j) => ({ data: { i: i + j }, opts: { removeOnComplete: true } })));
+  await finished;
+  const ms = performance.now() - started;
+  const cpu = ((await redisCpuMs(redis)) ?? 0) - cpu0;
+  await queue.close();
+  return { jobsPerSecond: round(jobs / (ms / 1_000), 0), redisCpuUsPerJob: round((cpu * 1_000) / jobs) };
+}
+
+/**
+ * The raw driver doing what the pipeline does with the store per recipient, in batches of the same
+ * size: read the audience (the same query, in `_id` order), write the batch, the messages, the
+ * send results and the delivery reports, and update each batch twice (sending, done).
+ */
+async function rawDriver(client: MongoClient, database: string, pgDatabase: string, mongoPid: number, recipients: number): Promise<{ recipientsPerSecond: number; storeCpuUsPerRecipient: number }> {
+  const db = client.db(database);
+  const cpu = () => (processCpuMs(mongoPid) ?? 0) + (postgresCpuMs(pgDatabase) ?? 0);
+  const cpu0 = cpu();
+  const started = performance.now();
+  const now = new Date();
+  let read = 0;
+  for await (const _subscriber of client.db().collection('subscribers').find({ 'consent.status': 'opted_in', flagged: null, language: { $in: ['fr'] } }, { projection: { _id: 1, phoneSealed: 1, language: 1 } }).sort({ _id: 1 }).batchSize(1_000)) read += 1;
+  if (read !== recipients) throw new Error(`raw baseline read ${read} subscribers, expected ${recipients}`);
+  for (let b = 0; b < recipients / BATCH; b += 1) {
+    const ids = Array.from({ length: BATCH }, (_, i) => `run:${String(b * BATCH + i).padStart(64, '0')}`);
+    await db.collection('campaign_batches').insertOne({ _id: `run:${b}` as never, campaign: 'c', run: 'run', language: 'fr', text: 'x'.repeat(80), recipients: ids.map((id) => ({ message: id, subscriber: id.slice(4), sealed: 'k:'.padEnd(90, 'x') })), status: 'queued', retry: 0, updatedAt: now });
+    await db.collection('campaign_messages').insertMany(ids.map((id) => ({ _id: id as never, campaign: 'c', run: 'run', subscriber: id.slice(4), language: 'fr', batch: `run:${b}`, createdAt: now })), { ordered: false });
+    await db.collection('campaign_batches').updateOne({ _id: `run:${b}` as never }, { $set: { status: 'sending', updatedAt: now } });
+    await db.collection('campaign_send_results').insertMany(ids.map((id, i) => ({ _id: `ATXid_raw_${b}_${i}` as never, message: id, campaign: 'c', run: 'run', subscriber: id.slice(4), outcome: 'accepted', statusCode: 101, status: 'Success', cost: 20, parts: 1, at: now })), { ordered: false });
+    await db.collection('campaign_batches').updateOne({ _id: `run:${b}` as never }, { $set: { status: 'done', updatedAt: now } });
+  }
+  for (let i = 0; i < recipients; i += 1_000) {
+    await db.collection('delivery_reports').insertMany(Array.from({ length: Math.min(1_000, recipients - i) }, (_, j) => ({ _id: `ATXid_raw_${i + j}:Success` as never, messageId: `ATXid_raw_${i + j}`, status: 'Success', final: true, failureReason: '', run: 'run', at: now })), { ordered: false });
+  }
+  const ms = performance.now() - started;
+  const used = cpu() - cpu0;
+  await db.dropDatabase();
+  return { recipientsPerSecond: round(recipients / (ms / 1_000), 0), storeCpuUsPerRecipient: round((used * 1_000) / recipients) };
+}
+
+async function main(): Promise<void> {
+  cleanupOnSignals('stopping safeline, the fake gateway and dropping the bench database');
+  const recipients = option('recipients', 100_000);
+  const tag = `${Date.now()}_${process.pid}`;
+  const prefix = `bench_campaign_${tag}`;
+  const redis = new Redis(REDIS_URL);
+  onCleanup(async () => {
+    const n = await scanDelete(redis, `${prefix}*`);
+    console.log(`deleted ${n} Redis keys ${prefix}*`);
+    redis.disconnect();
+  });
+  const { server, database: pgDatabase } = await startMongoOnFreshPostgres('campaign');
+  const mongodbUri = `${server.uri}bench_campaign`;
+  const client = await MongoClient.connect(mongodbUri, { retryWrites: false });
+  onCleanup(() => client.close());
+
+  console.log(`baseline: bare Bull, 20,000 empty jobs...`);
+  const bull = await bareBull(redis, `${prefix}_bare`, 20_000);
+  console.log(`  ${bull.jobsPerSecond} jobs/s, Redis ${bull.redisCpuUsPerJob} us CPU per job`);
+  const secrets = generateSecrets();
+  const config = parseConfig({ ...secrets, MONGODB_URI: mongodbUri });
+  const protection = createPhoneProtection(config.secrets);
+  console.log(`seeding ${recipients} subscribers...`);
+  const at = new Date(Date.now() - 86_400_000);
+  for (let i = 0; i < recipients; i += 1_000) {
+    const docs = Array.from({ length: Math.min(1_000, recipients - i) }, (_, j) => {
+      const phone = `+2237${String(1_000_000 + i + j).padStart(7, '0')}`;
+      return { _id: protection.hash(phone) as never, phoneSealed: protection.encrypt(phone), language: 'fr', region: 'bamako', topics: ['migration'], consent: { status: 'opted_in', source: 'import', at, evidence: 'bench' }, createdAt: at, updatedAt: at, flagged: null };
+    });
+    await client.db().collection('subscribers').insertMany(docs, { ordered: false });
+  }
+  console.log(`baseline: raw driver, the same documents for ${recipients} recipients...`);
+  const raw = await rawDriver(client, 'bench_raw', pgDatabase, server.pid, recipients);
+  console.log(`  ${raw.recipientsPerSecond} recipients/s, store ${raw.storeCpuUsPerRecipient} us CPU per recipient`);
+
+  const hash = await hashPassword('bench-manager-password', 2 ** 12);
+  await client.db().collection('staff_users').insertOne({ _id: 'bench-manager' as never, email: 'bench@safeline.test', name: 'bench', passwordHash: hash, roles: ['campaign_manager'], disabled: false, createdAt: new Date() });
+
+  const fake = await startFakeAfricasTalking();
+  onCleanup(() => fake.close());
+  const apiPort = await freePort();
+  const env = { ...process.env, ...secrets, MONGODB_URI: mongodbUri, REDIS_URL, QUEUE_PREFIX: prefix, HOST: '127.0.0.1', LOG_LEVEL: 'warn', SMS_GATEWAY: 'africastalking', AT_USERNAME: fake.username, AT_API_KEY: fake.apiKey, AT_BASE_URL: fake.url, SMS_MAX_PER_SECOND: '100000', CAMPAIGN_BATCH_SIZE: String(BATCH) };
+  const api = startProcess('api', { ...env, PORT: String(apiPort) });
+  const workerPort = await freePort();
+  const worker = startProcess('worker', { ...env, PORT: String(workerPort) });
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  await Promise.all([waitReady(apiUrl), waitReady(`http://127.0.0.1:${workerPort}`)]);
+  fake.deliveryReportsTo(`${apiUrl}/sms/delivery?token=${secrets.SMS_CALLBACK_TOKEN}`);
+
+  // Sign in as a manager, as the console would.
+  const jar: string[] = [];
+  const call = async (method: string, path: string, body?: unknown, csrf = '') => {
+    const res = await fetch(`${apiUrl}${path}`, { method, headers: { cookie: jar.join('; '), 'content-type': 'application/json', ...(csrf ? { 'x-csrf-token': csrf } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    for (const cookie of res.headers.getSetCookie()) jar.push(cookie.split(';')[0] ?? '');
+    return (await res.json()) as Record<string, unknown>;
+  };
+  await fetch(`${apiUrl}/console/login`).then((res) => jar.push(...res.headers.getSetCookie().map((c) => c.split(';')[0] ?? '')));
+  const loginCsrf = /sl_csrf=([^;]+)/.exec(jar.join('; '))?.[1] ?? '';
+  const me = await call('POST', '/api/v1/auth/login', { email: 'bench@safeline.test', password: 'bench-manager-password' }, loginCsrf);
+  const csrf = String(me.csrfToken);
+  const created = await call('POST', '/api/v1/campaigns', { name: 'bench', axis: 'prevention', texts: { fr: 'Un emploi trop beau a l etranger ? Verifiez avant de partir. Appelez le 80 00 11 11.' }, sendWindow: { from: '00:00', to: '00:00' } }, csrf);
+  const id = String(created._id);
+
+  const cpu = () => ({ mongo: (processCpuMs(server.pid) ?? 0) + (postgresCpuMs(pgDatabase) ?? 0), api: processCpuMs(api.pid ?? 0) ?? 0, worker: processCpuMs(worker.pid ?? 0) ?? 0 });
+  const cpu0 = cpu();
+  const redisCpu0 = (await redisCpuMs(redis)) ?? 0;
+  const started = performance.now();
+  await call('POST', `/api/v1/campaigns/${id}/schedule`, undefined, csrf);
+  const marks: Record<string, number> = {};
+  type View = { status: string; progress: { recipients: number; sent: number; failed: number; delivered: number; unknown: number; optedOut: number } };
+  let view: View | undefined;
+  await withTimeout(
+    (async () => {
+      for (;;) {
+        view = (await call('GET', `/api/v1/campaigns/${id}`)) as unknown as View;
+        const p = view.progress;
+        const t = performance.now() - started;
+        if (p.recipients >= recipients) marks.fanOut ??= t;
+        if (p.sent + p.failed + p.unknown >= recipients) marks.sent ??= t;
+        if (marks.sent !== undefined && p.delivered + p.failed >= recipients) {
+          marks.reports = t;
+          return;
+        }
+        process.stdout.write(`\r  ${seconds(t)} s: ${p.recipients} queued, ${p.sent} sent, ${p.delivered} delivered, ${p.failed} failed   `);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })(),
+    15 * 60_000,
+    'the campaign',
+  );
+  const wallMs = performance.now() - started;
+  const used = cpu();
+  const redisCpu = ((await redisCpuMs(redis)) ?? 0) - redisCpu0;
+  console.log('');
+  const storeUs = ((used.mongo - cpu0.mongo) * 1_000) / recipients;
+  const queueUs = (redisCpu * 1_000) / recipients;
+
+  console.log('burst: 20,000 delivery reports posted at once (autocannon, 64 connections)...');
+  const ids = Array.from({ length: 20_000 }, (_, i) => fake.accepted[i % fake.accepted.length]?.messageId ?? `ATXid_unknown_${i}`);
+  let next = 0;
+  const burstStart = performance.now();
+  const burst = await autocannon({
+    url: `${apiUrl}/sms/delivery?token=${secrets.SMS_CALLBACK_TOKEN}`,
+    connections: 64,
+    amount: ids.length,
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    requests: [{ setupRequest: (request: Request): Request => ({ ...request, body: `id=${ids[next++ % ids.length] ?? ''}&status=Success&phoneNumber=%2B22370000000&networkCode=61002&retryCount=0` }) }],
+  });
+  const burstMs = performance.now() - burstStart;
+  const refused = burst.non2xx + burst.errors;
+  const inbox = `${prefix}:delivery-report-inbox`;
+  const drainStart = performance.now();
+  while ((await redis.llen(inbox)) > 0) await new Promise((r) => setTimeout(r, 100));
+  const drainMs = performance.now() - drainStart + burstMs;
+
+  const results = {
+    recipients,
+    batchSize: BATCH,
+    wallSeconds: seconds(wallMs),
+    fanOutSeconds: seconds(marks.fanOut ?? NaN),
+    sendsDoneSeconds: seconds(marks.sent ?? NaN),
+    reportsAppliedSeconds: seconds(marks.reports ?? NaN),
+    handedToGatewayPerSecond: round(recipients / ((marks.sent ?? wallMs) / 1_000), 0),
+    final: view?.progress,
+    duplicatesAtGateway: fake.duplicates().length,
+    baselines: { bareBull: bull, rawDriver: raw },
+    store: { cpuUsPerRecipient: round(storeUs), ratioToRawDriver: round(storeUs / raw.storeCpuUsPerRecipient) },
+    queue: { redisCpuUsPerRecipient: round(queueUs), ratioToBareBullJob: round(queueUs / bull.redisCpuUsPerJob) },
+    cpuSeconds: { api: seconds(used.api - cpu0.api), worker: seconds(used.worker - cpu0.worker), mongoAndPostgres: seconds(used.mongo - cpu0.mongo), redis: seconds(redisCpu) },
+    peakRssMb: { api: peakRssMb(api.pid ?? 0), worker: peakRssMb(worker.pid ?? 0), bench: round(process.memoryUsage().rss / 1_048_576, 1) },
+    deliveryReportBurst: { posted: ids.length, refused, acceptedPerSecond: round(ids.length / (burstMs / 1_000), 0), appliedWithinSeconds: seconds(drainMs) },
+  };
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+  const goals = {
+    wall: `${results.wallSeconds} s <= ${GOALS.wallSeconds} s: ${verdict(results.wallSeconds <= GOALS.wallSeconds)}`,
+    store: `${results.store.ratioToRawDriver}x raw driver <= ${GOALS.storeRatio}x: ${verdict(results.store.ratioToRawDriver <= GOALS.storeRatio)}`,
+    queue: `${results.queue.ratioToBareBullJob}x a bare Bull job <= ${GOALS.queueRatio}x: ${verdict(results.queue.ratioToBareBullJob <= GOALS.queueRatio)}`,
+    rss: `api ${results.peakRssMb.api} MB, worker ${results.peakRssMb.worker} MB <= ${GOALS.peakRssMb} MB: ${verdict(Math.max(results.peakRssMb.api, results.peakRssMb.worker) <= GOALS.peakRssMb)}`,
+    reports: `${results.deliveryReportBurst.acceptedPerSecond}/s >= ${GOALS.reportsPerSecond}/s, all applied: ${verdict(results.deliveryReportBurst.acceptedPerSecond >= GOALS.reportsPerSecond && refused === 0)}`,
+    noDuplicates: verdict(results.duplicatesAtGateway === 0),
+  };
+  console.log(JSON.stringify({ ...results, goals }, null, 2));
+  console.log(`results: ${writeResults('campaign', { ...results, goals })}`);
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup());
