@@ -47,7 +47,8 @@ export const campaignsModule: SafelineModule = {
     }));
     void deps.queue.process(SEND_BATCH, 4, processWith((job) => sendCampaignBatch(sendDeps, job.data as SendBatchJob)));
 
-    const reports = startDeliveryReportApplier({ redis: infra.redis.client, prefix: infra.config.queuePrefix, messages: deps.messages, progress: deps.progress, logger: infra.logger, now: deps.now });
+    void deps.optouts.warm().catch((err: unknown) => infra.logger.warn({ err }, 'opt-out set not filled at start; the first batch will fill it'));
+    const reports = startDeliveryReportApplier({ redis: infra.redis.client, prefix: infra.config.queuePrefix, messages: deps.messages, progress: deps.progress, logger: infra.logger, now: deps.now, unknownAfterMs: infra.config.sms.unknownReportAfterMs });
     infra.onStop(() => reports.stop());
   },
 };

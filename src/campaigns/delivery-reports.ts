@@ -32,7 +32,7 @@ export function createDeliveryReportInbox(redis: Redis, prefix: string) {
  * move only on a message's first final state: a late "Sent" after "Success", or a second final
  * report, changes nothing. A report for an unknown messageId is kept and counted as unknown.
  */
-export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string; messages: MessageStore; progress: RunProgressStore; logger: Logger; now(): Date }): { stop(): Promise<void>; drainOnce(): Promise<number> } {
+export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string; messages: MessageStore; progress: RunProgressStore; logger: Logger; now(): Date; /** A report whose messageId is still unknown after this long is stored and counted as unknown. */ unknownAfterMs: number }): { stop(): Promise<void>; drainOnce(): Promise<number> } {
   let running = true;
   async function drainOnce(): Promise<number> {
     const raw = (await withTimeout(deps.redis.lpop(inboxKey(deps.prefix), BATCH), 5_000, 'delivery report pop')) ?? [];
@@ -46,7 +46,12 @@ export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string;
         }
       });
       const runs = await deps.progress.runsOf(reports.map((report) => report.id));
-      const docs: DeliveryReport[] = reports.map((report, i) => ({
+      // A report can overtake the send's own record of its messageId (the gateway answers, then
+      // reports within milliseconds): keep it for a while, it is tried again on the next drains.
+      const now = deps.now().getTime();
+      const early = reports.filter((report, i) => !runs[i] && now - new Date(report.at).getTime() < deps.unknownAfterMs);
+      if (early.length) await deps.redis.rpush(inboxKey(deps.prefix), ...early.map((report) => JSON.stringify(report)));
+      const docs: DeliveryReport[] = reports.flatMap((report, i) => (early.includes(report) ? [] : [{
         _id: `${report.id}:${report.status}`,
         messageId: report.id,
         status: report.status,
@@ -54,7 +59,7 @@ export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string;
         failureReason: report.failureReason,
         run: runs[i] ?? null,
         at: new Date(report.at),
-      }));
+      }]));
       await deps.messages.insertReports(docs);
       const counts = new Map<string, { delivered: number; failed: number }>();
       const unknown = docs.filter((doc) => !doc.run).length;

@@ -48,6 +48,7 @@ export const configSchema = z
     CAMPAIGN_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
     CAMPAIGN_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
     CAMPAIGN_RETRY_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
+    DELIVERY_REPORT_UNKNOWN_AFTER_MS: z.coerce.number().int().min(0).default(120_000),
     SMS_EMULATOR_REPORT_URL: z
       .string()
       .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http:// or https:// URL without query')
@@ -126,6 +127,8 @@ export interface Config {
     readonly maxRetries: number;
     /** First retry after this long, then 4 times longer each time. */
     readonly retryDelayMs: number;
+    /** A delivery report for a messageId not (yet) recorded waits this long before it counts as unknown. */
+    readonly unknownReportAfterMs: number;
     /** Where the emulator posts its delivery reports (default: this process's own /sms/delivery). */
     readonly emulator: { readonly reportUrl?: string; readonly reportDelayMs: number; readonly failureRate: number };
   };
@@ -222,6 +225,7 @@ export function parseConfig(env: Environment): Config {
       batchSize: e.CAMPAIGN_BATCH_SIZE,
       maxRetries: e.CAMPAIGN_MAX_RETRIES,
       retryDelayMs: e.CAMPAIGN_RETRY_DELAY_MS,
+      unknownReportAfterMs: e.DELIVERY_REPORT_UNKNOWN_AFTER_MS,
       emulator: { ...(e.SMS_EMULATOR_REPORT_URL ? { reportUrl: e.SMS_EMULATOR_REPORT_URL } : {}), reportDelayMs: e.SMS_EMULATOR_REPORT_DELAY_MS, failureRate: e.SMS_EMULATOR_FAILURE_RATE },
     },
     ussd: {

@@ -8,13 +8,21 @@ import type Redis from 'ioredis';
 export function createOptOutSet(redis: Redis, prefix: string, loadAll: () => Promise<string[]>) {
   const key = `${prefix}:optouts`;
   const complete = `${prefix}:optouts:complete`;
-  async function ensureFilled(): Promise<void> {
-    if ((await redis.exists(complete)) === 1) return;
+  // One fill at a time in this process: senders that start together wait for the same scan.
+  let filling: Promise<void> | undefined;
+  async function fill(): Promise<void> {
     const hashes = await loadAll();
     for (let i = 0; i < hashes.length; i += 1_000) await redis.sadd(key, ...hashes.slice(i, i + 1_000));
     await redis.set(complete, '1');
   }
+  async function ensureFilled(): Promise<void> {
+    if ((await redis.exists(complete)) === 1) return;
+    filling ??= fill().finally(() => (filling = undefined));
+    await filling;
+  }
   return {
+    /** Fills the set now (the worker does it at start, so the first campaign batch does not wait). */
+    warm: ensureFilled,
     async add(phoneHash: string): Promise<void> {
       await redis.sadd(key, phoneHash);
     },

@@ -24,7 +24,7 @@ const manager = staffClient(() => running.url);
 
 beforeAll(async () => {
   fake = await startFakeAfricasTalking();
-  const config = testConfig({ SMS_GATEWAY: 'africastalking', AT_USERNAME: fake.username, AT_API_KEY: fake.apiKey, AT_BASE_URL: fake.url, SMS_MAX_PER_SECOND: '100000', LOG_LEVEL: 'info' });
+  const config = testConfig({ SMS_GATEWAY: 'africastalking', AT_USERNAME: fake.username, AT_API_KEY: fake.apiKey, AT_BASE_URL: fake.url, SMS_MAX_PER_SECOND: '100000', DELIVERY_REPORT_UNKNOWN_AFTER_MS: '300', LOG_LEVEL: 'info' });
   token = config.sms.callbackToken;
   running = await startSafeline(config, logger, modules);
   await running.infra.mongo.opened;
@@ -132,7 +132,7 @@ describe('delivery reports', () => {
 
     const counted = await eventually(view, (v) => v.progress.delivered + v.progress.failed >= 200, 15_000);
     expect(counted.progress).toMatchObject({ sent: 200, delivered: 150, failed: 50 });
-    expect(Number(await running.infra.redis.client.get(`${running.infra.config.queuePrefix}:delivery-reports-unknown`))).toBe(1);
+    expect(await eventually(async () => Number(await running.infra.redis.client.get(`${running.infra.config.queuePrefix}:delivery-reports-unknown`)), (n) => n === 1)).toBe(1);
 
     const csv = await manager.call('GET', `/api/v1/campaigns/${id}/report.csv`);
     expect(csv.text.split('\r\n')[0]).toContain('gateway_message_id');
