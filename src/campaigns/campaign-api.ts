@@ -11,6 +11,7 @@ import type { CampaignDeps } from './campaign-deps';
 import { campaignPreviewFor, campaignViewOf } from './campaign-views';
 import { AXES } from './campaign-store';
 import { campaignReportCsv } from './campaign-report';
+import { listTemplates, textsFromTemplate } from './campaign-templates';
 
 const MANAGERS = ['campaign_manager', 'admin'] as const;
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
@@ -39,7 +40,10 @@ export const campaignInput = z.strictObject({
   budgetCap: z.number().positive().nullable().default(null),
   senderId: z.string().regex(/^([A-Za-z0-9]{1,11}|\d{1,15})$/).nullable().default(null),
 });
-const previewInput = z.strictObject({ texts: campaignInput.shape.texts, audience: audience.default({}) });
+const template = z.strictObject({ key: z.string().regex(/^[a-z0-9_]{1,60}$/), variables: z.record(z.string().regex(/^\w{1,40}$/), z.string().max(60)).default({}) });
+const previewInput = z.strictObject({ texts: campaignInput.shape.texts.optional(), template: template.optional(), audience: audience.default({}) });
+/** A campaign's texts come written per language, or from a template in templates/<lang>/campaigns.json. */
+const createInput = campaignInput.extend({ texts: campaignInput.shape.texts.optional(), template: template.optional() });
 const testInput = z.strictObject({ phones: z.array(z.string().max(30)).min(1).max(10) });
 
 export const campaignIdOf = (req: Request): string => {
@@ -49,21 +53,33 @@ export const campaignIdOf = (req: Request): string => {
 };
 const actor = (staff: StaffContext | undefined): string => staff?.user._id ?? 'unknown';
 
-export function registerCampaignApi(api: ApiRegistry, deps: CampaignDeps & { audit: AuditLog; texts: Texts }): void {
+export function registerCampaignApi(api: ApiRegistry, deps: CampaignDeps & { audit: AuditLog; texts: Texts; templateKeys: readonly string[] }): void {
   const enabled = deps.texts.languages.map((language) => language.code);
+  const textsOf = (input: { texts?: Record<string, string>; template?: { key: string; variables: Record<string, string> } }): Record<string, string> => {
+    if (input.template) return textsFromTemplate(deps.texts, input.template.key, input.template.variables);
+    if (!input.texts) throw AppError.badRequest('texts or template: give the message');
+    return input.texts;
+  };
+
+  api.add({ method: 'get', path: '/campaigns/templates', summary: 'Message templates (templates/<lang>/campaigns.json) with their languages and variables', access: { roles: MANAGERS } }, () =>
+    Promise.resolve({ templates: listTemplates(deps.texts, deps.templateKeys) }),
+  );
   const checkLanguages = (texts: Record<string, string>): void => {
     const unknown = Object.keys(texts).filter((code) => !enabled.includes(code));
     if (unknown.length) throw AppError.badRequest(`texts: unknown language(s) ${unknown.join(', ')}; enabled: ${enabled.join(', ')}`);
   };
 
   api.add({ method: 'post', path: '/campaigns/preview', summary: 'Per language: the text, characters, encoding, parts, recipients and cost (and the ASCII spelling where offered)', access: { roles: MANAGERS }, body: previewInput }, async ({ body }) => {
-    checkLanguages(body.texts);
-    return campaignPreviewFor(deps, body.texts, body.audience);
+    const texts = textsOf(body);
+    checkLanguages(texts);
+    return campaignPreviewFor(deps, texts, body.audience);
   });
 
-  api.add({ method: 'post', path: '/campaigns', summary: 'Create a campaign (a draft)', access: { roles: MANAGERS }, body: campaignInput }, async ({ body, staff, req }) => {
-    checkLanguages(body.texts);
-    const campaign = await deps.management.create({ ...body, createdBy: actor(staff) });
+  api.add({ method: 'post', path: '/campaigns', summary: 'Create a campaign (a draft), its texts written or from a template', access: { roles: MANAGERS }, body: createInput }, async ({ body, staff, req }) => {
+    const { template: _template, ...fields } = body;
+    const texts = textsOf(body);
+    checkLanguages(texts);
+    const campaign = await deps.management.create({ ...fields, texts, createdBy: actor(staff) });
     await deps.audit.append({ actor: actor(staff), action: 'campaign.created', target: campaign._id, ip: req.ip ?? '' });
     return campaignViewOf(deps, campaign);
   });

@@ -9,6 +9,7 @@ import { TOPICS } from '../subscribers/topics';
 import { campaignIdOf, campaignInput } from './campaign-api';
 import type { CampaignDeps } from './campaign-deps';
 import { AXES, type Campaign } from './campaign-store';
+import { textsFromTemplate } from './campaign-templates';
 import { campaignPreviewFor, campaignViewOf } from './campaign-views';
 import { funnelSvg } from './progress-chart';
 
@@ -18,7 +19,7 @@ const list = (value: unknown): string[] => ([] as unknown[]).concat(value ?? [])
 const num = (value: unknown): number | null => (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : null);
 
 /** The manager's pages: campaigns, a form with a preview, and one campaign's live progress. */
-export function campaignPages(deps: CampaignDeps & { shell: ConsoleShell; texts: Texts; audit: AuditLog }): Router {
+export function campaignPages(deps: CampaignDeps & { shell: ConsoleShell; texts: Texts; audit: AuditLog; templateKeys: readonly string[] }): Router {
   const router = Router();
   const page = deps.shell.page;
   const t = deps.shell.t;
@@ -61,6 +62,9 @@ export function campaignPages(deps: CampaignDeps & { shell: ConsoleShell; texts:
     const languages = deps.texts.languages;
     page(req, res, t(req, 'console.campaigns.new'), `<h1>${t(req, 'console.campaigns.new')}</h1>${extra}
 <form method="post" action="/console/campaigns">${csrfField(staff)}
+<fieldset><legend>${t(req, 'console.campaigns.from_template')}</legend><label for="c-template">${t(req, 'console.campaigns.template')}</label><select id="c-template" name="template"><option value=""></option>${deps.templateKeys.map((key) => `<option value="${escape(key)}"${body.template === key ? ' selected' : ''}>${escape(key)}</option>`).join('')}</select>
+<label for="c-hotline">{{hotline}}</label><input id="c-hotline" name="var_hotline" value="${v('var_hotline', '80 00 11 11')}"><label for="c-ussd">{{ussd_code}}</label><input id="c-ussd" name="var_ussd_code" value="${v('var_ussd_code', '*321#')}">
+<button name="intent" value="template">${t(req, 'console.campaigns.use_template')}</button></fieldset>
 <label for="c-name">${t(req, 'console.campaigns.name')}</label><input id="c-name" name="name" required maxlength="120" value="${v('name')}">
 <label for="c-axis">${t(req, 'console.campaigns.axis_label')}</label><select id="c-axis" name="axis">${AXES.map((a) => `<option value="${a}"${body.axis === a ? ' selected' : ''}>${t(req, `console.campaigns.axis.${a}`)}</option>`).join('')}</select>
 ${languages.map((l) => `<label for="c-text-${l.code}">${t(req, 'console.campaigns.text_in', { language: l.name })}</label><textarea id="c-text-${l.code}" name="text_${l.code}" rows="3" maxlength="1000">${v(`text_${l.code}`)}</textarea>${l.asciiSpelling ? `<div class="inline-options"><label><input type="checkbox" name="ascii" value="${l.code}"${checked('ascii', l.code)}> ${t(req, 'console.campaigns.use_ascii')}</label></div>` : ''}`).join('')}
@@ -84,6 +88,16 @@ ${languages.map((l) => `<label for="c-text-${l.code}">${t(req, 'console.campaign
 
   router.post('/console/campaigns', allow({ roles: MANAGERS }, { html: true }), async (req, res) => {
     const body = req.body as Record<string, unknown>;
+    if (body.intent === 'template') {
+      // Fills each language's text from the template, for the manager to read and adjust.
+      try {
+        const filled = textsFromTemplate(deps.texts, str(body.template), { hotline: str(body.var_hotline), ussd_code: str(body.var_ussd_code) });
+        return form(req, res, { ...body, ...Object.fromEntries(Object.entries(filled).map(([language, text]) => [`text_${language}`, text])) });
+      } catch (err) {
+        res.status(400);
+        return form(req, res, body, `<p class="error" role="alert">${escape((err as Error).message)}</p>`);
+      }
+    }
     const parsed = inputOf(body);
     if (!parsed.success) {
       res.status(400);

@@ -104,6 +104,19 @@ describe('the preview', () => {
     expect((await manager.call('POST', '/api/v1/campaigns/preview', { texts: { zz: 'x' } })).status).toBe(400);
   });
 
+  it('writes a campaign from a template in templates/<lang>/campaigns.json, its variables filled', async () => {
+    const list = await manager.call('GET', '/api/v1/campaigns/templates');
+    const law = (list.json.templates as Array<{ key: string; variables: string[]; languages: Record<string, string> }>).find((t) => t.key === 'law');
+    expect(law?.variables).toEqual(['ussd_code']);
+    expect(Object.keys(law?.languages ?? {}).sort()).toEqual(['bm', 'en', 'fr']);
+    expect((await manager.call('POST', '/api/v1/campaigns', { name: 'from a template', axis: 'prosecution', template: { key: 'law' } })).status).toBe(400);
+    const created = await manager.call('POST', '/api/v1/campaigns', { name: 'from a template', axis: 'prosecution', template: { key: 'law', variables: { ussd_code: '*321#' } } });
+    expect(created.status).toBe(200);
+    expect((created.json.texts as Record<string, string>).fr).toContain('loi 2012-023');
+    expect((created.json.texts as Record<string, string>).fr).toContain('*321#');
+    expect((await manager.call('POST', '/api/v1/campaigns/preview', { template: { key: 'nope' } })).status).toBe(400);
+  });
+
   it('refuses a campaign that does not fit, with the field named', async () => {
     const bad = async (body: Record<string, unknown>) => (await manager.call('POST', '/api/v1/campaigns', { name: 'x', axis: 'prevention', texts: { fr: 'Bonjour' }, ...body })).status;
     expect(await bad({ axis: 'marketing' })).toBe(400);
