@@ -3,7 +3,7 @@ import type { SafelineModule } from '../safeline';
 import { smsGatewayOf } from '../sms/create-gateway';
 import { campaignApiRouters } from './campaign-routes';
 import { campaignDepsOf } from './campaign-deps';
-import { CHECK_RELATIVE, FAN_OUT, SEND_BATCH, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import { CHECK_RELATIVE, FAN_OUT, SEND_BATCH, SEND_JOB_OPTIONS, type FanOutJob, type SendBatchJob } from './campaign-jobs';
 import { firstRunOf } from './manage-campaigns';
 import { fanOutCampaignRun } from './fan-out-campaign-run';
 import { sendCampaignBatch } from './send-campaign-batch';
@@ -24,13 +24,23 @@ export const campaignsModule: SafelineModule = {
         if (campaign?.status === 'scheduled') await management.setStatus(campaign, 'running');
       });
     } };
-    const sendDeps = { ...deps, gateway: smsGatewayOf(infra), logger: infra.logger, stopCampaign: (id: string, reason: string) => management.stopCampaign(id, reason), finishRunIfDone: (id: string, run: string) => management.finishRunIfDone(id, run) };
+    const redis = infra.redis.client;
+    const claimBatch = async (batchId: string) => {
+      const key = `${infra.config.queuePrefix}:campaign-batch-lease:${batchId}`;
+      const token = `${process.pid}:${Math.random()}`;
+      // Longer than a gateway call (bounded by SMS_SEND_TIMEOUT_MS) and the writes after it.
+      if ((await redis.set(key, token, 'PX', 2 * infra.config.sms.sendTimeoutMs + 10_000, 'NX')) !== 'OK') return null;
+      return { release: async () => void (await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, token)) };
+    };
+    const sendDeps = { ...deps, claimBatch, gateway: smsGatewayOf(infra), logger: infra.logger, stopCampaign: (id: string, reason: string) => management.stopCampaign(id, reason), finishRunIfDone: (id: string, run: string) => management.finishRunIfDone(id, run) };
 
     void deps.queue.process(FAN_OUT, 1, processWith(async (job) => {
       const data = job.data as FanOutJob;
       if (data.runId) return fanOutCampaignRun(fanOutDeps, data);
-      // A recurring campaign's occurrence: a run of its own, named by its minute.
-      const at = deps.now();
+      // A recurring campaign's occurrence: a run of its own, named by its scheduled time (the
+      // repeat job's id ends with it), so a re-run of the same occurrence is the same run.
+      const scheduled = Number(String(job.id).split(':').pop());
+      const at = Number.isFinite(scheduled) && scheduled > 0 ? new Date(scheduled) : deps.now();
       const runId = `${data.campaignId}@${at.toISOString().slice(0, 16)}`;
       await infra.redis.client.sadd(`${infra.config.queuePrefix}:campaign-runs:${data.campaignId}`, runId);
       return fanOutCampaignRun(fanOutDeps, { ...data, runId, startedAt: at.toISOString() });
@@ -45,7 +55,17 @@ export const campaignsModule: SafelineModule = {
       // Who joined since the campaign was scheduled, and N days ago or earlier; existing subscribers are not messaged backwards.
       await fanOutCampaignRun(fanOutDeps, { campaignId: campaign._id, runId, startedAt: at.toISOString(), joinedBefore: new Date(at.getTime() - days).toISOString(), joinedAfter: new Date((campaign.scheduledAt ?? at).getTime() - days).toISOString() });
     }));
-    void deps.queue.process(SEND_BATCH, 4, processWith((job) => sendCampaignBatch(sendDeps, job.data as SendBatchJob)));
+    void deps.queue.process(SEND_BATCH, 4, processWith(async (job) => {
+      try {
+        await sendCampaignBatch(sendDeps, job.data as SendBatchJob);
+      } catch (err) {
+        if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw err;
+        // Out of quick retries (a long gateway outage): try the batch again in 5 minutes rather
+        // than leave it queued with no job.
+        infra.logger.warn({ err, batch: (job.data as SendBatchJob).batchId }, 'batch still failing; trying again in 5 minutes');
+        await deps.queue.add(SEND_BATCH, job.data, { ...SEND_JOB_OPTIONS, jobId: `${(job.data as SendBatchJob).batchId}@later${Date.now()}`, delay: 300_000 });
+      }
+    }));
 
     void deps.optouts.warm().catch((err: unknown) => infra.logger.warn({ err }, 'opt-out set not filled at start; the first batch will fill it'));
     const reports = startDeliveryReportApplier({ redis: infra.redis.client, prefix: infra.config.queuePrefix, messages: deps.messages, progress: deps.progress, logger: infra.logger, now: deps.now, unknownAfterMs: infra.config.sms.unknownReportAfterMs });

@@ -16,6 +16,15 @@ export interface ReceivedReport {
 }
 
 const inboxKey = (prefix: string) => `${prefix}:delivery-report-inbox`;
+const takenKey = (prefix: string) => `${prefix}:delivery-report-taken`;
+// Moves up to N reports from the inbox to the "taken" list in one step: a worker that dies while
+// applying them leaves them there, and the next worker to start puts them back (applying a report
+// twice changes nothing).
+const TAKE = `
+local items = redis.call('LPOP', KEYS[1], ARGV[1])
+if not items then return {} end
+redis.call('RPUSH', KEYS[2], unpack(items))
+return items`;
 
 /** The api side: keep the report in Redis and answer at once (AT retries what is not acknowledged). */
 export function createDeliveryReportInbox(redis: Redis, prefix: string) {
@@ -35,7 +44,7 @@ export function createDeliveryReportInbox(redis: Redis, prefix: string) {
 export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string; messages: MessageStore; progress: RunProgressStore; logger: Logger; now(): Date; /** A report whose messageId is still unknown after this long is stored and counted as unknown. */ unknownAfterMs: number }): { stop(): Promise<void>; drainOnce(): Promise<number> } {
   let running = true;
   async function drainOnce(): Promise<number> {
-    const raw = (await withTimeout(deps.redis.lpop(inboxKey(deps.prefix), BATCH), 5_000, 'delivery report pop')) ?? [];
+    const raw = (await withTimeout(deps.redis.eval(TAKE, 2, inboxKey(deps.prefix), takenKey(deps.prefix), BATCH) as Promise<string[]>, 5_000, 'delivery report take')) ?? [];
     if (raw.length === 0) return 0;
     try {
       const reports = raw.flatMap((item) => {
@@ -61,30 +70,25 @@ export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string;
         at: new Date(report.at),
       }]));
       await deps.messages.insertReports(docs);
-      const counts = new Map<string, { delivered: number; failed: number }>();
       const unknown = docs.filter((doc) => !doc.run).length;
-      const finals = docs.filter((doc) => doc.run && doc.final);
-      const first = await deps.progress.firstFinals(finals.map((doc) => ({ run: doc.run ?? '', messageId: doc.messageId, status: doc.status })));
-      for (const [i, doc] of finals.entries()) {
-        if (!doc.run || !first[i]) continue;
-        const entry = counts.get(doc.run) ?? { delivered: 0, failed: 0 };
-        if (doc.status.toLowerCase() === 'success') entry.delivered += 1;
-        else entry.failed += 1;
-        counts.set(doc.run, entry);
-      }
-      for (const [run, count] of counts) await deps.progress.add(run, count);
+      const byRun = new Map<string, Array<{ messageId: string; status: string }>>();
+      for (const doc of docs) if (doc.run && doc.final) byRun.set(doc.run, [...(byRun.get(doc.run) ?? []), { messageId: doc.messageId, status: doc.status }]);
+      for (const [run, finals] of byRun) await deps.progress.countFinals(run, finals);
       if (unknown) {
         await deps.redis.incrby(`${deps.prefix}:delivery-reports-unknown`, unknown);
         deps.logger.warn({ unknown }, 'delivery reports for unknown message ids');
       }
+      await deps.redis.del(takenKey(deps.prefix));
       return raw.length;
     } catch (err) {
       // Give the batch back to the head of the inbox: nothing is lost, it is tried again.
-      await deps.redis.lpush(inboxKey(deps.prefix), ...raw.reverse());
+      await deps.redis.multi().lpush(inboxKey(deps.prefix), ...raw.reverse()).del(takenKey(deps.prefix)).exec();
       throw err;
     }
   }
   const loop = (async () => {
+    // Reports taken by a worker that died before applying them.
+    while (running && (await deps.redis.lmove(takenKey(deps.prefix), inboxKey(deps.prefix), 'RIGHT', 'LEFT').catch(() => null)) !== null);
     while (running) {
       try {
         // A short wait when the inbox was nearly empty lets reports gather: one insert of a few

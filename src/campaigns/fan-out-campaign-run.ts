@@ -46,6 +46,11 @@ export function sendRate(campaign: Pick<Campaign, 'spread'>, recipients: number,
 export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promise<void> {
   const campaign = await deps.campaigns.get(job.campaignId);
   if (!campaign || campaign.status === 'cancelled' || campaign.status === 'completed') return;
+  // A paused recurring campaign skips its occurrences: resuming must not send them all at once.
+  if (campaign.status === 'paused' && campaign.schedule.kind === 'recurring') {
+    deps.logger.info({ campaign: campaign._id, run: job.runId }, 'recurring campaign paused: occurrence skipped');
+    return;
+  }
   if (campaign.status === 'scheduled') await deps.markRunning(campaign._id);
   const started = new Date(job.startedAt);
   const audience = { ...campaign.audience, ...(job.joinedBefore ? { joinedTo: new Date(job.joinedBefore) } : {}), ...(job.joinedAfter ? { joinedFrom: new Date(job.joinedAfter) } : {}) };
@@ -58,11 +63,14 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
 
   let after = await deps.progress.cursor(job.runId);
   let { recipients: planned, estimatedCostMilli } = await deps.progress.get(job.runId);
-  planned = Math.max(planned, 0);
+  // A relative campaign's check plans only its new joiners, from now.
+  if (job.joinedBefore) planned = 0;
   let capped = false;
   for await (const walked of deps.subscribers.audience(filter, after, PAGE)) {
-    // A relative campaign walks everyone at each check: leave out who already has a message.
-    const unseen = job.joinedBefore ? await deps.progress.unseen(job.runId, walked.map((s) => s._id)) : walked.map(() => true);
+    // Leave out whoever is already in a batch of this run: a page read again after a crash (or a
+    // relative campaign's next check) must not put anyone in a second batch, even if the page
+    // changed meanwhile (an opt-out, a new subscriber) and the batches fall differently.
+    const unseen = await deps.progress.unseen(job.runId, walked.map((s) => s._id));
     const page = walked.filter((_, i) => unseen[i]);
     const byLanguage = new Map<string, BatchRecipient[]>();
     for (const subscriber of page) {
@@ -84,13 +92,13 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
         const plannedAt = advanceOpenTime(campaign.sendWindow, started, ((planned + added) / deps.settings.batchSize) * interval);
         // Batch first, then its messages: a re-run of this page after a crash finds the same batch
         // (its id comes from its first subscriber) and writes nothing twice.
+        await deps.progress.markSeen(job.runId, chunk.map((r) => r.subscriber));
         const inserted = await deps.messages.insertBatch({ _id: batchId, campaign: campaign._id, run: job.runId, language, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() });
         // Written before a crash: only a batch still waiting is pending (one already sent is not).
         const waiting = inserted > 0 || (await deps.messages.getBatch(batchId))?.status === 'queued';
         if (waiting) await deps.progress.addPending(job.runId, batchId);
         await deps.messages.insertMessages(chunk.map((r) => ({ _id: r.message, campaign: campaign._id, run: job.runId, subscriber: r.subscriber, language, batch: batchId, createdAt: deps.now() })));
         await deps.progress.addOnce(job.runId, batchId, { recipients: chunk.length });
-        if (job.joinedBefore) await deps.progress.markSeen(job.runId, chunk.map((r) => r.subscriber));
         if (waiting) await deps.queue.add(SEND_BATCH, { campaignId: campaign._id, batchId }, { ...SEND_JOB_OPTIONS, jobId: batchId, delay: Math.max(0, plannedAt.getTime() - deps.now().getTime()) });
         added += chunk.length;
       }

@@ -72,7 +72,7 @@ export function createCampaignManagement(deps: ManageDeps) {
             await startRun(campaign, firstRunOf(id), Math.max(0, schedule.at.getTime() - scheduledAt.getTime()));
             return setStatus(campaign, 'scheduled', { scheduledAt });
           case 'recurring':
-            await deps.queue.add(FAN_OUT, { campaignId: id, runId: '', startedAt: '', joinedBefore: '', joinedAfter: '' }, { repeat: { cron: schedule.cron, tz: TZ }, jobId: `recurring:${id}`, removeOnComplete: 100 });
+            await deps.queue.add(FAN_OUT, { campaignId: id, runId: '', startedAt: '', joinedBefore: '', joinedAfter: '' }, { ...FAN_OUT_JOB_OPTIONS, repeat: { cron: schedule.cron, tz: TZ }, jobId: `recurring:${id}`, removeOnComplete: 100 });
             return setStatus(campaign, 'scheduled', { scheduledAt });
           case 'relative':
             await deps.addRun(id, firstRunOf(id));

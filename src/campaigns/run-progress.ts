@@ -25,6 +25,18 @@ if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
 end
 return 0`;
 
+// For each report: the first final state of a message counts (HSETNX), in the same step as its counter.
+const COUNT_FINALS = `
+local delivered, failed = 0, 0
+for i = 1, #ARGV, 2 do
+  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
+    if string.lower(ARGV[i + 1]) == 'success' then delivered = delivered + 1 else failed = failed + 1 end
+  end
+end
+if delivered > 0 then redis.call('HINCRBY', KEYS[2], 'delivered', delivered) end
+if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failed', failed) end
+return {delivered, failed}`;
+
 export function createRunProgress(redis: Redis, prefix: string) {
   const runKey = (run: string) => `${prefix}:campaign-run:${run}`;
   const statusKey = (campaign: string) => `${prefix}:campaign-status:${campaign}`;
@@ -78,6 +90,11 @@ export function createRunProgress(redis: Redis, prefix: string) {
       await redis.hset(messageRuns, Object.fromEntries(messageIds.map((id) => [id, run])));
     },
     runsOf: async (messageIds: readonly string[]): Promise<Array<string | null>> => (messageIds.length ? redis.hmget(messageRuns, ...messageIds) : []),
+    /** Counts the first final report of each message of a run, atomically: a retried batch counts nothing twice. */
+    async countFinals(run: string, reports: ReadonlyArray<{ messageId: string; status: string }>): Promise<void> {
+      if (reports.length === 0) return;
+      await redis.eval(COUNT_FINALS, 2, finals(run), runKey(run), ...reports.flatMap((report) => [report.messageId, report.status]));
+    },
     /** firstFinal for many reports in one round trip. */
     async firstFinals(reports: ReadonlyArray<{ run: string; messageId: string; status: string }>): Promise<boolean[]> {
       if (reports.length === 0) return [];

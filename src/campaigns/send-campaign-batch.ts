@@ -20,6 +20,8 @@ export interface SendDeps {
   protection: PhoneProtection;
   queue: TypedQueue<FanOutJob | SendBatchJob>;
   settings: CampaignSettings;
+  /** A lease on one batch (null: another job holds it). */
+  claimBatch(batchId: string): Promise<{ release(): Promise<void> } | null>;
   /** Stops a campaign by itself (credentials refused, no credit), with the reason the manager sees. */
   stopCampaign(campaignId: string, reason: string): Promise<void>;
   finishRunIfDone(campaignId: string, runId: string): Promise<void>;
@@ -35,6 +37,22 @@ const costOf = (cost: string | undefined): number => Number(/([\d.]+)\s*$/.exec(
  * "sending" was cut off by a dying worker: its recipients are marked unknown, never resent.
  */
 export async function sendCampaignBatch(deps: SendDeps, job: SendBatchJob): Promise<void> {
+  // One job at a time per batch (a resume, a quiet-hours re-queue or a stalled job may bring
+  // another): the holder's lease outlives any gateway call; a batch still "sending" once the lease
+  // has expired was cut off by a dying worker.
+  const lease = await deps.claimBatch(job.batchId);
+  if (!lease) {
+    await deps.queue.add(SEND_BATCH, job, { ...SEND_JOB_OPTIONS, jobId: `${job.batchId}@wait${deps.now().getTime()}`, delay: 10_000 });
+    return;
+  }
+  try {
+    await sendClaimedBatch(deps, job);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void> {
   const { campaignId, batchId } = job;
   const batch = await deps.messages.getBatch(batchId);
   if (!batch) return;
@@ -44,9 +62,9 @@ export async function sendCampaignBatch(deps: SendDeps, job: SendBatchJob): Prom
     return deps.finishRunIfDone(campaignId, batch.run);
   }
   const status = (await deps.progress.status(campaignId)) ?? (await deps.campaigns.get(campaignId))?.status;
+  if (batch.status === 'sending') return reconcile(deps, batch);
   if (status === 'cancelled') return closeBatch(deps, batch, batch.recipients.map((r) => result(batch, r, 'cancelled', 0, 'Cancelled')), { cancelled: batch.recipients.length });
   if (status !== 'running') return; // paused (resume queues it again) or not started
-  if (batch.status === 'sending') return reconcile(deps, batch);
 
   const campaign = (await deps.campaigns.get(campaignId)) as Campaign;
   const now = deps.now();

@@ -62,14 +62,13 @@ export async function handleInboundSms(deps: InboundDeps, sms: InboundSms): Prom
 
   switch (match.action) {
     case 'stop':
-      await deps.subscribers.optOut(phoneHash, 'sms', `sms ${sms.id}: stop keyword`, at);
-      await deps.optouts.add(phoneHash);
+      // The set senders check follows MongoDB: an older STOP that lost to a newer JOIN changes neither.
+      if (await deps.subscribers.optOut(phoneHash, 'sms', `sms ${sms.id}: stop keyword`, at)) await deps.optouts.add(phoneHash);
       await reply('sms.stop_reply');
       break;
     case 'join': {
       const topic = match.rest.toLowerCase();
-      await deps.subscribers.optIn({ phoneHash, phoneSealed, language: match.language, source: 'sms', evidence: `sms ${sms.id}: join keyword`, topics: isTopic(topic) ? [topic] : [...TOPICS] }, at);
-      await deps.optouts.remove(phoneHash);
+      if (await deps.subscribers.optIn({ phoneHash, phoneSealed, language: match.language, source: 'sms', evidence: `sms ${sms.id}: join keyword`, topics: isTopic(topic) ? [topic] : [...TOPICS] }, at)) await deps.optouts.remove(phoneHash);
       await reply('sms.join_reply');
       break;
     }

@@ -60,8 +60,7 @@ export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
     const phone = toE164(input.phoneNumber);
     if (!phone) return { ok: true, ignored: 'not a phone number' };
     const phoneHash = deps.protection.hash(phone);
-    await deps.subscribers.optOut(phoneHash, 'sms', `Africa's Talking opt-out (${input.senderId.slice(0, 20)})`, deps.now());
-    await deps.optouts.add(phoneHash);
+    if (await deps.subscribers.optOut(phoneHash, 'sms', `Africa's Talking opt-out (${input.senderId.slice(0, 20)})`, deps.now())) await deps.optouts.add(phoneHash);
     return { ok: true };
   });
   return router;

@@ -1,3 +1,4 @@
+import type { OptOutSet } from '../subscribers/optout-set';
 import type { SubscriberStore } from '../subscribers/subscriber-store';
 import type { FlowEvent } from '../flow-engine/types';
 import type { HotlineIntake } from '../hotline/hotline-intake';
@@ -27,6 +28,8 @@ export function createFlowEventApplier(stores: {
   hotline: HotlineIntake;
   subscribers: SubscriberStore;
   profiles: CallerProfiles;
+  /** The opted-out set campaign senders check; kept in step with each consent change. */
+  optouts?: OptOutSet;
   /** Keeps the Redis language cache in step with MongoDB (the hop already wrote it; this covers its failures). */
   cacheProfile?: (phoneHash: string, profile: LanguageProfile) => Promise<void>;
 }) {
@@ -57,12 +60,15 @@ export function createFlowEventApplier(stores: {
           at,
         );
         return;
-      case 'subscription.changed':
-        await stores.subscribers.recordTopicChoice(
+      case 'subscription.changed': {
+        const changed = await stores.subscribers.recordTopicChoice(
           { phoneHash: job.phoneHash, phoneSealed: job.phoneSealed, language: str(event.language), topic: str(event.topic), subscribed: event.subscribed === true, source: 'ussd', evidence: `ussd session ${job.sessionId}` },
           at,
         );
+        if (changed && event.subscribed !== true && event.topic === 'all') await stores.optouts?.add(job.phoneHash);
+        if (changed && event.subscribed === true) await stores.optouts?.remove(job.phoneHash);
         return;
+      }
       case 'language.chosen':
       {
         const profile = await stores.profiles.setLanguage(job.phoneHash, str(event.language), job.sessionId, at);

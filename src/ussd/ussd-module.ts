@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type Redis from 'ioredis';
+import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
 import { createHotlineIntake } from '../hotline/hotline-intake';
 import { processWith } from '../platform/queues';
@@ -28,6 +29,7 @@ const sessionStore = (infra: Infrastructure, connection: Redis) =>
   });
 
 function applier(infra: Infrastructure, sessions: SessionStore) {
+  const subscribers = createSubscriberStore(infra.mongo.connection);
   const protection = createPhoneProtection(infra.config.secrets);
   const profiles = createCallerProfiles(infra.mongo.connection);
   return {
@@ -35,7 +37,8 @@ function applier(infra: Infrastructure, sessions: SessionStore) {
     profiles,
     apply: createFlowEventApplier({
       hotline: createHotlineIntake(infra),
-      subscribers: createSubscriberStore(infra.mongo.connection),
+      subscribers,
+      optouts: createOptOutSet(infra.redis.client, infra.config.queuePrefix, () => subscribers.optedOut()),
       profiles,
       cacheProfile: (phoneHash, profile) => sessions.cacheProfile(phoneHash, profile),
     }),

@@ -76,7 +76,7 @@ it('resumes after a worker is killed mid-campaign, with no duplicate at the gate
 
   // Bull gives the killed worker's job back after its lock expires (30 s).
   type View = { status: string; progress: { recipients: number; sent: number; unknown: number; failed: number }; runs: Array<{ run: string }> };
-  const done = await eventually(async () => (await manager.call('GET', `/api/v1/campaigns/${id}`)).json as unknown as View, (v) => v.status === 'completed', 130_000);
+  const done = await eventually(async () => (await manager.call('GET', `/api/v1/campaigns/${id}`)).json as unknown as View, (v) => v.status === 'completed', 160_000);
   expect(done.status).toBe('completed');
   expect(fake.duplicates()).toEqual([]);
   expect(fake.accepted.filter((sms) => sms.message === text).length).toBeLessThanOrEqual(3_000);
@@ -90,4 +90,4 @@ it('resumes after a worker is killed mid-campaign, with no duplicate at the gate
   expect(done.progress).toMatchObject({ recipients: 3_000, sent: accepted, unknown });
   // What the gateway took but nobody recorded is exactly what is marked unknown, never more.
   expect(fake.accepted.length - accepted).toBeLessThanOrEqual(unknown);
-}, 180_000);
+}, 210_000);
