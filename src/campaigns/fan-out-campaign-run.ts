@@ -4,7 +4,7 @@ import { analyzeText, toAsciiSpelling } from '../shared/sms-encoding';
 import type { SubscriberStore } from '../subscribers/subscriber-store';
 import { SEND_BATCH, SEND_JOB_OPTIONS, type CampaignSettings, type FanOutJob, type SendBatchJob } from './campaign-jobs';
 import type { Campaign, CampaignStore } from './campaign-store';
-import type { BatchRecipient, MessageStore } from './message-store';
+import type { BatchRecipient, CampaignBatch, MessageStore } from './message-store';
 import type { RunProgressStore } from './run-progress';
 import { advanceOpenTime } from './send-window';
 
@@ -30,6 +30,18 @@ export const textFor = (campaign: Pick<Campaign, 'texts' | 'asciiLanguages'>, la
   const text = campaign.texts[language];
   return text && campaign.asciiLanguages.includes(language) ? toAsciiSpelling(text) : text;
 };
+
+/** Writes a planned batch, its messages and its send job; every step is idempotent, so a recovered plan can be written again. */
+async function writeBatch(deps: FanOutDeps, batch: CampaignBatch, delayMs: number): Promise<void> {
+  const inserted = await deps.messages.insertBatch(batch);
+  // Written before a crash: only a batch still waiting is pending (one already sent is not).
+  const waiting = inserted > 0 || (await deps.messages.getBatch(batch._id))?.status === 'queued';
+  if (waiting) await deps.progress.addPending(batch.run, batch._id);
+  await deps.messages.insertMessages(batch.recipients.map((r) => ({ _id: r.message, campaign: batch.campaign, run: batch.run, subscriber: r.subscriber, language: batch.language, batch: batch._id, createdAt: deps.now() })));
+  await deps.progress.addOnce(batch.run, batch._id, { recipients: batch.recipients.length });
+  if (waiting) await deps.queue.add(SEND_BATCH, { campaignId: batch.campaign, batchId: batch._id }, { ...SEND_JOB_OPTIONS, jobId: batch._id, delay: delayMs });
+  await deps.progress.planDone(batch.run, batch._id);
+}
 
 /** Messages per second for this campaign: its own limit, its deadline, and the gateway's ceiling. */
 export function sendRate(campaign: Pick<Campaign, 'spread'>, recipients: number, ceiling: number): number {
@@ -61,6 +73,11 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
   const interval = (deps.settings.batchSize / sendRate(campaign, total, deps.settings.maxPerSecond)) * 1_000;
   const costPerRecipient = Object.fromEntries(languages.map((language) => [language, analyzeText(textFor(campaign, language) ?? '').parts * deps.settings.pricePerPart]));
 
+  // Batches planned by a fan-out that died before writing them all.
+  for (const plan of await deps.progress.plans(job.runId)) {
+    const batch = JSON.parse(plan) as CampaignBatch;
+    await writeBatch(deps, { ...batch, updatedAt: deps.now() }, 0);
+  }
   let after = await deps.progress.cursor(job.runId);
   let { recipients: planned, estimatedCostMilli } = await deps.progress.get(job.runId);
   // A relative campaign's check plans only its new joiners, from now.
@@ -90,16 +107,11 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
         const chunk = recipients.slice(i, i + deps.settings.batchSize);
         const batchId = `${job.runId}:${chunk[0]?.subscriber ?? ''}`;
         const plannedAt = advanceOpenTime(campaign.sendWindow, started, ((planned + added) / deps.settings.batchSize) * interval);
-        // Batch first, then its messages: a re-run of this page after a crash finds the same batch
-        // (its id comes from its first subscriber) and writes nothing twice.
-        await deps.progress.markSeen(job.runId, chunk.map((r) => r.subscriber));
-        const inserted = await deps.messages.insertBatch({ _id: batchId, campaign: campaign._id, run: job.runId, language, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() });
-        // Written before a crash: only a batch still waiting is pending (one already sent is not).
-        const waiting = inserted > 0 || (await deps.messages.getBatch(batchId))?.status === 'queued';
-        if (waiting) await deps.progress.addPending(job.runId, batchId);
-        await deps.messages.insertMessages(chunk.map((r) => ({ _id: r.message, campaign: campaign._id, run: job.runId, subscriber: r.subscriber, language, batch: batchId, createdAt: deps.now() })));
-        await deps.progress.addOnce(job.runId, batchId, { recipients: chunk.length });
-        if (waiting) await deps.queue.add(SEND_BATCH, { campaignId: campaign._id, batchId }, { ...SEND_JOB_OPTIONS, jobId: batchId, delay: Math.max(0, plannedAt.getTime() - deps.now().getTime()) });
+        const batch: CampaignBatch = { _id: batchId, campaign: campaign._id, run: job.runId, language, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() };
+        // The plan first, in the same Redis step that marks its subscribers as batched: a crash
+        // before the batch is fully written leaves the plan, which the next fan-out finishes.
+        await deps.progress.planBatch(job.runId, batchId, chunk.map((r) => r.subscriber), JSON.stringify(batch));
+        await writeBatch(deps, batch, Math.max(0, plannedAt.getTime() - deps.now().getTime()));
         added += chunk.length;
       }
     }

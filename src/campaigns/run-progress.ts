@@ -80,6 +80,12 @@ export function createRunProgress(redis: Redis, prefix: string) {
       return (await redis.smismember(`${prefix}:campaign-run-seen:${run}`, ...subscribers)).map((member) => member === 0);
     },
     markSeen: async (run: string, subscribers: readonly string[]): Promise<void> => void (subscribers.length && (await redis.sadd(`${prefix}:campaign-run-seen:${run}`, ...subscribers))),
+    /** Marks the subscribers as batched and keeps the batch's plan, in one step. */
+    async planBatch(run: string, batchId: string, subscribers: readonly string[], plan: string): Promise<void> {
+      await redis.multi().sadd(`${prefix}:campaign-run-seen:${run}`, ...subscribers).hset(`${prefix}:campaign-run-plans:${run}`, batchId, plan).exec();
+    },
+    plans: async (run: string): Promise<string[]> => Object.values(await redis.hgetall(`${prefix}:campaign-run-plans:${run}`)),
+    planDone: async (run: string, batchId: string): Promise<void> => void (await redis.hdel(`${prefix}:campaign-run-plans:${run}`, batchId)),
     /** The fan-out's place in the audience (the last subscriber hash it finished), to resume after a crash. */
     cursor: async (run: string): Promise<string> => (await redis.hget(runKey(run), 'cursor')) ?? '',
     setCursor: async (run: string, cursor: string): Promise<void> => void (await redis.hset(runKey(run), 'cursor', cursor)),
