@@ -1,13 +1,12 @@
 import { createMessageStore } from '../../src/campaigns/message-store';
-import { modules } from '../../src/modules';
-import { startSafeline, type RunningSafeline } from '../../src/safeline';
+import type { RunningSafeline } from '../../src/safeline';
 import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
-import { createStaffStore } from '../../src/staff/staff-store';
 import { eventually } from '../support/eventually';
 import { startFakeAfricasTalking, type FakeAfricasTalking } from '../support/fake-africastalking';
 import { seedSubscribers } from '../support/seed-subscribers';
-import { createStaff, staffClient } from '../support/staff-client';
-import { captureLogger, testConfig } from '../support/test-env';
+import { fakeGatewayConfig, startWithManager } from '../support/fake-gateway-env';
+import { staffClient } from '../support/staff-client';
+import { captureLogger } from '../support/test-env';
 
 const { logger, lines } = captureLogger('info');
 let fake: FakeAfricasTalking;
@@ -19,21 +18,11 @@ const ALWAYS = { from: '00:00', to: '00:00' };
 
 beforeAll(async () => {
   fake = await startFakeAfricasTalking({ transientRate: 0, seed: 7 });
-  const config = testConfig({
-    SMS_GATEWAY: 'africastalking',
-    AT_USERNAME: fake.username,
-    AT_API_KEY: fake.apiKey,
-    AT_BASE_URL: fake.url,
-    CAMPAIGN_RETRY_DELAY_MS: '200',
-    SMS_MAX_PER_SECOND: '100000',
-    LOG_LEVEL: 'info',
-  });
+  const config = fakeGatewayConfig(fake, { CAMPAIGN_RETRY_DELAY_MS: '200' });
   smsToken = config.sms.callbackToken;
-  running = await startSafeline(config, logger, modules);
-  await running.infra.mongo.opened;
-  protection = createPhoneProtection(config.secrets);
-  await createStaff(createStaffStore(running.infra.mongo.connection), [['manager@safeline.test', ['campaign_manager']]]);
+  running = await startWithManager(config, logger);
   expect((await manager.signIn('manager@safeline.test')).status).toBe(200);
+  protection = createPhoneProtection(config.secrets);
 }, 60_000);
 afterAll(async () => {
   await running?.stop();

@@ -1,17 +1,16 @@
 import { resolve } from 'node:path';
 import { createHotlineStore } from '../../src/hotline/hotline-store';
-import { modules } from '../../src/modules';
-import { startSafeline, type RunningSafeline } from '../../src/safeline';
+import type { RunningSafeline } from '../../src/safeline';
 import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
-import { createStaffStore } from '../../src/staff/staff-store';
 import { createSubscriberStore, type SubscriberStore } from '../../src/subscribers/subscriber-store';
 import { referenceCode } from '../../src/flow-engine/interpolate';
 import { loadKeywords } from '../../src/sms/sms-keywords';
 import { eventually } from '../support/eventually';
 import { startFakeAfricasTalking, type FakeAfricasTalking } from '../support/fake-africastalking';
 import { seedSubscribers } from '../support/seed-subscribers';
-import { createStaff, staffClient } from '../support/staff-client';
-import { captureLogger, testConfig } from '../support/test-env';
+import { fakeGatewayConfig, startWithManager } from '../support/fake-gateway-env';
+import { staffClient } from '../support/staff-client';
+import { captureLogger } from '../support/test-env';
 
 /** AT's SMS callbacks over real HTTP: incoming keywords, the opt-out callback, delivery reports. */
 const { logger, lines } = captureLogger('info');
@@ -24,14 +23,12 @@ const manager = staffClient(() => running.url);
 
 beforeAll(async () => {
   fake = await startFakeAfricasTalking();
-  const config = testConfig({ SMS_GATEWAY: 'africastalking', AT_USERNAME: fake.username, AT_API_KEY: fake.apiKey, AT_BASE_URL: fake.url, SMS_MAX_PER_SECOND: '100000', DELIVERY_REPORT_UNKNOWN_AFTER_MS: '300', LOG_LEVEL: 'info' });
+  const config = fakeGatewayConfig(fake, { DELIVERY_REPORT_UNKNOWN_AFTER_MS: '300' });
   token = config.sms.callbackToken;
-  running = await startSafeline(config, logger, modules);
-  await running.infra.mongo.opened;
+  running = await startWithManager(config, logger);
+  expect((await manager.signIn('manager@safeline.test')).status).toBe(200);
   protection = createPhoneProtection(config.secrets);
   subscribers = createSubscriberStore(running.infra.mongo.connection);
-  await createStaff(createStaffStore(running.infra.mongo.connection), [['manager@safeline.test', ['campaign_manager']]]);
-  expect((await manager.signIn('manager@safeline.test')).status).toBe(200);
 }, 60_000);
 afterAll(async () => {
   await running?.stop();
