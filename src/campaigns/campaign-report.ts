@@ -1,10 +1,7 @@
+import { csvCell } from '../shared/csv-cell';
+import { isFinalDelivery } from './delivery-status';
 import type { DeliveryReport, SendResult } from './message-store';
 
-const FINAL = new Set(['success', 'failed', 'rejected', 'absentsubscriber', 'expired']);
-const cell = (value: string | number | null | undefined): string => {
-  const text = value === null || value === undefined ? '' : String(value);
-  return `"${(/^[=+\-@]/.test(text) ? `'${text}` : text).replace(/"/g, '""')}"`;
-};
 
 /**
  * One line per recipient of a run: what the gateway said, what cost, and the last word of the
@@ -14,7 +11,7 @@ export function campaignReportCsv(results: readonly SendResult[], reports: reado
   const delivery = new Map<string, DeliveryReport>();
   for (const report of [...reports].sort((a, b) => a.at.getTime() - b.at.getTime())) {
     const current = delivery.get(report.messageId);
-    if (!current || !FINAL.has(current.status.toLowerCase())) delivery.set(report.messageId, report);
+    if (!current || !isFinalDelivery(current.status)) delivery.set(report.messageId, report);
   }
   const header = ['message', 'subscriber', ...(phoneOf ? ['phone'] : []), 'outcome', 'status_code', 'status', 'gateway_message_id', 'cost', 'parts', 'delivery', 'failure_reason', 'at'];
   const lines = results.map((result) => {
@@ -34,7 +31,7 @@ export function campaignReportCsv(results: readonly SendResult[], reports: reado
       report?.failureReason ?? '',
       result.at.toISOString(),
     ]
-      .map(cell)
+      .map(csvCell)
       .join(',');
   });
   return `${header.join(',')}\r\n${lines.map((line) => `${line}\r\n`).join('')}`;

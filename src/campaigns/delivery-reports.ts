@@ -1,10 +1,10 @@
 import type Redis from 'ioredis';
 import type { Logger } from '../platform/logger';
 import { sleep, withTimeout } from '../platform/with-timeout';
+import { isFinalDelivery } from './delivery-status';
 import type { DeliveryReport, MessageStore } from './message-store';
 import type { RunProgressStore } from './run-progress';
 
-const FINAL = new Set(['success', 'failed', 'rejected', 'absentsubscriber', 'expired']);
 const BATCH = 1_000;
 
 /** AT's delivery-report fields, as received (already checked for shape). */
@@ -64,7 +64,7 @@ export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string;
         _id: `${report.id}:${report.status}`,
         messageId: report.id,
         status: report.status,
-        final: FINAL.has(report.status.toLowerCase()),
+        final: isFinalDelivery(report.status),
         failureReason: report.failureReason,
         run: runs[i] ?? null,
         at: new Date(report.at),

@@ -56,8 +56,6 @@ export function createRunProgress(redis: Redis, prefix: string) {
       const args = Object.entries(counts).filter(([, value]) => value).flatMap(([field, value]) => [field, String(value)]);
       return (await redis.eval(ADD_ONCE, 2, `${prefix}:campaign-run-added:${run}`, runKey(run), key, ...args)) === 1;
     },
-    /** Whether a batch's counts were already added (its close ran before a crash). */
-    counted: async (run: string, batchId: string): Promise<boolean> => (await redis.sismember(`${prefix}:campaign-run-counted:${run}`, batchId)) === 1,
     async add(run: string, counts: Partial<Record<ProgressField, number>>): Promise<void> {
       const entries = Object.entries(counts).filter(([, value]) => value);
       if (entries.length === 0) return;
@@ -79,7 +77,6 @@ export function createRunProgress(redis: Redis, prefix: string) {
       if (subscribers.length === 0) return [];
       return (await redis.smismember(`${prefix}:campaign-run-seen:${run}`, ...subscribers)).map((member) => member === 0);
     },
-    markSeen: async (run: string, subscribers: readonly string[]): Promise<void> => void (subscribers.length && (await redis.sadd(`${prefix}:campaign-run-seen:${run}`, ...subscribers))),
     /** Marks the subscribers as batched and keeps the batch's plan, in one step. */
     async planBatch(run: string, batchId: string, subscribers: readonly string[], plan: string): Promise<void> {
       await redis.multi().sadd(`${prefix}:campaign-run-seen:${run}`, ...subscribers).hset(`${prefix}:campaign-run-plans:${run}`, batchId, plan).exec();
@@ -101,15 +98,6 @@ export function createRunProgress(redis: Redis, prefix: string) {
       if (reports.length === 0) return;
       await redis.eval(COUNT_FINALS, 2, finals(run), runKey(run), ...reports.flatMap((report) => [report.messageId, report.status]));
     },
-    /** firstFinal for many reports in one round trip. */
-    async firstFinals(reports: ReadonlyArray<{ run: string; messageId: string; status: string }>): Promise<boolean[]> {
-      if (reports.length === 0) return [];
-      const multi = redis.multi();
-      for (const report of reports) multi.hsetnx(finals(report.run), report.messageId, report.status);
-      return ((await multi.exec()) ?? []).map(([, value]) => value === 1);
-    },
-    /** True the first time a message reaches a final state: later or repeated reports change nothing. */
-    firstFinal: async (run: string, messageId: string, status: string): Promise<boolean> => (await redis.hsetnx(finals(run), messageId, status)) === 1,
   };
 }
 

@@ -1,3 +1,4 @@
+import { csvCell } from '../shared/csv-cell';
 import { insideWindow } from './callback-policy';
 import type { CallbackRequest } from './hotline-store';
 
@@ -61,11 +62,6 @@ export function hotlineFigures(requests: readonly CallbackRequest[], from: Date,
 
 const CSV_COLUMNS = ['reference', 'created_at', 'language', 'region', 'topic', 'urgency', 'channel', 'status', 'outcome', 'due_at', 'first_attempt_at', 'attempts', 'closed_at', 'handled_in_window', 'joined_requests'] as const;
 
-const csvCell = (value: string | number | boolean | null | undefined): string => {
-  const text = value === null || value === undefined ? '' : String(value);
-  // Quote always; neutralise spreadsheet formulas.
-  return `"${(/^[=+\-@]/.test(text) ? `'${text}` : text).replace(/"/g, '""')}"`;
-};
 
 /** One line per request, without numbers or notes: what may leave the hotline. */
 export function hotlineCsv(requests: readonly CallbackRequest[]): string {

@@ -115,15 +115,6 @@ export function createSubscriberStore(connection: Connection) {
     async find(phoneHash: string): Promise<Subscriber | undefined> {
       return (await subscribers.findById(phoneHash).lean<Subscriber>().exec()) ?? undefined;
     },
-    /** Opted-in, unflagged subscribers matching the filter, by `_id` after `after`: the fan-out's cursor. */
-    async audiencePage(filter: AudienceFilter, after: string, limit: number): Promise<Array<Pick<Subscriber, '_id' | 'phoneSealed' | 'language'>>> {
-      return subscribers
-        .find({ ...audienceQuery(filter), _id: { $gt: after } }, { _id: 1, phoneSealed: 1, language: 1 })
-        .sort({ _id: 1 })
-        .limit(limit)
-        .lean<Array<Pick<Subscriber, '_id' | 'phoneSealed' | 'language'>>>()
-        .exec();
-    },
     /**
      * The whole audience after `after`, in `_id` order, as one cursor read in pages of `pageSize`:
      * one query for the fan-out (a query per page would make the server scan and sort every time).
