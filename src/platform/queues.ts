@@ -48,11 +48,24 @@ export function createQueueFactory(redis: RedisConnections, prefix: string): Que
     },
     all: () => [...queues.values()],
     async close() {
-      // doNotWaitJobs=false: Bull waits for the jobs this process is running before closing.
-      await Promise.all([...queues.values()].map((queue) => queue.close(false)));
+      const open = [...queues.values()];
+      // Bull's own close(false) forces its blocking client to reconnect while it waits for running
+      // jobs, and if Redis is down that reconnect rejects where nobody catches it, crashing a
+      // shutdown. So: stop taking jobs, wait for the running ones here, then close without Bull's wait.
+      await Promise.all(open.map((queue) => queue.pause(true, true).catch(() => undefined)));
       queues.clear();
+      await Promise.all(open.map((queue) => Promise.allSettled(runningJobs(queue))));
+      // This wait may outlive the shutdown's time limit; once Redis is closed, Bull must not reopen it.
+      if (redis.client.status === 'end') return;
+      await Promise.all(open.map((queue) => queue.close(true)));
     },
   };
+}
+
+/** Bull 4 keeps one promise per concurrency slot that settles when that slot's current job is done. */
+function runningJobs(queue: BullQueue): Array<Promise<unknown>> {
+  const { processing } = queue as unknown as { processing?: Record<string, Promise<unknown>> };
+  return Object.values(processing ?? {});
 }
 
 /**

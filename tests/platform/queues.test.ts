@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import type { Job } from 'bull';
+import { startRedisServer } from '../../src/dev-services/redis-server';
+import { sleep, withTimeout } from '../../src/platform/with-timeout';
 import { captureLogger, testServices, uniqueName } from '../support/test-env';
 import { createRedisConnections, type RedisConnections } from '../../src/platform/redis';
 import { createQueueFactory, processWith, UnrecoverableJobError, type QueueFactory } from '../../src/platform/queues';
@@ -75,5 +78,41 @@ describe('Redis connections and the Bull queue factory (real Redis)', () => {
     await expect(flaky.finished()).resolves.toBeUndefined();
     await expect(fatal.finished()).rejects.toThrow('gateway rejected the credentials');
     expect(calls).toEqual({ fatal: 1, flaky: 3 });
+  });
+});
+
+describe('closing the queues while Redis is down (its own redis-server)', () => {
+  it('lets the job in flight finish and closes without an unhandled rejection', async () => {
+    const server = await startRedisServer({ dir: join(testServices().scratch, 'queues-redis-down') });
+    const redis = createRedisConnections(server.url, captureLogger().logger);
+    const queues = createQueueFactory(redis, uniqueName('q'));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const queue = queues.create<{ n: number }>('slow');
+      let finished = false;
+      const started = new Promise<void>((resolve) => {
+        void queue.process(async () => {
+          resolve();
+          await sleep(1_500);
+          finished = true;
+        });
+      });
+      await queue.add({ n: 1 });
+      await started;
+      await server.stop();
+      // As at shutdown: Bull cannot record the job as completed while Redis is down, so the wait is bounded.
+      await withTimeout(queues.close(), 3_000, 'job drain').catch(() => undefined);
+      expect(finished).toBe(true);
+      await redis.close();
+      // Give Bull's reconnect attempts time to settle, as they did when this crashed a shutdown.
+      await sleep(1_000);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await redis.close();
+      await server.stop();
+    }
   });
 });
