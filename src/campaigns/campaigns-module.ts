@@ -42,8 +42,15 @@ export const campaignsModule: SafelineModule = {
       const scheduled = Number(String(job.id).split(':').pop());
       const at = Number.isFinite(scheduled) && scheduled > 0 ? new Date(scheduled) : deps.now();
       const runId = `${data.campaignId}@${at.toISOString().slice(0, 16)}`;
+      // A paused recurring campaign skips its occurrences: resuming must not send them all at once.
+      const campaign = await deps.campaigns.get(data.campaignId);
+      if (campaign?.status !== 'scheduled' && campaign?.status !== 'running') {
+        infra.logger.info({ campaign: data.campaignId, run: runId, status: campaign?.status }, 'recurring campaign not running: occurrence skipped');
+        return;
+      }
       await infra.redis.client.sadd(`${infra.config.queuePrefix}:campaign-runs:${data.campaignId}`, runId);
-      return fanOutCampaignRun(fanOutDeps, { ...data, runId, startedAt: at.toISOString() });
+      // Its batches are planned from when it really starts (a late or early start shifts them all).
+      return fanOutCampaignRun(fanOutDeps, { ...data, runId, startedAt: deps.now().toISOString() });
     }));
     void deps.queue.process(CHECK_RELATIVE, 1, processWith(async (job) => {
       const campaign = await deps.campaigns.get(job.data.campaignId);

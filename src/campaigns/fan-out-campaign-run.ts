@@ -58,11 +58,6 @@ export function sendRate(campaign: Pick<Campaign, 'spread'>, recipients: number,
 export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promise<void> {
   const campaign = await deps.campaigns.get(job.campaignId);
   if (!campaign || campaign.status === 'cancelled' || campaign.status === 'completed') return;
-  // A paused recurring campaign skips its occurrences: resuming must not send them all at once.
-  if (campaign.status === 'paused' && campaign.schedule.kind === 'recurring') {
-    deps.logger.info({ campaign: campaign._id, run: job.runId }, 'recurring campaign paused: occurrence skipped');
-    return;
-  }
   if (campaign.status === 'scheduled') await deps.markRunning(campaign._id);
   const started = new Date(job.startedAt);
   const audience = { ...campaign.audience, ...(job.joinedBefore ? { joinedTo: new Date(job.joinedBefore) } : {}), ...(job.joinedAfter ? { joinedFrom: new Date(job.joinedAfter) } : {}) };

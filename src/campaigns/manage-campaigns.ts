@@ -28,6 +28,11 @@ export interface ManageDeps {
 const TZ = 'Africa/Bamako';
 const conflict = (message: string) => new AppError(409, 'conflict', message);
 
+// Bull 4 splits a repeatable job's key on ':' to list it, so these ids have none.
+const recurringJobId = (campaignId: string): string => `recurring-${campaignId}`;
+const relativeJobId = (campaignId: string): string => `relative-${campaignId}`;
+const RELATIVE_CHECK_EVERY_MS = 3_600_000;
+
 /** The first run of a one-off or relative campaign; recurring runs are named by their time. */
 export const firstRunOf = (campaignId: string): string => `${campaignId}~1`;
 
@@ -72,11 +77,11 @@ export function createCampaignManagement(deps: ManageDeps) {
             await startRun(campaign, firstRunOf(id), Math.max(0, schedule.at.getTime() - scheduledAt.getTime()));
             return setStatus(campaign, 'scheduled', { scheduledAt });
           case 'recurring':
-            await deps.queue.add(FAN_OUT, { campaignId: id, runId: '', startedAt: '', joinedBefore: '', joinedAfter: '' }, { ...FAN_OUT_JOB_OPTIONS, repeat: { cron: schedule.cron, tz: TZ }, jobId: `recurring:${id}`, removeOnComplete: 100 });
+            await deps.queue.add(FAN_OUT, { campaignId: id, runId: '', startedAt: '', joinedBefore: '', joinedAfter: '' }, { ...FAN_OUT_JOB_OPTIONS, repeat: { cron: schedule.cron, tz: TZ }, jobId: recurringJobId(id), removeOnComplete: 100 });
             return setStatus(campaign, 'scheduled', { scheduledAt });
           case 'relative':
             await deps.addRun(id, firstRunOf(id));
-            await deps.queue.add(CHECK_RELATIVE, { campaignId: id, runId: firstRunOf(id), startedAt: '', joinedBefore: '', joinedAfter: '' }, { repeat: { every: 3_600_000 }, jobId: `relative:${id}`, removeOnComplete: 100 });
+            await deps.queue.add(CHECK_RELATIVE, { campaignId: id, runId: firstRunOf(id), startedAt: '', joinedBefore: '', joinedAfter: '' }, { repeat: { every: RELATIVE_CHECK_EVERY_MS }, jobId: relativeJobId(id), removeOnComplete: 100 });
             await deps.queue.add(CHECK_RELATIVE, { campaignId: id, runId: firstRunOf(id), startedAt: '', joinedBefore: '', joinedAfter: '' }, { jobId: `relative:${id}:first`, removeOnComplete: 100 });
             return setStatus(campaign, 'running', { scheduledAt });
         }
@@ -113,8 +118,8 @@ export function createCampaignManagement(deps: ManageDeps) {
             if (batch.status === 'queued') await deps.queue.add(SEND_BATCH, { campaignId: id, batchId: batch._id }, { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@cancel` });
           }
         }
-        if (campaign.schedule.kind === 'recurring') await deps.queue.removeRepeatable(FAN_OUT, { cron: campaign.schedule.cron, tz: TZ, jobId: `recurring:${id}` }).catch(() => undefined);
-        if (campaign.schedule.kind === 'relative') await deps.queue.removeRepeatable(CHECK_RELATIVE, { every: 3_600_000, jobId: `relative:${id}` }).catch(() => undefined);
+        if (campaign.schedule.kind === 'recurring') await deps.queue.removeRepeatable(FAN_OUT, { cron: campaign.schedule.cron, tz: TZ, jobId: recurringJobId(id) }).catch(() => undefined);
+        if (campaign.schedule.kind === 'relative') await deps.queue.removeRepeatable(CHECK_RELATIVE, { every: RELATIVE_CHECK_EVERY_MS, jobId: relativeJobId(id) }).catch(() => undefined);
         return cancelled;
       }),
 

@@ -5,9 +5,9 @@ import type { PhoneProtection } from '../../src/shared/phone-protection';
  * Opted-in subscribers written straight into the real database in one insertMany: test set-up at
  * the speed of the server, not of one consent at a time. Numbers: +2237<from..from+count>.
  */
-export async function seedSubscribers(connection: Connection, protection: PhoneProtection, options: { from: number; count: number; language?: string; topics?: string[]; region?: string }): Promise<string[]> {
+export async function seedSubscribers(connection: Connection, protection: PhoneProtection, options: { from: number; count: number; language?: string; topics?: string[]; region?: string; joinedAt?: Date }): Promise<string[]> {
   const phones = Array.from({ length: options.count }, (_, i) => `+2237${String(options.from + i).padStart(7, '0')}`);
-  const at = new Date(Date.now() - 60_000);
+  const at = options.joinedAt ?? new Date(Date.now() - 60_000);
   const docs = phones.map((phone) => ({
     _id: protection.hash(phone),
     phoneSealed: protection.encrypt(phone),
