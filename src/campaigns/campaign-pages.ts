@@ -121,7 +121,11 @@ ${languages.map((l) => `<label for="c-text-${l.code}">${t(req, 'console.campaign
   const progressHtml = async (req: Request, campaign: Campaign): Promise<string> => {
     const view = await campaignViewOf(deps, campaign);
     const p = view.progress;
-    const rows = (['recipients', 'sent', 'delivered', 'failed', 'optedOut'] as const).map((key) => ({ key, label: deps.shell.t(req, `console.campaigns.${key === 'optedOut' ? 'opted_out' : key}`), value: p[key] }));
+    // Waiting to be handed to the gateway: planned, and not yet sent, failed, skipped or cancelled.
+    const queued = Math.max(0, p.recipients - p.sent - p.failed - p.optedOut - p.cancelled - p.unknown);
+    const counts = { ...p, queued };
+    const keys = (['recipients', 'queued', 'sent', 'delivered', 'failed', 'optedOut', 'unknown', 'cancelled'] as const).filter((key) => counts[key] > 0 || !['unknown', 'cancelled'].includes(key));
+    const rows = keys.map((key) => ({ key, label: deps.shell.t(req, `console.campaigns.${key === 'optedOut' ? 'opted_out' : key}`), value: counts[key] }));
     return `<p>${t(req, 'console.campaigns.col_status')}: <strong>${t(req, `console.campaigns.status.${view.status}`)}</strong>${view.stoppedReason ? ` - <span class="error">${escape(view.stoppedReason)}</span>` : ''}</p>
 ${funnelSvg(rows, deps.shell.t(req, 'console.campaigns.progress'))}<p>${t(req, 'console.campaigns.cost_so_far', { cost: p.cost.toFixed(0) })}</p>`;
   };

@@ -66,7 +66,9 @@ export function allow(access: Access, options: { html?: boolean } = {}): AccessG
 export function requireCsrf(): RequestHandler {
   return (req, res, next) => {
     if (['GET', 'HEAD', 'OPTIONS'].includes(req.method)) return next();
-    const given = req.get('x-csrf-token') ?? (req.body as { _csrf?: unknown } | undefined)?._csrf;
+    // A multipart form (a file upload) is parsed by its own route, after this check: its token rides in the query.
+    const fromQuery = req.is('multipart/form-data') ? req.query._csrf : undefined;
+    const given = req.get('x-csrf-token') ?? (req.body as { _csrf?: unknown } | undefined)?._csrf ?? fromQuery;
     const staff = staffOf(res);
     const expected = staff ? staff.session.csrfToken : cookiesOf(req)[LOGIN_CSRF_COOKIE];
     if (!expected || !secretMatches(given, expected)) return next(new AppError(403, 'csrf', 'Missing or wrong CSRF token'));

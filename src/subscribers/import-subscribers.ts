@@ -17,7 +17,9 @@ export const IMPORT_COLUMNS = { required: ['phone', 'language', 'consent_source'
  * RFC 4180 CSV: quoted fields, "" inside quotes, CRLF or LF. The separator is "," or, when the
  * header has ";" and no "," (spreadsheets set to French), ";". Returns rows with their line numbers.
  */
-export function parseCsv(text: string): Array<{ line: number; cells: string[] }> {
+export function parseCsv(file: string): Array<{ line: number; cells: string[] }> {
+  // Spreadsheets' "CSV UTF-8" starts with a byte-order mark, which would hide the first column's name.
+  const text = file.startsWith('\ufeff') ? file.slice(1) : file;
   const firstLine = text.slice(0, text.search(/\r|\n|$/));
   const separator = firstLine.includes(';') && !firstLine.includes(',') ? ';' : ',';
   const rows: Array<{ line: number; cells: string[] }> = [];

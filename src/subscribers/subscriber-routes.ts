@@ -1,4 +1,5 @@
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import multer from 'multer';
 import { z } from 'zod';
 import { AppError } from '../platform/app-error';
 import { allow, requireCsrf, staffOf, type StaffContext } from '../staff/access';
@@ -13,6 +14,17 @@ const importIdOf = (req: Request): string => {
   const id = String(req.params.id ?? '');
   if (!z.string().uuid().safeParse(id).success) throw AppError.badRequest('id must be an import id (uuid)');
   return id;
+};
+
+const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+/** The console's import form: one CSV file (or pasted text), kept in memory; too big is a 413, not a 500. */
+const csvUpload = (): RequestHandler => {
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5, fieldSize: MAX_UPLOAD_BYTES } }).single('file');
+  return (req, res, next) =>
+    upload(req, res, (err: unknown) => {
+      if (err instanceof multer.MulterError) return next(err.code === 'LIMIT_FILE_SIZE' || err.code === 'LIMIT_FIELD_VALUE' ? new AppError(413, 'too_large', 'The file is over 20 MB: split it') : AppError.badRequest(`Upload: ${err.message}`, err));
+      next(err);
+    });
 };
 
 /** Subscribers for campaign managers: counts, and imports (API, console) with their progress. */
@@ -34,6 +46,14 @@ export function subscriberRoutes(deps: { api: ApiRegistry; shell: ConsoleShell; 
     res.status(202).json({ importId, status: `/api/v1/subscribers/imports/${importId}` });
   });
 
+  // The import form is multipart (a file, or pasted text): parsed here, after the access check.
+  router.post('/console/subscribers/import', allow({ roles: MANAGERS }, { html: true }), csvUpload(), requireCsrf(), async (req, res) => {
+    const pasted = (req.body as Record<string, unknown> | undefined)?.csv;
+    const csv = req.file ? req.file.buffer.toString('utf8') : typeof pasted === 'string' ? pasted : '';
+    if (csv.trim() === '') return res.redirect(303, '/console/subscribers?empty=1');
+    const id = await imports.start(csv, (staffOf(res) as StaffContext).user._id);
+    res.redirect(303, `/console/subscribers/import/${id}`);
+  });
   router.use('/console/subscribers', express.urlencoded({ extended: false, limit: '5mb' }), requireCsrf());
   const table = (title: string, counts: Record<string, number>) =>
     `<section><h2>${title}</h2><table><tbody>${Object.entries(counts).sort(([, a], [, b]) => b - a).map(([key, n]) => `<tr><th scope="row">${escape(key)}</th><td>${n}</td></tr>`).join('') || '<tr><td>-</td></tr>'}</tbody></table></section>`;
@@ -43,15 +63,10 @@ export function subscriberRoutes(deps: { api: ApiRegistry; shell: ConsoleShell; 
     shell.page(req, res, t(req, 'console.subscribers.title'), `<h1>${t(req, 'console.subscribers.title')}</h1>
 <div class="cards">${table(t(req, 'console.subscribers.by_status'), s.byStatus)}${table(t(req, 'console.subscribers.by_language'), s.byLanguage)}${table(t(req, 'console.subscribers.by_region'), s.byRegion)}${table(t(req, 'console.subscribers.by_source'), s.bySource)}</div>
 <h2>${t(req, 'console.subscribers.import')}</h2><p>${t(req, 'console.subscribers.import_help', { required: IMPORT_COLUMNS.required.join(', '), optional: IMPORT_COLUMNS.optional.join(', ') })}</p>
-<form method="post" action="/console/subscribers/import"><input type="hidden" name="_csrf" value="${escape(staff.session.csrfToken)}">
-<label for="i-csv">${t(req, 'console.subscribers.paste')}</label><textarea id="i-csv" name="csv" rows="8" required></textarea><button>${t(req, 'console.subscribers.start_import')}</button></form>
+${req.query.empty ? `<p class="error" role="alert">${t(req, 'console.subscribers.empty')}</p>` : ''}<form method="post" action="/console/subscribers/import?_csrf=${encodeURIComponent(staff.session.csrfToken)}" enctype="multipart/form-data">
+<label for="i-file">${t(req, 'console.subscribers.file')}</label><input id="i-file" type="file" name="file" accept=".csv,text/csv">
+<label for="i-csv">${t(req, 'console.subscribers.paste')}</label><textarea id="i-csv" name="csv" rows="6"></textarea><button>${t(req, 'console.subscribers.start_import')}</button></form>
 <p>${t(req, 'console.subscribers.or_api')} <code>POST /api/v1/subscribers/imports</code>, <code>npm run subscribers:import -- FILE</code></p>`, staff);
-  });
-  router.post('/console/subscribers/import', allow({ roles: MANAGERS }, { html: true }), async (req, res) => {
-    const csv = (req.body as Record<string, unknown>).csv;
-    if (typeof csv !== 'string' || csv.trim() === '') return res.redirect(303, '/console/subscribers');
-    const id = await imports.start(csv, (staffOf(res) as StaffContext).user._id);
-    res.redirect(303, `/console/subscribers/import/${id}`);
   });
   const progressHtml = async (req: Request, id: string): Promise<string> => {
     const status = await imports.status(id);
