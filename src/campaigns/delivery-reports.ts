@@ -105,7 +105,8 @@ export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string;
     drainOnce,
     async stop() {
       running = false;
-      await Promise.race([loop, sleep(5_000)]);
+      // A timer that outlives the loop would hold the process open after shutdown.
+      await withTimeout(loop, 5_000, 'delivery reports stop').catch(() => undefined);
     },
   };
 }

@@ -48,7 +48,8 @@ export function startOutboxRelay(redis: Redis, outboxKey: string, queue: TypedQu
   return {
     async stop() {
       running = false;
-      await Promise.race([loop, sleep(2_500)]);
+      // A timer that outlives the loop would hold the process open after shutdown.
+      await withTimeout(loop, 2_500, 'outbox relay stop').catch(() => undefined);
     },
   };
 }
