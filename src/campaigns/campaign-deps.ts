@@ -43,6 +43,7 @@ function build(infra: Infrastructure) {
     queue,
     withLock,
     protection,
+    settings,
     queueSms: (jobId, job) => queueSms(infra.queues, jobId, job),
     runsOf,
     addRun: async (id, run) => void (await redis.sadd(runsKey(id), run)),

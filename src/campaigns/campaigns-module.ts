@@ -7,6 +7,7 @@ import { CHECK_RELATIVE, FAN_OUT, SEND_BATCH, SEND_JOB_OPTIONS, type FanOutJob, 
 import { firstRunOf } from './manage-campaigns';
 import { fanOutCampaignRun } from './fan-out-campaign-run';
 import { sendCampaignBatch } from './send-campaign-batch';
+import { createSendTurns } from './send-turns';
 import { startDeliveryReportApplier } from './delivery-reports';
 
 const DAY = 86_400_000;
@@ -32,7 +33,8 @@ export const campaignsModule: SafelineModule = {
       if ((await redis.set(key, token, 'PX', 2 * infra.config.sms.sendTimeoutMs + 10_000, 'NX')) !== 'OK') return null;
       return { release: async () => void (await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, token)) };
     };
-    const sendDeps = { ...deps, claimBatch, gateway: smsGatewayOf(infra), logger: infra.logger, stopCampaign: (id: string, reason: string) => management.stopCampaign(id, reason), finishRunIfDone: (id: string, run: string) => management.finishRunIfDone(id, run) };
+    const takeTurn = createSendTurns(redis, infra.config.queuePrefix, infra.config.sms.maxPerSecond);
+    const sendDeps = { ...deps, claimBatch, takeTurn, gateway: smsGatewayOf(infra), logger: infra.logger, stopCampaign: (id: string, reason: string) => management.stopCampaign(id, reason), finishRunIfDone: (id: string, run: string) => management.finishRunIfDone(id, run) };
 
     void deps.queue.process(FAN_OUT, 1, processWith(async (job) => {
       const data = job.data as FanOutJob;

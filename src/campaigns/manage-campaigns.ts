@@ -4,9 +4,10 @@ import type { TypedQueue } from '../platform/queues';
 import type { WithLock } from '../platform/redis-lock';
 import type { PhoneProtection } from '../shared/phone-protection';
 import type { SingleSmsJob } from '../sms/sms-queue';
-import { CHECK_RELATIVE, FAN_OUT, FAN_OUT_JOB_OPTIONS, SEND_BATCH, SEND_JOB_OPTIONS, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import { CHECK_RELATIVE, FAN_OUT, FAN_OUT_JOB_OPTIONS, SEND_BATCH, SEND_JOB_OPTIONS, type CampaignSettings, type FanOutJob, type SendBatchJob } from './campaign-jobs';
 import type { Campaign, CampaignStatus, CampaignStore, NewCampaign } from './campaign-store';
-import { textFor } from './fan-out-campaign-run';
+import { sendRate, textFor } from './fan-out-campaign-run';
+import { advanceOpenTime } from './send-window';
 import type { MessageStore } from './message-store';
 import type { RunProgressStore } from './run-progress';
 
@@ -17,6 +18,7 @@ export interface ManageDeps {
   queue: TypedQueue<FanOutJob | SendBatchJob>;
   withLock: WithLock;
   protection: PhoneProtection;
+  settings: Pick<CampaignSettings, 'batchSize' | 'maxPerSecond'>;
   queueSms(jobId: string, job: SingleSmsJob): Promise<void>;
   /** The runs a campaign has had (one for now/at/relative, one per occurrence for recurring). */
   runsOf(campaignId: string): Promise<string[]>;
@@ -98,12 +100,14 @@ export function createCampaignManagement(deps: ManageDeps) {
       locked(id, async (campaign) => {
         if (campaign.status !== 'paused') throw conflict(`Only a paused campaign can be resumed (this one is ${campaign.status})`);
         const resumed = await setStatus(campaign, 'running', { stoppedReason: null });
-        const stamp = deps.now().getTime();
-        for (const run of await deps.runsOf(id)) {
-          for (const [index, batch] of (await deps.messages.pendingBatches(run)).entries()) {
-            if (batch.status !== 'queued') continue;
-            await deps.queue.add(SEND_BATCH, { campaignId: id, batchId: batch._id }, { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@resume${stamp}`, delay: index * 100 });
-          }
+        const now = deps.now();
+        const waiting = (await Promise.all((await deps.runsOf(id)).map((run) => deps.messages.pendingBatches(run)))).flat().filter((batch) => batch.status === 'queued');
+        const left = waiting.reduce((sum, batch) => sum + batch.recipients.length, 0);
+        // The campaign's own pace (a deadline counts from now), inside its send window.
+        const interval = (deps.settings.batchSize / sendRate(campaign, left, deps.settings.maxPerSecond)) * 1_000;
+        for (const [index, batch] of waiting.entries()) {
+          const at = advanceOpenTime(campaign.sendWindow, now, index * interval);
+          await deps.queue.add(SEND_BATCH, { campaignId: id, batchId: batch._id }, { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@resume${now.getTime()}`, delay: Math.max(0, at.getTime() - now.getTime()) });
         }
         return resumed;
       }),

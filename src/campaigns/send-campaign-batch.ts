@@ -2,6 +2,7 @@ import type { Logger } from '../platform/logger';
 import type { TypedQueue } from '../platform/queues';
 import type { PhoneProtection } from '../shared/phone-protection';
 import { GatewayError, type RecipientResult, type SmsGateway } from '../sms/sms-gateway';
+import { sleep } from '../platform/with-timeout';
 import type { OptOutSet } from '../subscribers/optout-set';
 import type { SubscriberStore } from '../subscribers/subscriber-store';
 import { SEND_BATCH, SEND_JOB_OPTIONS, retryDelayMs, type CampaignSettings, type FanOutJob, type SendBatchJob } from './campaign-jobs';
@@ -9,6 +10,7 @@ import type { Campaign, CampaignStore } from './campaign-store';
 import type { BatchRecipient, CampaignBatch, MessageStore, SendResult } from './message-store';
 import type { ProgressField, RunProgressStore } from './run-progress';
 import { isOpen, nextOpen } from './send-window';
+import type { TakeTurn } from './send-turns';
 
 export interface SendDeps {
   campaigns: CampaignStore;
@@ -17,6 +19,7 @@ export interface SendDeps {
   optouts: OptOutSet;
   progress: RunProgressStore;
   gateway: SmsGateway;
+  takeTurn: TakeTurn;
   protection: PhoneProtection;
   queue: TypedQueue<FanOutJob | SendBatchJob>;
   settings: CampaignSettings;
@@ -29,6 +32,8 @@ export interface SendDeps {
   logger: Logger;
 }
 
+/** A batch waits this long at most for its turn at the gateway; beyond, it is queued again for its time. */
+const MAX_TURN_WAIT_MS = 2_000;
 const costOf = (cost: string | undefined): number => Number(/([\d.]+)\s*$/.exec(cost ?? '')?.[1] ?? 0);
 
 /**
@@ -74,10 +79,17 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
     return;
   }
 
+  const turn = await deps.takeTurn(campaign, batch.recipients.length, MAX_TURN_WAIT_MS);
+  if (!turn.granted) {
+    await deps.queue.add(SEND_BATCH, job, { ...SEND_JOB_OPTIONS, jobId: `${batchId}@pace${now.getTime()}`, delay: turn.waitMs });
+    return;
+  }
+  if (turn.waitMs > 0) await sleep(turn.waitMs);
+
   const optedOut = await deps.optouts.which(batch.recipients.map((r) => r.subscriber));
   const skipped = batch.recipients.filter((_, i) => optedOut[i]);
   const toSend = batch.recipients.filter((_, i) => !optedOut[i]);
-  await deps.messages.setBatchStatus(batchId, 'sending', now);
+  await deps.messages.setBatchStatus(batchId, 'sending', deps.now());
   let answers: RecipientResult[] = [];
   if (toSend.length > 0) {
     try {

@@ -71,6 +71,8 @@ export interface AcceptedSms {
   readonly from: string | null;
   readonly parts: number;
   readonly cost: string;
+  /** When the fake accepted it (ms since the epoch). */
+  readonly at: number;
 }
 
 /** A whole-request answer that replaces the normal one. */
@@ -266,7 +268,7 @@ export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions
       if (statusCode < 100 || statusCode > 102) return { statusCode, number, status, cost: '0', messageId: 'None' };
       const messageId = `${idPrefix}${++sequence}`;
       sentCounts.set(number, (sentCounts.get(number) ?? 0) + 1);
-      sent.push({ messageId, number, message, from: received.from, parts, cost });
+      sent.push({ messageId, number, message, from: received.from, parts, cost, at: Date.now() });
       return { statusCode, number, status, cost, messageId };
     });
     for (const sms of sent) accepted.push(sms);
