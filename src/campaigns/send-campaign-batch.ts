@@ -81,10 +81,16 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
 
   const turn = await deps.takeTurn(campaign, batch.recipients.length, MAX_TURN_WAIT_MS);
   if (!turn.granted) {
-    await deps.queue.add(SEND_BATCH, job, { ...SEND_JOB_OPTIONS, jobId: `${batchId}@pace${now.getTime()}`, delay: turn.waitMs });
+    // Spread the batches that were refused together, so they do not all come back at the same instant.
+    const delay = turn.waitMs + Math.floor(Math.random() * MAX_TURN_WAIT_MS);
+    await deps.queue.add(SEND_BATCH, job, { ...SEND_JOB_OPTIONS, jobId: `${batchId}@turn${now.getTime()}`, delay });
     return;
   }
-  if (turn.waitMs > 0) await sleep(turn.waitMs);
+  if (turn.waitMs > 0) {
+    await sleep(turn.waitMs);
+    // Paused or cancelled meanwhile: the batch is still "queued", for resume or cancel to take.
+    if ((await deps.progress.status(campaignId)) !== 'running') return;
+  }
 
   const optedOut = await deps.optouts.which(batch.recipients.map((r) => r.subscriber));
   const skipped = batch.recipients.filter((_, i) => optedOut[i]);

@@ -56,7 +56,11 @@ export function createQueueFactory(redis: RedisConnections, prefix: string): Que
       queues.clear();
       await Promise.all(open.map((queue) => Promise.allSettled(runningJobs(queue))));
       // This wait may outlive the shutdown's time limit; once Redis is closed, Bull must not reopen it.
-      if (redis.client.status === 'end') return;
+      if (redis.client.status === 'end') {
+        // Still stop Bull's own timers (stalled-job checks, retries), which would fire at closed connections.
+        for (const queue of open) void (queue as unknown as { _clearTimers?: () => Promise<void> })._clearTimers?.().catch(() => undefined);
+        return;
+      }
       await Promise.all(open.map((queue) => queue.close(true)));
     },
   };

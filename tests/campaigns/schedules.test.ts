@@ -106,8 +106,8 @@ it('sends a relative campaign N days after each subscriber joined, to those who 
   const t0 = Date.now();
   // Joined 3 days ago: before the campaign existed, so never messaged backwards.
   const before = await seedSubscribers(running.infra.mongo.connection, protection, { from: 6_100_000, count: 3, region: 'mopti', joinedAt: new Date(t0 - 3 * DAY) });
-  // Joined 2 days ago give or take 8 s: due 8 s after the campaign is scheduled.
-  const due = await seedSubscribers(running.infra.mongo.connection, protection, { from: 6_200_000, count: 4, region: 'mopti', joinedAt: new Date(t0 - 2 * DAY + 8_000) });
+  // Joined 2 days ago give or take 15 s: due 15 s after the campaign is scheduled.
+  const due = await seedSubscribers(running.infra.mongo.connection, protection, { from: 6_200_000, count: 4, region: 'mopti', joinedAt: new Date(t0 - 2 * DAY + 15_000) });
   // Joined yesterday: due tomorrow.
   const later = await seedSubscribers(running.infra.mongo.connection, protection, { from: 6_300_000, count: 2, region: 'mopti', joinedAt: new Date(t0 - DAY) });
   const text = 'Deux jours apres votre inscription: composez *321# pour en savoir plus.';
@@ -117,12 +117,12 @@ it('sends a relative campaign N days after each subscriber joined, to those who 
   // The first check runs at once: nobody is due yet.
   const firstCheck = await queue().getJob(`relative:${id}:first`);
   await firstCheck?.finished();
-  expect(Date.now() - t0).toBeLessThan(8_000);
+  expect(Date.now() - t0).toBeLessThan(15_000);
   expect(numbersThatGot(text)).toEqual([]);
   expect((await queue().getRepeatableJobs()).filter((r) => r.id === `relative-${id}`)).toHaveLength(1);
 
-  // The hourly check after the 8 s have passed: only the four who are now two days in.
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + 9_000 - Date.now())));
+  // The hourly check after the 15 s have passed: only the four who are now two days in.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + 16_000 - Date.now())));
   await runNow(CHECK_RELATIVE, id);
   await eventually(() => Promise.resolve(numbersThatGot(text).length), (n) => n >= 4, 15_000);
   expect(numbersThatGot(text)).toEqual([...due].sort());
