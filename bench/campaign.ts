@@ -256,4 +256,4 @@ main()
     console.error(err);
     process.exitCode = 1;
   })
-  .finally(() => cleanup());
+  .finally(() => cleanup().then(() => process.exit()));

@@ -167,4 +167,4 @@ main()
     console.error(err);
     process.exitCode = 1;
   })
-  .finally(() => cleanup());
+  .finally(() => cleanup().then(() => process.exit()));

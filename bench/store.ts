@@ -176,5 +176,5 @@ main()
     console.error(`bench:store failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     process.exitCode = 1;
   })
-  .finally(() => cleanup())
+  .finally(() => cleanup().then(() => process.exit()))
   .catch(() => undefined);
