@@ -51,8 +51,11 @@ export const campaignsModule: SafelineModule = {
         return;
       }
       await infra.redis.client.sadd(`${infra.config.queuePrefix}:campaign-runs:${data.campaignId}`, runId);
-      // Its batches are planned from when it really starts (a late or early start shifts them all).
-      return fanOutCampaignRun(fanOutDeps, { ...data, runId, startedAt: deps.now().toISOString() });
+      // Its batches are planned from when it really starts (a late or early start shifts them all),
+      // and a retry of this job is a plain fan-out of the same run from the same start.
+      const run = { ...data, runId, startedAt: deps.now().toISOString() };
+      await job.update(run);
+      return fanOutCampaignRun(fanOutDeps, run);
     }));
     void deps.queue.process(CHECK_RELATIVE, 1, processWith(async (job) => {
       const campaign = await deps.campaigns.get(job.data.campaignId);

@@ -101,14 +101,17 @@ export function createCampaignManagement(deps: ManageDeps) {
         if (campaign.status !== 'paused') throw conflict(`Only a paused campaign can be resumed (this one is ${campaign.status})`);
         const resumed = await setStatus(campaign, 'running', { stoppedReason: null });
         const now = deps.now();
-        const waiting = (await Promise.all((await deps.runsOf(id)).map((run) => deps.messages.pendingBatches(run)))).flat().filter((batch) => batch.status === 'queued');
-        const left = waiting.reduce((sum, batch) => sum + batch.recipients.length, 0);
+        const runs = await deps.runsOf(id);
+        const waiting = (await Promise.all(runs.map((run) => deps.messages.pendingBatches(run)))).flat().filter((batch) => batch.status === 'queued');
+        const left = (await Promise.all(runs.map((run) => deps.progress.get(run)))).reduce((sum, p) => sum + Math.max(0, p.recipients - p.sent - p.failed - p.optedOut - p.cancelled - p.unknown), 0);
         // The campaign's own pace (a deadline counts from now), inside its send window.
         const interval = (deps.settings.batchSize / sendRate(campaign, left, deps.settings.maxPerSecond)) * 1_000;
-        for (const [index, batch] of waiting.entries()) {
-          const at = advanceOpenTime(campaign.sendWindow, now, index * interval);
-          await deps.queue.add(SEND_BATCH, { campaignId: id, batchId: batch._id }, { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@resume${now.getTime()}`, delay: Math.max(0, at.getTime() - now.getTime()) });
-        }
+        await deps.queue.addBulk(
+          waiting.map((batch, index) => {
+            const at = advanceOpenTime(campaign.sendWindow, now, index * interval);
+            return { name: SEND_BATCH, data: { campaignId: id, batchId: batch._id }, opts: { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@resume${now.getTime()}`, delay: Math.max(0, at.getTime() - now.getTime()) } };
+          }),
+        );
         return resumed;
       }),
 

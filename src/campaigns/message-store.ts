@@ -112,8 +112,9 @@ export function createMessageStore(connection: Connection) {
       await batches.updateOne({ _id: id }, { $set: { status, updatedAt: at } });
     },
     /** Batches of a run not yet done, for resume and cancel. */
-    pendingBatches: async (run: string): Promise<Array<Pick<CampaignBatch, '_id' | 'status' | 'recipients'>>> =>
-      batches.find({ run, status: { $in: ['queued', 'sending'] } }, { _id: 1, status: 1, recipients: 1 }).lean<Array<Pick<CampaignBatch, '_id' | 'status' | 'recipients'>>>().exec(),
+    /** A run's batches still to send, without their recipients (a paused campaign of a million has ten thousand). */
+    pendingBatches: async (run: string): Promise<Array<Pick<CampaignBatch, '_id' | 'status'>>> =>
+      batches.find({ run, status: { $in: ['queued', 'sending'] } }, { _id: 1, status: 1 }).lean<Array<Pick<CampaignBatch, '_id' | 'status'>>>().exec(),
     insertResults: (docs: SendResult[]) => insertAll(results, docs),
     insertReports: (docs: DeliveryReport[]) => insertAll(reports, docs),
     /** Results already recorded for these messages (a rare path: only after a worker died mid-send). */
