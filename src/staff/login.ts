@@ -1,6 +1,6 @@
 import type { AuditLog } from './audit-log';
 import type { LoginThrottle } from './login-throttle';
-import { DUMMY_HASH_PROMISE, verifyPassword } from './passwords';
+import { dummyHash, verifyPassword } from './passwords';
 import type { StaffSession, StaffSessions } from './staff-sessions';
 import { profileOf, type StaffProfile, type StaffStore } from './staff-store';
 
@@ -30,7 +30,7 @@ export async function login(deps: LoginDeps, input: { email: string; password: s
     return { kind: 'throttled', retryAfterSeconds };
   }
   const user = await deps.users.findForLogin(input.email);
-  const matches = await verifyPassword(input.password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
+  const matches = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash()));
   if (!user || !matches || user.disabled) {
     await deps.audit.append({ actor: user?._id ?? 'anonymous', action: 'login.failed', ip: input.ip, details: { email: maskEmail(input.email) } });
     return { kind: 'refused' };

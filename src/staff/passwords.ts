@@ -25,5 +25,9 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-/** A hash to compare against when the account does not exist, so both cases take the same time. */
-export const DUMMY_HASH_PROMISE = hashPassword('not a real password');
+/**
+ * A hash to compare against when the account does not exist, so both cases take the same time.
+ * Made once, when the login is set up (not when this file is imported: a scrypt would outlive a short script).
+ */
+let dummy: Promise<string> | undefined;
+export const dummyHash = (): Promise<string> => (dummy ??= hashPassword('not a real password'));

@@ -4,6 +4,7 @@ import type { SafelineModule } from '../safeline';
 import { allow, authenticate } from './access';
 import { consolePages } from './console-pages';
 import { createLoginThrottle } from './login-throttle';
+import { dummyHash } from './passwords';
 import { registerStaffApi } from './staff-api';
 import { createStaffSessions } from './staff-sessions';
 import { createStaffStore } from './staff-store';
@@ -23,6 +24,8 @@ export const staffModule: SafelineModule = {
     const { api, shell, audit } = staffSurfaceOf(infra);
     const deps = { users, sessions, throttle, audit, sessionTtlSeconds: config.staff.sessionTtlSeconds, now: () => new Date() };
     registerStaffApi(api, deps);
+    // Ready before the first sign-in, so that an unknown account costs the same time from the start.
+    void dummyHash();
 
     const front = Router();
     front.use(['/api', '/console'], helmet(), authenticate({ sessions, users }));
