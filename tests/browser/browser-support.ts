@@ -46,3 +46,21 @@ export function watchErrors(page: Page): string[] {
   });
   return errors;
 }
+
+/**
+ * A fresh browser profile on a small laptop screen, signed in to the console (in French) with the
+ * test password, and the list of errors the page shows from then on.
+ */
+export async function signedIn(browser: Browser | undefined, baseUrl: string, email: string, password: string): Promise<{ page: Page; errors: string[] }> {
+  if (!browser) throw new Error('Chromium did not start');
+  const context = await browser.newContext({ viewport: VIEWPORT, baseURL: baseUrl });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto('/console/login');
+  await page.getByLabel('Adresse e-mail').fill(email);
+  await page.getByLabel('Mot de passe').fill(password);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.waitForURL(`${baseUrl}/console`);
+  return { page, errors };
+}

@@ -1,10 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { modules } from '../../src/modules';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { createStaffStore } from '../../src/staff/staff-store';
 import { PASSWORD, createStaff } from '../support/staff-client';
 import { captureLogger, testConfig } from '../support/test-env';
-import { VIEWPORT, launchChromium, screenshot, watchErrors } from './browser-support';
+import { launchChromium, screenshot, signedIn } from './browser-support';
 
 /**
  * A campaign manager's morning in a real browser, on the SMS emulator (the default for `npm run dev`):
@@ -27,19 +27,7 @@ afterAll(async () => {
   await running?.stop();
 });
 
-async function signedIn(email: string): Promise<{ page: Page; errors: string[] }> {
-  if (!browser) throw new Error('Chromium did not start');
-  const context = await browser.newContext({ viewport: VIEWPORT, baseURL: running.url });
-  context.setDefaultTimeout(10_000);
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await page.goto('/console/login');
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL(`${running.url}/console`);
-  return { page, errors };
-}
+const signIn = (email: string) => signedIn(browser, running.url, email, PASSWORD);
 
 // 12 people in Ségou (8 read French, 4 Bambara) and one number that is not one (line 5).
 const phones = Array.from({ length: 12 }, (_, i) => `+2237600${String(1000 + i)}`);
@@ -52,7 +40,7 @@ const csv = [
 ].join('\r\n');
 
 it('imports a CSV file, previews, sends and follows a campaign, and acts on another from its buttons', async () => {
-  const { page, errors } = await signedIn('manager@safeline.test');
+  const { page, errors } = await signIn('manager@safeline.test');
 
   // The import: a file chosen in the form (as a spreadsheet saves it, with a byte-order mark), then its progress page.
   await page.goto('/console/subscribers');

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { modules } from '../../src/modules';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { createStaffStore } from '../../src/staff/staff-store';
 import { PASSWORD, createStaff } from '../support/staff-client';
 import { captureLogger, testConfig } from '../support/test-env';
 import { caller } from '../support/ussd-client';
-import { VIEWPORT, launchChromium, screenshot, watchErrors } from './browser-support';
+import { launchChromium, screenshot, signedIn } from './browser-support';
 
 /**
  * An agent's shift in a real browser: the queue page shows a new request by itself, then the agent
@@ -32,19 +32,7 @@ afterAll(async () => {
   await running?.stop();
 });
 
-async function signedIn(email: string): Promise<{ page: Page; errors: string[] }> {
-  if (!browser) throw new Error('Chromium did not start');
-  const context = await browser.newContext({ viewport: VIEWPORT, baseURL: running.url });
-  context.setDefaultTimeout(10_000);
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await page.goto('/console/login');
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL(`${running.url}/console`);
-  return { page, errors };
-}
+const signIn = (email: string) => signedIn(browser, running.url, email, PASSWORD);
 
 /** A first-time caller asks for a callback in French, in the morning, without SMS. */
 async function callbackRequest(phone: string): Promise<string> {
@@ -58,7 +46,7 @@ async function callbackRequest(phone: string): Promise<string> {
 }
 
 it('shows a new request in the open queue page by itself, and lets the agent work it to the end', async () => {
-  const { page, errors } = await signedIn('agent@safeline.test');
+  const { page, errors } = await signIn('agent@safeline.test');
   await page.getByRole('link', { name: "File d'appels" }).click();
   await page.waitForURL(/\/console\/hotline$/);
 
@@ -88,7 +76,7 @@ it('shows a new request in the open queue page by itself, and lets the agent wor
 });
 
 it('shows admins the figures with a chart of requests per day', async () => {
-  const { page, errors } = await signedIn('admin@safeline.test');
+  const { page, errors } = await signIn('admin@safeline.test');
   await page.getByRole('link', { name: 'Chiffres de la ligne' }).click();
   await page.getByRole('img', { name: 'Demandes par jour' }).waitFor();
   await screenshot(page, 'hotline-figures');

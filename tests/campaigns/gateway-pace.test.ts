@@ -1,31 +1,14 @@
-import type { RunningSafeline } from '../../src/safeline';
-import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
 import { eventually } from '../support/eventually';
-import { startFakeAfricasTalking, type FakeAfricasTalking } from '../support/fake-africastalking';
-import { fakeGatewayConfig, startWithManager } from '../support/fake-gateway-env';
+import { managerOnFakeGateway } from '../support/fake-gateway-env';
 import { seedSubscribers } from '../support/seed-subscribers';
-import { staffClient } from '../support/staff-client';
 import { captureLogger } from '../support/test-env';
 
 // The gateway's ceiling, 50 messages/s, in batches of 10 (a turn of 200 ms): what the fake sees is measured.
 const CEILING = 50;
 const BATCH = 10;
-let fake: FakeAfricasTalking;
-let running: RunningSafeline;
-let protection: PhoneProtection;
-const manager = staffClient(() => running.url);
+const bed = managerOnFakeGateway({ seed: 3, env: { SMS_MAX_PER_SECOND: String(CEILING), CAMPAIGN_BATCH_SIZE: String(BATCH) }, logger: captureLogger('warn').logger });
+const { manager } = bed;
 const ALWAYS = { from: '00:00', to: '00:00' };
-
-beforeAll(async () => {
-  fake = await startFakeAfricasTalking({ transientRate: 0, seed: 3 });
-  running = await startWithManager(fakeGatewayConfig(fake, { SMS_MAX_PER_SECOND: String(CEILING), CAMPAIGN_BATCH_SIZE: String(BATCH) }), captureLogger('warn').logger);
-  expect((await manager.signIn('manager@safeline.test')).status).toBe(200);
-  protection = createPhoneProtection(running.infra.config.secrets);
-}, 60_000);
-afterAll(async () => {
-  await running?.stop();
-  await fake?.close();
-});
 
 type View = { _id: string; status: string; progress: { sent: number } };
 async function start(body: Record<string, unknown>): Promise<string> {
@@ -47,14 +30,14 @@ function busiestSecond(times: number[]): number {
 }
 
 it('keeps two campaigns that run at once under the gateway ceiling together', async () => {
-  await seedSubscribers(running.infra.mongo.connection, protection, { from: 7_000_000, count: 100, region: 'kayes' });
-  await seedSubscribers(running.infra.mongo.connection, protection, { from: 7_100_000, count: 100, region: 'gao' });
+  await seedSubscribers(bed.running.infra.mongo.connection, bed.protection, { from: 7_000_000, count: 100, region: 'kayes' });
+  await seedSubscribers(bed.running.infra.mongo.connection, bed.protection, { from: 7_100_000, count: 100, region: 'gao' });
   const texts = ['Kayes: ne confiez pas vos enfants a un inconnu.', 'Gao: un travail trop beau cache souvent un piege.'];
   // Each alone would go at the full ceiling.
   const ids = [await start({ name: 'kayes', texts: { fr: texts[0] }, audience: { regions: ['kayes'] } }), await start({ name: 'gao', texts: { fr: texts[1] }, audience: { regions: ['gao'] } })];
   for (const id of ids) expect((await eventually(() => view(id), (v) => v.status === 'completed', 30_000)).progress.sent).toBe(100);
 
-  const times = fake.accepted.filter((sms) => texts.includes(sms.message)).map((sms) => sms.at);
+  const times = bed.fake.accepted.filter((sms) => texts.includes(sms.message)).map((sms) => sms.at);
   expect(times).toHaveLength(200);
   // Two batches of slack: a batch goes out whole at the start of its turn, and may reach the fake late.
   // Unpaced, the two would go at twice the ceiling.
@@ -63,17 +46,17 @@ it('keeps two campaigns that run at once under the gateway ceiling together', as
 }, 60_000);
 
 it('resumes a paused campaign at its own pace, not all at once', async () => {
-  await seedSubscribers(running.infra.mongo.connection, protection, { from: 7_200_000, count: 120, region: 'tombouctou' });
+  await seedSubscribers(bed.running.infra.mongo.connection, bed.protection, { from: 7_200_000, count: 120, region: 'tombouctou' });
   const text = 'Tombouctou: la traite est punie par la loi 2012-023.';
   const id = await start({ name: 'slow', texts: { fr: text }, audience: { regions: ['tombouctou'] }, spread: { maxPerSecond: 20, finishWithinHours: null } });
-  await eventually(() => Promise.resolve(fake.accepted.filter((sms) => sms.message === text).length), (n) => n >= 20, 10_000);
+  await eventually(() => Promise.resolve(bed.fake.accepted.filter((sms) => sms.message === text).length), (n) => n >= 20, 10_000);
   expect((await manager.call('POST', `/api/v1/campaigns/${id}/pause`)).status).toBe(200);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const resumedAt = Date.now();
   expect((await manager.call('POST', `/api/v1/campaigns/${id}/resume`)).status).toBe(200);
   expect((await eventually(() => view(id), (v) => v.status === 'completed', 30_000)).progress.sent).toBe(120);
 
-  const afterResume = fake.accepted.filter((sms) => sms.message === text && sms.at >= resumedAt).map((sms) => sms.at);
+  const afterResume = bed.fake.accepted.filter((sms) => sms.message === text && sms.at >= resumedAt).map((sms) => sms.at);
   expect(afterResume.length).toBeGreaterThanOrEqual(40);
   // 20 a second in batches of 10: two batches a second, three at most in any one-second window.
   expect(busiestSecond(afterResume)).toBeLessThanOrEqual(20 + BATCH);

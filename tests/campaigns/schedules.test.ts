@@ -1,35 +1,18 @@
 import type { Job } from 'bull';
 import { CHECK_RELATIVE, FAN_OUT } from '../../src/campaigns/campaign-jobs';
 import { campaignDepsOf } from '../../src/campaigns/campaign-deps';
-import type { RunningSafeline } from '../../src/safeline';
-import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
 import { eventually } from '../support/eventually';
-import { startFakeAfricasTalking, type FakeAfricasTalking } from '../support/fake-africastalking';
-import { fakeGatewayConfig, startWithManager } from '../support/fake-gateway-env';
+import { managerOnFakeGateway } from '../support/fake-gateway-env';
 import { seedSubscribers } from '../support/seed-subscribers';
-import { staffClient } from '../support/staff-client';
 import { captureLogger } from '../support/test-env';
 
 // Recurring and relative campaigns wait for hours or days. Instead of waiting, these tests promote
 // Bull's delayed job for the next occurrence or check, as if its time had come: the rest is real.
 const { logger } = captureLogger('warn');
-let fake: FakeAfricasTalking;
-let running: RunningSafeline;
-let protection: PhoneProtection;
-const manager = staffClient(() => running.url);
+const bed = managerOnFakeGateway({ seed: 11, logger });
+const { manager } = bed;
 const ALWAYS = { from: '00:00', to: '00:00' };
 const DAY = 86_400_000;
-
-beforeAll(async () => {
-  fake = await startFakeAfricasTalking({ transientRate: 0, seed: 11 });
-  running = await startWithManager(fakeGatewayConfig(fake), logger);
-  expect((await manager.signIn('manager@safeline.test')).status).toBe(200);
-  protection = createPhoneProtection(running.infra.config.secrets);
-}, 60_000);
-afterAll(async () => {
-  await running?.stop();
-  await fake?.close();
-});
 
 type View = { _id: string; status: string; stoppedReason: string | null; progress: { recipients: number; sent: number; cost: number }; runs: Array<{ run: string }> };
 const view = async (id: string): Promise<View> => (await manager.call('GET', `/api/v1/campaigns/${id}`)).json as unknown as View;
@@ -43,7 +26,7 @@ async function schedule(id: string): Promise<View> {
   expect(scheduled.status).toBe(200);
   return scheduled.json as unknown as View;
 }
-const queue = () => campaignDepsOf(running.infra).queue;
+const queue = () => campaignDepsOf(bed.running.infra).queue;
 /** The campaign's next delayed job of that name (a recurring occurrence or a relative check). */
 async function nextDelayed(name: string, campaignId: string): Promise<Job | undefined> {
   return (await queue().getDelayed()).find((job) => job.name === name && job.data.campaignId === campaignId);
@@ -55,10 +38,10 @@ async function runNow(name: string, campaignId: string): Promise<Job> {
   await eventually(async () => (await queue().getJob(String(job.id)))?.finishedOn ?? 0, (finished) => finished > 0, 15_000);
   return job;
 }
-const numbersThatGot = (text: string): string[] => fake.accepted.filter((sms) => sms.message === text).map((sms) => sms.number).sort();
+const numbersThatGot = (text: string): string[] => bed.fake.accepted.filter((sms) => sms.message === text).map((sms) => sms.number).sort();
 
 it('runs a recurring campaign at its cron time in Bamako, once per occurrence, skips occurrences while paused, and stops on cancel', async () => {
-  const phones = await seedSubscribers(running.infra.mongo.connection, protection, { from: 6_000_000, count: 30, topics: ['migration'], region: 'segou' });
+  const phones = await seedSubscribers(bed.running.infra.mongo.connection, bed.protection, { from: 6_000_000, count: 30, topics: ['migration'], region: 'segou' });
   const text = 'Chaque lundi: avant de partir, verifiez l offre aupres de l ANPE.';
   const id = await create({ name: 'every monday', texts: { fr: text }, audience: { regions: ['segou'] }, schedule: { kind: 'recurring', cron: '0 9 * * 1' } });
   expect((await schedule(id)).status).toBe('scheduled');
@@ -71,7 +54,7 @@ it('runs a recurring campaign at its cron time in Bamako, once per occurrence, s
   expect(next.getTime()).toBeGreaterThan(Date.now());
   expect(next.getTime() - Date.now()).toBeLessThanOrEqual(7 * DAY);
 
-  // The first Monday comes: everyone in the audience gets it once, and the campaign keeps running.
+  // The first Monday comes: everyone in the audience gets it once, and the campaign keeps bed.running.
   const first = await runNow(FAN_OUT, id);
   expect(Number(String(first.id).split(':').pop())).toBe(next.getTime());
   await eventually(() => Promise.resolve(numbersThatGot(text).length), (n) => n >= 30, 15_000);
@@ -93,7 +76,7 @@ it('runs a recurring campaign at its cron time in Bamako, once per occurrence, s
   expect((await manager.call('POST', `/api/v1/campaigns/${id}/resume`)).json.status).toBe('running');
   await runNow(FAN_OUT, id);
   await eventually(() => Promise.resolve(numbersThatGot(text).length), (n) => n >= 60, 15_000);
-  expect(phones.every((phone) => fake.sentCount(phone) === 2)).toBe(true);
+  expect(phones.every((phone) => bed.fake.sentCount(phone) === 2)).toBe(true);
   expect((await view(id)).runs).toHaveLength(2);
 
   // Cancelled: no repeatable left and no occurrence waiting.
@@ -105,11 +88,11 @@ it('runs a recurring campaign at its cron time in Bamako, once per occurrence, s
 it('sends a relative campaign N days after each subscriber joined, to those who joined after it was scheduled, once', async () => {
   const t0 = Date.now();
   // Joined 3 days ago: before the campaign existed, so never messaged backwards.
-  const before = await seedSubscribers(running.infra.mongo.connection, protection, { from: 6_100_000, count: 3, region: 'mopti', joinedAt: new Date(t0 - 3 * DAY) });
+  const before = await seedSubscribers(bed.running.infra.mongo.connection, bed.protection, { from: 6_100_000, count: 3, region: 'mopti', joinedAt: new Date(t0 - 3 * DAY) });
   // Joined 2 days ago give or take 15 s: due 15 s after the campaign is scheduled.
-  const due = await seedSubscribers(running.infra.mongo.connection, protection, { from: 6_200_000, count: 4, region: 'mopti', joinedAt: new Date(t0 - 2 * DAY + 15_000) });
+  const due = await seedSubscribers(bed.running.infra.mongo.connection, bed.protection, { from: 6_200_000, count: 4, region: 'mopti', joinedAt: new Date(t0 - 2 * DAY + 15_000) });
   // Joined yesterday: due tomorrow.
-  const later = await seedSubscribers(running.infra.mongo.connection, protection, { from: 6_300_000, count: 2, region: 'mopti', joinedAt: new Date(t0 - DAY) });
+  const later = await seedSubscribers(bed.running.infra.mongo.connection, bed.protection, { from: 6_300_000, count: 2, region: 'mopti', joinedAt: new Date(t0 - DAY) });
   const text = 'Deux jours apres votre inscription: composez *321# pour en savoir plus.';
   const id = await create({ name: 'two days after joining', texts: { fr: text }, audience: { regions: ['mopti'] }, schedule: { kind: 'relative', daysAfterJoin: 2 } });
   expect((await schedule(id)).status).toBe('running');
@@ -131,7 +114,7 @@ it('sends a relative campaign N days after each subscriber joined, to those who 
   await runNow(CHECK_RELATIVE, id);
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   expect(numbersThatGot(text)).toEqual([...due].sort());
-  expect([...before, ...later].every((phone) => fake.sentCount(phone) === 0)).toBe(true);
+  expect([...before, ...later].every((phone) => bed.fake.sentCount(phone) === 0)).toBe(true);
   const after = await view(id);
   expect(after).toMatchObject({ status: 'running', progress: { recipients: 4, sent: 4 } });
 
@@ -140,7 +123,7 @@ it('sends a relative campaign N days after each subscriber joined, to those who 
 }, 60_000);
 
 it('stops queuing at the budget cap and says so', async () => {
-  await seedSubscribers(running.infra.mongo.connection, protection, { from: 6_400_000, count: 250, region: 'sikasso' });
+  await seedSubscribers(bed.running.infra.mongo.connection, bed.protection, { from: 6_400_000, count: 250, region: 'sikasso' });
   const text = 'Un passeur promet un travail en Europe ? C est un piege. Appelez le 80 00 11 11.';
   // One part at 20 a part (SMS_PRICE_PER_PART): 2,000 pays for 100 recipients.
   const id = await create({ name: 'capped', texts: { fr: text }, audience: { regions: ['sikasso'] }, budgetCap: 2_000 });
@@ -158,8 +141,8 @@ it('test-sends each language to staff numbers, marked [TEST], counting nowhere',
   const sent = await manager.call('POST', `/api/v1/campaigns/${id}/test`, { phones: ['76 01 02 03', '+223 70 11 22 33'] });
   expect(sent.status).toBe(200);
   expect(sent.json).toEqual({ queued: 4 });
-  await eventually(() => Promise.resolve(fake.accepted.filter((sms) => sms.message.startsWith('[TEST] ')).length), (n) => n >= 4);
-  const tests = fake.accepted.filter((sms) => sms.message.startsWith('[TEST] ')).map((sms) => `${sms.number} ${sms.message}`).sort();
+  await eventually(() => Promise.resolve(bed.fake.accepted.filter((sms) => sms.message.startsWith('[TEST] ')).length), (n) => n >= 4);
+  const tests = bed.fake.accepted.filter((sms) => sms.message.startsWith('[TEST] ')).map((sms) => `${sms.number} ${sms.message}`).sort();
   expect(tests).toEqual([
     '+22370112233 [TEST] I ka sebenw kana di mogo si ma.',
     '+22370112233 [TEST] Ne confiez jamais vos papiers.',

@@ -3,8 +3,9 @@ import type { Logger } from '../../src/platform/logger';
 import { modules } from '../../src/modules';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { createStaffStore } from '../../src/staff/staff-store';
-import type { FakeAfricasTalking } from './fake-africastalking';
-import { createStaff } from './staff-client';
+import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
+import { startFakeAfricasTalking, type FakeAfricasTalking } from './fake-africastalking';
+import { createStaff, staffClient } from './staff-client';
 import { testConfig } from './test-env';
 
 /** A test config whose SMS go to the fake Africa's Talking over real HTTP, with no rate ceiling. */
@@ -17,4 +18,31 @@ export async function startWithManager(config: ReturnType<typeof testConfig>, lo
   await running.infra.mongo.opened;
   await createStaff(createStaffStore(running.infra.mongo.connection), [['manager@safeline.test', ['campaign_manager']]]);
   return running;
+}
+
+export interface ManagerOnFakeGateway {
+  fake: FakeAfricasTalking;
+  running: RunningSafeline;
+  protection: PhoneProtection;
+  /** Signed in as manager@safeline.test before the first test. */
+  manager: ReturnType<typeof staffClient>;
+}
+
+/**
+ * For a test file: before its tests, the fake Africa's Talking and safeline on it with a signed-in
+ * campaign manager; after them, both stopped. The fields are filled in by the time a test runs.
+ */
+export function managerOnFakeGateway(options: { seed: number; env?: Environment; logger: Logger }): ManagerOnFakeGateway {
+  const bed = { manager: staffClient(() => bed.running.url) } as ManagerOnFakeGateway;
+  beforeAll(async () => {
+    bed.fake = await startFakeAfricasTalking({ transientRate: 0, seed: options.seed });
+    bed.running = await startWithManager(fakeGatewayConfig(bed.fake, options.env), options.logger);
+    expect((await bed.manager.signIn('manager@safeline.test')).status).toBe(200);
+    bed.protection = createPhoneProtection(bed.running.infra.config.secrets);
+  }, 60_000);
+  afterAll(async () => {
+    await bed.running?.stop();
+    await bed.fake?.close();
+  });
+  return bed;
 }
