@@ -4,11 +4,31 @@ import type { OptOutSet } from './optout-set';
 import type { SubscriberStore } from './subscriber-store';
 import { TOPICS, isTopic } from './topics';
 
+/** Why a row was not kept: English text for the API and the command line; a code and values for the console's languages. */
+const REASONS = {
+  empty_file: () => 'the file is empty',
+  missing_columns: (v: Record<string, string>) => `missing column(s): ${v.columns}`,
+  bad_phone: () => 'not a valid phone number',
+  unknown_language: (v: Record<string, string>) => `unknown language "${v.value}" (one of ${v.options})`,
+  no_consent_source: () => 'consent_source is empty: say where and how the person agreed',
+  unknown_topic: (v: Record<string, string>) => `unknown topic (use ${v.options})`,
+  bad_consent_at: () => 'consent_at is not a past date',
+} as const;
+export type RejectionCode = keyof typeof REASONS;
+export interface Rejection {
+  /** Its line in the file (1 = the header). */
+  line: number;
+  code: RejectionCode;
+  values: Record<string, string>;
+  reason: string;
+}
+const rejection = (line: number, code: RejectionCode, values: Record<string, string> = {}): Rejection => ({ line, code, values, reason: REASONS[code](values) });
+
 export interface ImportReport {
   rows: number;
   imported: number;
-  /** A row that was not kept: its line in the file (1 = the header) and why. */
-  rejected: Array<{ line: number; reason: string }>;
+  /** The rows that were not kept, and why. */
+  rejected: Rejection[];
 }
 
 export const IMPORT_COLUMNS = { required: ['phone', 'language', 'consent_source'], optional: ['region', 'topics', 'consent_at'] } as const;
@@ -17,9 +37,7 @@ export const IMPORT_COLUMNS = { required: ['phone', 'language', 'consent_source'
  * RFC 4180 CSV: quoted fields, "" inside quotes, CRLF or LF. The separator is "," or, when the
  * header has ";" and no "," (spreadsheets set to French), ";". Returns rows with their line numbers.
  */
-export function parseCsv(file: string): Array<{ line: number; cells: string[] }> {
-  // Spreadsheets' "CSV UTF-8" starts with a byte-order mark, which would hide the first column's name.
-  const text = file.startsWith('\ufeff') ? file.slice(1) : file;
+export function parseCsv(text: string): Array<{ line: number; cells: string[] }> {
   const firstLine = text.slice(0, text.search(/\r|\n|$/));
   const separator = firstLine.includes(';') && !firstLine.includes(',') ? ';' : ',';
   const rows: Array<{ line: number; cells: string[] }> = [];
@@ -70,10 +88,10 @@ export async function importSubscribers(
   onProgress: (done: number, total: number) => void | Promise<void> = () => undefined,
 ): Promise<ImportReport> {
   const [header, ...rows] = parseCsv(csv.replace(/^\uFEFF/, ''));
-  if (!header) return { rows: 0, imported: 0, rejected: [{ line: 1, reason: 'the file is empty' }] };
+  if (!header) return { rows: 0, imported: 0, rejected: [rejection(1, 'empty_file')] };
   const columns = header.cells.map((name) => name.trim().toLowerCase());
   const missing = IMPORT_COLUMNS.required.filter((name) => !columns.includes(name));
-  if (missing.length) return { rows: rows.length, imported: 0, rejected: [{ line: 1, reason: `missing column(s): ${missing.join(', ')}` }] };
+  if (missing.length) return { rows: rows.length, imported: 0, rejected: [rejection(1, 'missing_columns', { columns: missing.join(', ') })] };
   const at = (name: string, cells: string[]) => (cells[columns.indexOf(name)] ?? '').trim();
 
   const report: ImportReport = { rows: rows.length, imported: 0, rejected: [] };
@@ -83,19 +101,19 @@ export async function importSubscribers(
     const source = at('consent_source', row.cells);
     const topics = at('topics', row.cells).split(/[|\s]+/).map((topic) => topic.toLowerCase()).filter(Boolean);
     const consentAt = at('consent_at', row.cells) ? new Date(at('consent_at', row.cells)) : deps.now();
-    const reason = !phone
-      ? 'not a valid phone number'
+    const refused = !phone
+      ? rejection(row.line, 'bad_phone')
       : !deps.languages.includes(language)
-        ? `unknown language "${language.slice(0, 10)}" (one of ${deps.languages.join(', ')})`
+        ? rejection(row.line, 'unknown_language', { value: language.slice(0, 10), options: deps.languages.join(', ') })
         : !source
-          ? 'consent_source is empty: say where and how the person agreed'
+          ? rejection(row.line, 'no_consent_source')
           : topics.some((topic) => !isTopic(topic))
-            ? `unknown topic (use ${TOPICS.join(', ')})`
+            ? rejection(row.line, 'unknown_topic', { options: TOPICS.join(', ') })
             : Number.isNaN(consentAt.getTime()) || consentAt > deps.now()
-              ? 'consent_at is not a past date'
+              ? rejection(row.line, 'bad_consent_at')
               : undefined;
-    if (reason || !phone) {
-      report.rejected.push({ line: row.line, reason: reason ?? 'invalid' });
+    if (refused || !phone) {
+      report.rejected.push(refused ?? rejection(row.line, 'bad_phone'));
     } else {
       const phoneHash = deps.protection.hash(phone);
       const changed = await deps.subscribers.optIn(

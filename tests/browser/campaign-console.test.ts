@@ -49,7 +49,7 @@ it('imports a CSV file, previews, sends and follows a campaign, and acts on anot
   await page.waitForURL(/\/console\/subscribers\/import\/[0-9a-f-]{36}$/);
   await page.getByText('12 importés, 1 refusés.').waitFor();
   await page.getByText('Terminé.').waitFor();
-  expect(await page.locator('main li').allTextContents()).toEqual(['ligne 5: not a valid phone number']);
+  expect(await page.locator('main li').allTextContents()).toEqual(["ligne 5: ce n'est pas un numéro de téléphone valide"]);
   expect(await page.locator('progress').getAttribute('value')).toBe('13');
   await screenshot(page, 'campaign-01-import-done');
   await page.getByRole('link', { name: 'Abonnés' }).first().click();

@@ -74,6 +74,13 @@ describe('importing subscribers', () => {
     expect(res.status).toBe(202);
     const status = await eventually(async () => (await manager.call('GET', `/api/v1/subscribers/imports/${String(res.json.importId)}`)).json, (s) => s.state === 'done');
     expect(status).toMatchObject({ state: 'done', done: 7, total: 7, report: { rows: 7, imported: 3 } });
+    // Each refusal has a code and its values (the console says it in the manager's language) and the English text.
+    expect((status.report as { rejected: Array<{ line: number; code: string; values: Record<string, string>; reason: string }> }).rejected).toEqual([
+      { line: 4, code: 'bad_phone', values: {}, reason: 'not a valid phone number' },
+      { line: 5, code: 'unknown_language', values: { value: 'xx', options: 'fr, bm, en' }, reason: 'unknown language "xx" (one of fr, bm, en)' },
+      { line: 6, code: 'no_consent_source', values: {}, reason: 'consent_source is empty: say where and how the person agreed' },
+      { line: 7, code: 'unknown_topic', values: { options: 'recruiters, law, migration, children, help' }, reason: 'unknown topic (use recruiters, law, migration, children, help)' },
+    ]);
     expect((await agent.call('POST', '/api/v1/subscribers/imports', CSV, { 'content-type': 'text/csv' })).status).toBe(403);
     expect((await manager.call('POST', '/api/v1/subscribers/imports', '', { 'content-type': 'text/csv' })).status).toBe(400);
     const summary = await manager.call('GET', '/api/v1/subscribers/summary');
