@@ -45,12 +45,17 @@ export const campaignsModule: SafelineModule = {
       const at = Number.isFinite(scheduled) && scheduled > 0 ? new Date(scheduled) : deps.now();
       const runId = `${data.campaignId}@${at.toISOString().slice(0, 16)}`;
       // A paused recurring campaign skips its occurrences: resuming must not send them all at once.
-      const campaign = await deps.campaigns.get(data.campaignId);
-      if (campaign?.status !== 'scheduled' && campaign?.status !== 'running') {
-        infra.logger.info({ campaign: data.campaignId, run: runId, status: campaign?.status }, 'recurring campaign not running: occurrence skipped');
+      // Under the campaign's lock, so a pause lands either before the run exists or after (then its batches wait).
+      const skipped = await deps.withLock(`campaign:${data.campaignId}`, async () => {
+        const campaign = await deps.campaigns.get(data.campaignId);
+        if (campaign?.status !== 'scheduled' && campaign?.status !== 'running') return campaign?.status ?? 'gone';
+        await infra.redis.client.sadd(`${infra.config.queuePrefix}:campaign-runs:${data.campaignId}`, runId);
+        return null;
+      });
+      if (skipped) {
+        infra.logger.info({ campaign: data.campaignId, run: runId, status: skipped }, 'recurring campaign not running: occurrence skipped');
         return;
       }
-      await infra.redis.client.sadd(`${infra.config.queuePrefix}:campaign-runs:${data.campaignId}`, runId);
       // Its batches are planned from when it really starts (a late or early start shifts them all),
       // and a retry of this job is a plain fan-out of the same run from the same start.
       const run = { ...data, runId, startedAt: deps.now().toISOString() };
