@@ -99,7 +99,8 @@ export function registerCampaignApi(api: ApiRegistry, deps: CampaignDeps & { aud
       const id = campaignIdOf(req);
       const campaign = await deps.management[action](id);
       await deps.audit.append({ actor: actor(staff), action: `campaign.${action}`, target: id, ip: req.ip ?? '' });
-      return campaignViewOf(deps, campaign);
+      // Read again: scheduling may have added a run.
+      return campaignViewOf(deps, (await deps.campaigns.get(id)) ?? campaign);
     });
   }
 

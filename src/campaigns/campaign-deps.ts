@@ -34,8 +34,7 @@ function build(infra: Infrastructure) {
   const protection = createPhoneProtection(config.secrets);
   const optouts = createOptOutSet(redis, prefix, () => subscribers.optedOut());
   const settings: CampaignSettings = { batchSize: config.sms.batchSize, pricePerPart: config.sms.pricePerPart, maxPerSecond: config.sms.maxPerSecond, maxRetries: config.sms.maxRetries, retryDelayMs: config.sms.retryDelayMs };
-  const runsKey = (id: string) => `${prefix}:campaign-runs:${id}`;
-  const runsOf = async (id: string): Promise<string[]> => (await redis.smembers(runsKey(id))).sort();
+  const runsOf = async (id: string): Promise<string[]> => (await campaigns.get(id))?.runs ?? [];
   const management = createCampaignManagement({
     campaigns,
     messages,
@@ -46,7 +45,7 @@ function build(infra: Infrastructure) {
     settings,
     queueSms: (jobId, job) => queueSms(infra.queues, jobId, job),
     runsOf,
-    addRun: async (id, run) => void (await redis.sadd(runsKey(id), run)),
+    addRun: campaigns.addRun,
     now,
     logger: infra.logger,
   });

@@ -40,9 +40,11 @@ export interface Campaign {
   createdAt: Date;
   updatedAt: Date;
   scheduledAt: Date | null;
+  /** Its runs: one for now, at and relative; one per occurrence for recurring. Kept here, not in Redis, so a Redis restart loses none. */
+  runs: string[];
 }
 
-export type NewCampaign = Omit<Campaign, '_id' | 'status' | 'stoppedReason' | 'createdAt' | 'updatedAt' | 'scheduledAt'>;
+export type NewCampaign = Omit<Campaign, '_id' | 'status' | 'stoppedReason' | 'createdAt' | 'updatedAt' | 'scheduledAt' | 'runs'>;
 
 export function createCampaignStore(connection: Connection, now: () => Date = () => new Date()) {
   const campaigns = modelOn<Campaign>(connection, 'Campaign', () =>
@@ -65,6 +67,7 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
         createdAt: Date,
         updatedAt: Date,
         scheduledAt: Date,
+        runs: [String],
       },
       { collection: 'campaigns', versionKey: false, minimize: false },
     ),
@@ -73,17 +76,18 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
     if (!campaign) return undefined;
     const schedule = campaign.schedule.kind === 'at' ? { ...campaign.schedule, at: new Date(campaign.schedule.at) } : campaign.schedule;
     const { joinedFrom, joinedTo } = campaign.audience;
-    return { ...campaign, schedule, audience: { ...campaign.audience, joinedFrom: joinedFrom ? new Date(joinedFrom) : undefined, joinedTo: joinedTo ? new Date(joinedTo) : undefined }, asciiLanguages: campaign.asciiLanguages ?? [] };
+    return { ...campaign, schedule, audience: { ...campaign.audience, joinedFrom: joinedFrom ? new Date(joinedFrom) : undefined, joinedTo: joinedTo ? new Date(joinedTo) : undefined }, asciiLanguages: campaign.asciiLanguages ?? [], runs: [...(campaign.runs ?? [])].sort() };
   };
   return {
     async create(campaign: NewCampaign): Promise<Campaign> {
       const at = now();
-      const doc: Campaign = { ...campaign, _id: randomUUID(), status: 'draft', stoppedReason: null, createdAt: at, updatedAt: at, scheduledAt: null };
+      const doc: Campaign = { ...campaign, _id: randomUUID(), status: 'draft', stoppedReason: null, createdAt: at, updatedAt: at, scheduledAt: null, runs: [] };
       await campaigns.create(doc);
       return doc;
     },
     get: async (id: string): Promise<Campaign | undefined> => revive(await campaigns.findById(id).lean<Campaign>().exec()),
     list: async (): Promise<Campaign[]> => (await campaigns.find().sort({ createdAt: -1 }).limit(200).lean<Campaign[]>().exec()).map((campaign) => revive(campaign) as Campaign),
+    addRun: async (id: string, run: string): Promise<void> => void (await campaigns.updateOne({ _id: id }, { $addToSet: { runs: run } })),
     /** Callers hold the campaign's lock. */
     async update(id: string, set: Partial<Campaign>): Promise<void> {
       await campaigns.updateOne({ _id: id }, { $set: { ...set, updatedAt: now() } });

@@ -4,8 +4,8 @@ import type { Campaign } from './campaign-store';
 import type { AudienceFilter } from '../subscribers/subscriber-store';
 
 /** A campaign as the API and the console show it: its fields and the live counts of each run. */
-export async function campaignViewOf(deps: Pick<CampaignDeps, 'progress' | 'runsOf'>, campaign: Campaign) {
-  const runs = await Promise.all((await deps.runsOf(campaign._id)).map(async (run) => ({ run, ...(await deps.progress.get(run)) })));
+export async function campaignViewOf(deps: Pick<CampaignDeps, 'progress'>, campaign: Campaign) {
+  const runs = await Promise.all(campaign.runs.map(async (run) => ({ run, ...(await deps.progress.get(run)) })));
   const total = runs.reduce(
     (sum, run) => ({
       recipients: sum.recipients + run.recipients,

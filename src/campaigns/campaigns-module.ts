@@ -49,7 +49,7 @@ export const campaignsModule: SafelineModule = {
       const skipped = await deps.withLock(`campaign:${data.campaignId}`, async () => {
         const campaign = await deps.campaigns.get(data.campaignId);
         if (campaign?.status !== 'scheduled' && campaign?.status !== 'running') return campaign?.status ?? 'gone';
-        await infra.redis.client.sadd(`${infra.config.queuePrefix}:campaign-runs:${data.campaignId}`, runId);
+        await deps.campaigns.addRun(data.campaignId, runId);
         return null;
       });
       if (skipped) {
