@@ -111,8 +111,7 @@ export function createMessageStore(connection: Connection) {
     async setBatchStatus(id: string, status: CampaignBatch['status'], at: Date): Promise<void> {
       await batches.updateOne({ _id: id }, { $set: { status, updatedAt: at } });
     },
-    /** Batches of a run not yet done, for resume and cancel. */
-    /** A run's batches still to send, without their recipients (a paused campaign of a million has ten thousand). */
+    /** A run's batches still to send, for resume and cancel, without their recipients (a paused campaign of a million has ten thousand). */
     pendingBatches: async (run: string): Promise<Array<Pick<CampaignBatch, '_id' | 'status'>>> =>
       batches.find({ run, status: { $in: ['queued', 'sending'] } }, { _id: 1, status: 1 }).lean<Array<Pick<CampaignBatch, '_id' | 'status'>>>().exec(),
     insertResults: (docs: SendResult[]) => insertAll(results, docs),
