@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { parseConfig, type Environment } from '../../src/config/config';
-import { generateSecrets } from '../../src/config/generated-secrets';
 import { createMessageStore } from '../../src/campaigns/message-store';
 import { modules } from '../../src/modules';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
@@ -11,7 +10,7 @@ import { eventually } from '../support/eventually';
 import { startFakeAfricasTalking, type FakeAfricasTalking } from '../support/fake-africastalking';
 import { seedSubscribers } from '../support/seed-subscribers';
 import { createStaff, staffClient } from '../support/staff-client';
-import { captureLogger, testServices, uniqueName, withDatabase } from '../support/test-env';
+import { captureLogger, testEnvironment } from '../support/test-env';
 
 /**
  * A worker process killed (SIGKILL) in the middle of a campaign: a new worker finishes it, and no
@@ -31,23 +30,18 @@ function startWorker(): ChildProcess {
 
 beforeAll(async () => {
   fake = await startFakeAfricasTalking({ latencyMs: 40 });
-  const services = testServices();
-  const name = uniqueName('killed');
-  env = {
-    ...generateSecrets(),
-    MONGODB_URI: withDatabase(services.mongodbUri, name),
-    REDIS_URL: services.redisUrl,
-    QUEUE_PREFIX: name,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    SMS_GATEWAY: 'africastalking',
-    AT_USERNAME: fake.username,
-    AT_API_KEY: fake.apiKey,
-    AT_BASE_URL: fake.url,
-    SMS_MAX_PER_SECOND: '100000',
-    SHUTDOWN_TIMEOUT_MS: '3000',
-  };
+  env = testEnvironment(
+    {
+      LOG_LEVEL: 'warn',
+      SMS_GATEWAY: 'africastalking',
+      AT_USERNAME: fake.username,
+      AT_API_KEY: fake.apiKey,
+      AT_BASE_URL: fake.url,
+      SMS_MAX_PER_SECOND: '100000',
+      SHUTDOWN_TIMEOUT_MS: '3000',
+    },
+    'killed',
+  );
   api = await startSafeline(parseConfig({ ...env, SAFELINE_ROLE: 'api' }), captureLogger('warn').logger, modules);
   await api.infra.mongo.opened;
   await createStaff(createStaffStore(api.infra.mongo.connection), [['manager@safeline.test', ['campaign_manager']]]);

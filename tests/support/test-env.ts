@@ -27,11 +27,14 @@ export function uniqueName(label: string): string {
   return `t_${label.replace(/[^a-z0-9]/gi, '').slice(0, 16)}_${digest}_${randomBytes(3).toString('hex')}`;
 }
 
-/** A Config for one test file: its own database and queue prefix, port 0, quiet logs. */
-export function testConfig(overrides: Environment = {}): Config {
+/**
+ * The environment of one test file's safeline: its own database and queue prefix, port 0, quiet
+ * logs. As variables, for a test that starts safeline as a separate process.
+ */
+export function testEnvironment(overrides: Environment = {}, label = 'db'): Environment {
   const services = testServices();
-  const name = uniqueName('db');
-  return parseConfig({
+  const name = uniqueName(label);
+  return {
     ...generateSecrets(),
     MONGODB_URI: withDatabase(services.mongodbUri, name),
     REDIS_URL: services.redisUrl,
@@ -40,8 +43,11 @@ export function testConfig(overrides: Environment = {}): Config {
     PORT: '0',
     LOG_LEVEL: 'silent',
     ...overrides,
-  });
+  };
 }
+
+/** The same, as a validated Config for safeline started in the test's own process. */
+export const testConfig = (overrides: Environment = {}): Config => parseConfig(testEnvironment(overrides));
 
 /** A logger whose every line is kept in memory, to assert on what would have been written. */
 export function captureLogger(level: 'info' | 'debug' | 'warn' = 'debug'): { logger: Logger; lines: () => string[] } {
