@@ -115,8 +115,9 @@ export function registerCampaignApi(api: ApiRegistry, deps: CampaignDeps & { aud
 
   api.add({ method: 'get', path: '/campaigns/:id/report.csv', summary: 'Per-recipient results as CSV (phone numbers for admins only)', access: { roles: MANAGERS } }, async ({ req, res, staff }) => {
     const id = campaignIdOf(req);
-    if (!(await deps.campaigns.get(id))) throw AppError.notFound('No such campaign');
-    const runs = await deps.runsOf(id);
+    const campaign = await deps.campaigns.get(id);
+    if (!campaign) throw AppError.notFound('No such campaign');
+    const { runs } = campaign;
     const results = (await Promise.all(runs.map((run) => deps.messages.resultsOfRun(run)))).flat();
     const reports = (await Promise.all(runs.map((run) => deps.messages.reportsOfRun(run)))).flat();
     const withPhones = staff?.user.roles.includes('admin') === true;

@@ -34,7 +34,6 @@ function build(infra: Infrastructure) {
   const protection = createPhoneProtection(config.secrets);
   const optouts = createOptOutSet(redis, prefix, () => subscribers.optedOut());
   const settings: CampaignSettings = { batchSize: config.sms.batchSize, pricePerPart: config.sms.pricePerPart, maxPerSecond: config.sms.maxPerSecond, maxRetries: config.sms.maxRetries, retryDelayMs: config.sms.retryDelayMs };
-  const runsOf = async (id: string): Promise<string[]> => (await campaigns.get(id))?.runs ?? [];
   const management = createCampaignManagement({
     campaigns,
     messages,
@@ -44,12 +43,11 @@ function build(infra: Infrastructure) {
     protection,
     settings,
     queueSms: (jobId, job) => queueSms(infra.queues, jobId, job),
-    runsOf,
     addRun: campaigns.addRun,
     now,
     logger: infra.logger,
   });
-  return { subscribers, campaigns, messages, progress, queue, withLock, protection, optouts, settings, management, runsOf, now };
+  return { subscribers, campaigns, messages, progress, queue, withLock, protection, optouts, settings, management, now };
 }
 
 export type CampaignDeps = ReturnType<typeof campaignDepsOf>;

@@ -12,6 +12,7 @@ import { AXES, type Campaign } from './campaign-store';
 import { textsFromTemplate } from './campaign-templates';
 import { campaignPreviewFor, campaignViewOf } from './campaign-views';
 import { funnelSvg } from './progress-chart';
+import { waitingOf } from './run-progress';
 
 const MANAGERS = ['campaign_manager', 'admin'] as const;
 const str = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : fallback);
@@ -121,9 +122,7 @@ ${languages.map((l) => `<label for="c-text-${l.code}">${t(req, 'console.campaign
   const progressHtml = async (req: Request, campaign: Campaign): Promise<string> => {
     const view = await campaignViewOf(deps, campaign);
     const p = view.progress;
-    // Waiting to be handed to the gateway: planned, and not yet sent, failed, skipped or cancelled.
-    const queued = Math.max(0, p.recipients - p.sent - p.failed - p.optedOut - p.cancelled - p.unknown);
-    const counts = { ...p, queued };
+    const counts = { ...p, queued: waitingOf(p) };
     const keys = (['recipients', 'queued', 'sent', 'delivered', 'failed', 'optedOut', 'unknown', 'cancelled'] as const).filter((key) => counts[key] > 0 || !['unknown', 'cancelled'].includes(key));
     const rows = keys.map((key) => ({ key, label: deps.shell.t(req, `console.campaigns.${key === 'optedOut' ? 'opted_out' : key}`), value: counts[key] }));
     return `<p>${t(req, 'console.campaigns.col_status')}: <strong>${t(req, `console.campaigns.status.${view.status}`)}</strong>${view.stoppedReason ? ` - <span class="error">${escape(view.stoppedReason)}</span>` : ''}</p>

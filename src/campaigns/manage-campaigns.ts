@@ -9,7 +9,7 @@ import type { Campaign, CampaignStatus, CampaignStore, NewCampaign } from './cam
 import { sendRate, textFor } from './fan-out-campaign-run';
 import { advanceOpenTime } from './send-window';
 import type { MessageStore } from './message-store';
-import type { RunProgressStore } from './run-progress';
+import { waitingOf, type RunProgressStore } from './run-progress';
 
 export interface ManageDeps {
   campaigns: CampaignStore;
@@ -20,8 +20,6 @@ export interface ManageDeps {
   protection: PhoneProtection;
   settings: Pick<CampaignSettings, 'batchSize' | 'maxPerSecond'>;
   queueSms(jobId: string, job: SingleSmsJob): Promise<void>;
-  /** The runs a campaign has had (one for now/at/relative, one per occurrence for recurring). */
-  runsOf(campaignId: string): Promise<string[]>;
   addRun(campaignId: string, runId: string): Promise<void>;
   now(): Date;
   logger: Logger;
@@ -101,9 +99,9 @@ export function createCampaignManagement(deps: ManageDeps) {
         if (campaign.status !== 'paused') throw conflict(`Only a paused campaign can be resumed (this one is ${campaign.status})`);
         const resumed = await setStatus(campaign, 'running', { stoppedReason: null });
         const now = deps.now();
-        const runs = await deps.runsOf(id);
+        const { runs } = campaign;
         const waiting = (await Promise.all(runs.map((run) => deps.messages.pendingBatches(run)))).flat().filter((batch) => batch.status === 'queued');
-        const left = (await Promise.all(runs.map((run) => deps.progress.get(run)))).reduce((sum, p) => sum + Math.max(0, p.recipients - p.sent - p.failed - p.optedOut - p.cancelled - p.unknown), 0);
+        const left = (await Promise.all(runs.map((run) => deps.progress.get(run)))).reduce((sum, p) => sum + waitingOf(p), 0);
         // The campaign's own pace (a deadline counts from now), inside its send window.
         const interval = (deps.settings.batchSize / sendRate(campaign, left, deps.settings.maxPerSecond)) * 1_000;
         await deps.queue.addBulk(
@@ -120,7 +118,7 @@ export function createCampaignManagement(deps: ManageDeps) {
         if (campaign.status === 'completed' || campaign.status === 'cancelled') throw conflict(`This campaign is already ${campaign.status}`);
         const cancelled = await setStatus(campaign, 'cancelled');
         // Queued batches are closed by their jobs (they see "cancelled"); paused ones have no job: close them now.
-        for (const run of await deps.runsOf(id)) {
+        for (const run of campaign.runs) {
           for (const batch of await deps.messages.pendingBatches(run)) {
             if (batch.status === 'queued') await deps.queue.add(SEND_BATCH, { campaignId: id, batchId: batch._id }, { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@cancel` });
           }

@@ -5,6 +5,10 @@ export type ProgressField = (typeof PROGRESS_FIELDS)[number];
 /** The counters, and how many batches are still to send. */
 export type RunProgress = Record<ProgressField | 'batchesPending', number>;
 
+/** Recipients planned and not yet sent, failed, skipped, cancelled or lost: what is still to go. */
+export const waitingOf = (p: Pick<RunProgress, 'recipients' | 'sent' | 'failed' | 'optedOut' | 'cancelled' | 'unknown'>): number =>
+  Math.max(0, p.recipients - p.sent - p.failed - p.optedOut - p.cancelled - p.unknown);
+
 /**
  * Live counters of a campaign run in Redis (what the console polls), the campaign's status as the
  * senders see it (checked before every batch, so pause and cancel act at once), and the map from a
