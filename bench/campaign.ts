@@ -24,7 +24,7 @@ import { freePort } from '../src/dev-services/free-port';
 import { createPhoneProtection } from '../src/shared/phone-protection';
 import { hashPassword } from '../src/staff/passwords';
 import { startFakeAfricasTalking } from '../tests/support/fake-africastalking';
-import { cleanup, cleanupOnSignals, onCleanup, postgresCpuMs, processCpuMs, redisCpuMs, scanDelete, startMongoOnFreshPostgres, withTimeout, writeResults } from './support';
+import { cleanup, cleanupOnSignals, onCleanup, postgresClusterCpuMs, processCpuMs, redisCpuMs, scanDelete, startMongoOnFreshPostgres, withTimeout, writeResults } from './support';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 // autocannon has no types; only what is used here.
@@ -53,6 +53,23 @@ async function waitReady(url: string): Promise<void> {
   throw new Error(`${url} not ready`);
 }
 
+interface StoreCpu {
+  mongoServer: number;
+  postgres: number;
+  total: number;
+}
+/** The store's CPU: the mongo-server process and the whole PostgreSQL cluster under it (see postgresClusterCpuMs). */
+const storeCpu = (mongoPid: number): StoreCpu => {
+  const mongoServer = processCpuMs(mongoPid) ?? 0;
+  const postgres = postgresClusterCpuMs() ?? 0;
+  return { mongoServer, postgres, total: mongoServer + postgres };
+};
+const storeCpuSince = (mongoPid: number, before: StoreCpu): StoreCpu => {
+  const now = storeCpu(mongoPid);
+  return { mongoServer: now.mongoServer - before.mongoServer, postgres: now.postgres - before.postgres, total: now.total - before.total };
+};
+const perRecipient = (cpu: StoreCpu, recipients: number): StoreCpu => ({ mongoServer: round((cpu.mongoServer * 1_000) / recipients), postgres: round((cpu.postgres * 1_000) / recipients), total: round((cpu.total * 1_000) / recipients) });
+
 /** Bare Bull: empty jobs, added in bulk, processed 4 at a time. */
 async function bareBull(redis: Redis, prefix: string, jobs: number): Promise<{ jobsPerSecond: number; redisCpuUsPerJob: number }> {
   const queue = new Queue<{ i: number }>('bare', { prefix, createClient: (type) => (type === 'bclient' ? new Redis(REDIS_URL, { maxRetriesPerRequest: null, enableReadyCheck: false }) : new Redis(REDIS_URL, { maxRetriesPerRequest: null, enableReadyCheck: false })) });
@@ -76,17 +93,16 @@ async function bareBull(redis: Redis, prefix: string, jobs: number): Promise<{ j
 
 /**
  * The raw driver doing what the pipeline does with the store per recipient, in batches of the same
- * size: read the audience (the same query, in `_id` order), write the batch, the messages, the
+ * size: read the audience (the same query as the fan-out, unsorted), write the batch, the messages, the
  * send results and the delivery reports, and update each batch twice (sending, done).
  */
-async function rawDriver(client: MongoClient, database: string, pgDatabase: string, mongoPid: number, recipients: number): Promise<{ recipientsPerSecond: number; storeCpuUsPerRecipient: number }> {
+async function rawDriver(client: MongoClient, database: string, mongoPid: number, recipients: number): Promise<{ recipientsPerSecond: number; storeCpuUsPerRecipient: number; split: StoreCpu }> {
   const db = client.db(database);
-  const cpu = () => (processCpuMs(mongoPid) ?? 0) + (postgresCpuMs(pgDatabase) ?? 0);
-  const cpu0 = cpu();
+  const cpu0 = storeCpu(mongoPid);
   const started = performance.now();
   const now = new Date();
   let read = 0;
-  for await (const _subscriber of client.db().collection('subscribers').find({ 'consent.status': 'opted_in', flagged: null, language: { $in: ['fr'] } }, { projection: { _id: 1, phoneSealed: 1, language: 1 } }).sort({ _id: 1 }).batchSize(1_000)) read += 1;
+  for await (const _subscriber of client.db().collection('subscribers').find({ 'consent.status': 'opted_in', flagged: null, language: { $in: ['fr'] } }, { projection: { _id: 1, phoneSealed: 1, language: 1 } }).batchSize(1_000)) read += 1;
   if (read !== recipients) throw new Error(`raw baseline read ${read} subscribers, expected ${recipients}`);
   for (let b = 0; b < recipients / BATCH; b += 1) {
     const ids = Array.from({ length: BATCH }, (_, i) => `run:${String(b * BATCH + i).padStart(64, '0')}`);
@@ -100,9 +116,9 @@ async function rawDriver(client: MongoClient, database: string, pgDatabase: stri
     await db.collection('delivery_reports').insertMany(Array.from({ length: Math.min(1_000, recipients - i) }, (_, j) => ({ _id: `ATXid_raw_${i + j}:Success` as never, messageId: `ATXid_raw_${i + j}`, status: 'Success', final: true, failureReason: '', run: 'run', at: now })), { ordered: false });
   }
   const ms = performance.now() - started;
-  const used = cpu() - cpu0;
+  const used = storeCpuSince(mongoPid, cpu0);
   await db.dropDatabase();
-  return { recipientsPerSecond: round(recipients / (ms / 1_000), 0), storeCpuUsPerRecipient: round((used * 1_000) / recipients) };
+  return { recipientsPerSecond: round(recipients / (ms / 1_000), 0), storeCpuUsPerRecipient: round((used.total * 1_000) / recipients), split: perRecipient(used, recipients) };
 }
 
 async function main(): Promise<void> {
@@ -116,7 +132,7 @@ async function main(): Promise<void> {
     console.log(`deleted ${n} Redis keys ${prefix}*`);
     redis.disconnect();
   });
-  const { server, database: pgDatabase } = await startMongoOnFreshPostgres('campaign');
+  const { server } = await startMongoOnFreshPostgres('campaign');
   const mongodbUri = `${server.uri}bench_campaign`;
   const client = await MongoClient.connect(mongodbUri, { retryWrites: false });
   onCleanup(() => client.close());
@@ -137,7 +153,7 @@ async function main(): Promise<void> {
     await client.db().collection('subscribers').insertMany(docs, { ordered: false });
   }
   console.log(`baseline: raw driver, the same documents for ${recipients} recipients...`);
-  const raw = await rawDriver(client, 'bench_raw', pgDatabase, server.pid, recipients);
+  const raw = await rawDriver(client, 'bench_raw', server.pid, recipients);
   console.log(`  ${raw.recipientsPerSecond} recipients/s, store ${raw.storeCpuUsPerRecipient} us CPU per recipient`);
 
   const hash = await hashPassword('bench-manager-password', 2 ** 12);
@@ -168,8 +184,9 @@ async function main(): Promise<void> {
   const created = await call('POST', '/api/v1/campaigns', { name: 'bench', axis: 'prevention', texts: { fr: 'Un emploi trop beau a l etranger ? Verifiez avant de partir. Appelez le 80 00 11 11.' }, sendWindow: { from: '00:00', to: '00:00' } }, csrf);
   const id = String(created._id);
 
-  const cpu = () => ({ mongo: (processCpuMs(server.pid) ?? 0) + (postgresCpuMs(pgDatabase) ?? 0), api: processCpuMs(api.pid ?? 0) ?? 0, worker: processCpuMs(worker.pid ?? 0) ?? 0 });
+  const cpu = () => ({ api: processCpuMs(api.pid ?? 0) ?? 0, worker: processCpuMs(worker.pid ?? 0) ?? 0 });
   const cpu0 = cpu();
+  const store0 = storeCpu(server.pid);
   const redisCpu0 = (await redisCpuMs(redis)) ?? 0;
   const started = performance.now();
   await call('POST', `/api/v1/campaigns/${id}/schedule`, undefined, csrf);
@@ -197,9 +214,10 @@ async function main(): Promise<void> {
   );
   const wallMs = performance.now() - started;
   const used = cpu();
+  const store = storeCpuSince(server.pid, store0);
   const redisCpu = ((await redisCpuMs(redis)) ?? 0) - redisCpu0;
   console.log('');
-  const storeUs = ((used.mongo - cpu0.mongo) * 1_000) / recipients;
+  const storeUs = (store.total * 1_000) / recipients;
   const queueUs = (redisCpu * 1_000) / recipients;
 
   console.log('burst: 20,000 delivery reports posted at once (autocannon, 64 connections)...');
@@ -232,9 +250,9 @@ async function main(): Promise<void> {
     final: view?.progress,
     duplicatesAtGateway: fake.duplicates().length,
     baselines: { bareBull: bull, rawDriver: raw },
-    store: { cpuUsPerRecipient: round(storeUs), ratioToRawDriver: round(storeUs / raw.storeCpuUsPerRecipient) },
+    store: { cpuUsPerRecipient: round(storeUs), ratioToRawDriver: round(storeUs / raw.storeCpuUsPerRecipient), split: perRecipient(store, recipients) },
     queue: { redisCpuUsPerRecipient: round(queueUs), ratioToBareBullJob: round(queueUs / bull.redisCpuUsPerJob) },
-    cpuSeconds: { api: seconds(used.api - cpu0.api), worker: seconds(used.worker - cpu0.worker), mongoAndPostgres: seconds(used.mongo - cpu0.mongo), redis: seconds(redisCpu) },
+    cpuSeconds: { api: seconds(used.api - cpu0.api), worker: seconds(used.worker - cpu0.worker), mongoServer: seconds(store.mongoServer), postgres: seconds(store.postgres), redis: seconds(redisCpu) },
     peakRssMb: { api: peakRssMb(api.pid ?? 0), worker: peakRssMb(worker.pid ?? 0), bench: round(process.memoryUsage().rss / 1_048_576, 1) },
     deliveryReportBurst: { posted: ids.length, refused, acceptedPerSecond: round(ids.length / (burstMs / 1_000), 0), appliedWithinSeconds: seconds(drainMs) },
   };

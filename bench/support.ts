@@ -4,7 +4,7 @@
  * in reverse order, on success, failure or SIGINT/SIGTERM.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { ensureMongoServerBinary, startMongoServer, type RunningMongoServer } from '../src/dev-services/mongo-server';
@@ -172,11 +172,42 @@ export function procStatCpuMs(file: string): number | undefined {
 
 export const processCpuMs = (pid: number): number | undefined => procStatCpuMs(`/proc/${pid}/stat`);
 
-/** CPU time of the PostgreSQL backends serving one database (the mongo-server's connections). */
+/** CPU time of the PostgreSQL backends serving one database (the mongo-server's connections), alive now. */
 export function postgresCpuMs(database: string): number | undefined {
   try {
     const pids = psql(`SELECT pid FROM pg_stat_activity WHERE datname = '${database}'`).split('\n').filter(Boolean);
     return pids.reduce((sum, pid) => sum + (processCpuMs(Number(pid)) ?? 0), 0);
+  } catch {
+    return undefined;
+  }
+}
+
+let postmasterPid: number | undefined;
+
+/**
+ * CPU time of the whole PostgreSQL cluster: the postmaster, every process it runs now (backends,
+ * WAL writer, checkpointer...), and every one that has exited (reaped into the postmaster's
+ * cutime/cstime). Unlike postgresCpuMs(), nothing is lost when a backend exits between two samples,
+ * and the background work writes cause (WAL, checkpoints) is counted. It counts every database on
+ * the cluster, so compare windows on an otherwise idle server (the machine's is).
+ */
+export function postgresClusterCpuMs(): number | undefined {
+  try {
+    const fields = (pid: string): string[] => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // The checkpointer lives as long as the cluster; its parent is the postmaster.
+    postmasterPid ??= Number(fields(psql(`SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'`))[1]);
+    const own = fields(String(postmasterPid));
+    let total = [11, 12, 13, 14].reduce((sum, i) => sum + Number(own[i]), 0);
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const child = fields(pid);
+        if (Number(child[1]) === postmasterPid) total += Number(child[11]) + Number(child[12]);
+      } catch {
+        // exited while being read: its time is in the postmaster's cutime from now on
+      }
+    }
+    return (total * 1000) / CLOCK_TICKS_PER_SECOND;
   } catch {
     return undefined;
   }

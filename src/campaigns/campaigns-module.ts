@@ -68,7 +68,7 @@ export const campaignsModule: SafelineModule = {
       const at = deps.now();
       const days = campaign.schedule.daysAfterJoin * DAY;
       const runId = firstRunOf(campaign._id);
-      await deps.progress.resetCursor(runId);
+      await deps.progress.reopenFanOut(runId);
       // Who joined since the campaign was scheduled, and N days ago or earlier; existing subscribers are not messaged backwards.
       await fanOutCampaignRun(fanOutDeps, { campaignId: campaign._id, runId, startedAt: at.toISOString(), joinedBefore: new Date(at.getTime() - days).toISOString(), joinedAfter: new Date((campaign.scheduledAt ?? at).getTime() - days).toISOString() });
     }));

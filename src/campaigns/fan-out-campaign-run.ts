@@ -50,10 +50,11 @@ export function sendRate(campaign: Pick<Campaign, 'spread'>, recipients: number,
 }
 
 /**
- * Walks the audience by `_id` and writes one message per recipient plus one batch per N recipients
- * of the same language, each batch planned at its time (the rate, inside the send window). It
- * saves its place after every page: a re-run (crash, retry) continues there, and writes nothing
- * twice (messages and batches have ids derived from the run and the subscribers).
+ * Walks the audience and writes one message per recipient plus one batch per N recipients of the
+ * same language, each batch planned at its time (the rate, inside the send window). A re-run
+ * (crash, retry) walks the audience again from the start and leaves out whoever is already in a
+ * batch of the run, so it writes nothing twice (messages and batches have ids derived from the run
+ * and the subscribers).
  */
 export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promise<void> {
   const campaign = await deps.campaigns.get(job.campaignId);
@@ -73,12 +74,11 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
     const batch = JSON.parse(plan) as CampaignBatch;
     await writeBatch(deps, { ...batch, updatedAt: deps.now() }, 0);
   }
-  let after = await deps.progress.cursor(job.runId);
   let { recipients: planned, estimatedCostMilli } = await deps.progress.get(job.runId);
   // A relative campaign's check plans only its new joiners, from now.
   if (job.joinedBefore) planned = 0;
   let capped = false;
-  for await (const walked of deps.subscribers.audience(filter, after, PAGE)) {
+  for await (const walked of deps.subscribers.audience(filter, PAGE)) {
     // Leave out whoever is already in a batch of this run: a page read again after a crash (or a
     // relative campaign's next check) must not put anyone in a second batch, even if the page
     // changed meanwhile (an opt-out, a new subscriber) and the batches fall differently.
@@ -111,9 +111,7 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
       }
     }
     planned += added;
-    after = walked[walked.length - 1]?._id ?? after;
     await deps.progress.set(job.runId, 'estimatedCostMilli', Math.round(estimatedCostMilli));
-    await deps.progress.setCursor(job.runId, after);
     if (capped) break;
   }
   if (capped) {

@@ -74,8 +74,8 @@ export function createRunProgress(redis: Redis, prefix: string) {
       const [raw, batchesPending] = await Promise.all([redis.hgetall(runKey(run)), redis.scard(pending(run))]);
       return { ...(Object.fromEntries(PROGRESS_FIELDS.map((field) => [field, Number(raw[field] ?? 0)])) as Record<ProgressField, number>), batchesPending };
     },
-    /** Starts a relative campaign's walk from the beginning again (its messages are unique per subscriber). */
-    resetCursor: async (run: string): Promise<void> => void (await redis.hdel(runKey(run), 'cursor', 'fanoutDone')),
+    /** A relative campaign's run walks its audience again at each check (its messages are unique per subscriber). */
+    reopenFanOut: async (run: string): Promise<void> => void (await redis.hdel(runKey(run), 'fanoutDone')),
     /** Subscribers already given a batch in this run (relative campaigns walk everyone at each check). */
     async unseen(run: string, subscribers: readonly string[]): Promise<boolean[]> {
       if (subscribers.length === 0) return [];
@@ -87,9 +87,6 @@ export function createRunProgress(redis: Redis, prefix: string) {
     },
     plans: async (run: string): Promise<string[]> => Object.values(await redis.hgetall(`${prefix}:campaign-run-plans:${run}`)),
     planDone: async (run: string, batchId: string): Promise<void> => void (await redis.hdel(`${prefix}:campaign-run-plans:${run}`, batchId)),
-    /** The fan-out's place in the audience (the last subscriber hash it finished), to resume after a crash. */
-    cursor: async (run: string): Promise<string> => (await redis.hget(runKey(run), 'cursor')) ?? '',
-    setCursor: async (run: string, cursor: string): Promise<void> => void (await redis.hset(runKey(run), 'cursor', cursor)),
     setStatus: async (campaign: string, status: string): Promise<void> => void (await redis.set(statusKey(campaign), status)),
     status: (campaign: string): Promise<string | null> => redis.get(statusKey(campaign)),
     async rememberMessages(run: string, messageIds: readonly string[]): Promise<void> {
