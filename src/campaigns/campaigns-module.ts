@@ -9,6 +9,7 @@ import { fanOutCampaignRun } from './fan-out-campaign-run';
 import { sendCampaignBatch } from './send-campaign-batch';
 import { createSendTurns } from './send-turns';
 import { startDeliveryReportApplier } from './delivery-reports';
+import { recentCampaigns } from './recent-campaigns';
 
 const DAY = 86_400_000;
 
@@ -34,7 +35,7 @@ export const campaignsModule: SafelineModule = {
       return { release: async () => void (await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, token)) };
     };
     const takeTurn = createSendTurns(redis, infra.config.queuePrefix, infra.config.sms.maxPerSecond);
-    const sendDeps = { ...deps, claimBatch, takeTurn, gateway: smsGatewayOf(infra), logger: infra.logger, stopCampaign: (id: string, reason: string) => management.stopCampaign(id, reason), finishRunIfDone: (id: string, run: string) => management.finishRunIfDone(id, run) };
+    const sendDeps = { ...deps, campaigns: recentCampaigns(deps.campaigns, 1_000), claimBatch, takeTurn, gateway: smsGatewayOf(infra), logger: infra.logger, stopCampaign: (id: string, reason: string) => management.stopCampaign(id, reason), finishRunIfDone: (id: string, run: string) => management.finishRunIfDone(id, run) };
 
     void deps.queue.process(FAN_OUT, 1, processWith(async (job) => {
       const data = job.data as FanOutJob;

@@ -13,7 +13,7 @@ import { isOpen, nextOpen } from './send-window';
 import type { TakeTurn } from './send-turns';
 
 export interface SendDeps {
-  campaigns: CampaignStore;
+  campaigns: Pick<CampaignStore, 'get'>;
   messages: MessageStore;
   subscribers: SubscriberStore;
   optouts: OptOutSet;
