@@ -12,6 +12,7 @@
  * Then a burst of delivery reports alone measures how many /sms/delivery accepts per second.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -31,6 +32,7 @@ const REDIS_URL = 'redis://127.0.0.1:6379';
 type Request = { method?: string; path?: string; headers?: Record<string, string>; body?: string };
 const autocannon = createRequire(__filename)('autocannon') as (opts: Record<string, unknown>) => Promise<{ non2xx: number; errors: number }>;
 const BATCH = 100;
+const TEXT = 'Un emploi trop beau a l etranger ? Verifiez avant de partir. Appelez le 80 00 11 11.';
 const GOALS = { wallSeconds: 180, storeRatio: 1.5, queueRatio: 3, peakRssMb: 512, reportsPerSecond: 2_000 };
 
 const option = (name: string, fallback: number): number => {
@@ -94,26 +96,36 @@ async function bareBull(redis: Redis, prefix: string, jobs: number): Promise<{ j
 /**
  * The raw driver doing what the pipeline does with the store per recipient, in batches of the same
  * size: read the audience (the same query as the fan-out, unsorted), write the batch, the messages, the
- * send results and the delivery reports, and update each batch twice (sending, done).
+ * send results and the delivery reports, and update each batch twice (sending, done). The documents
+ * are the pipeline's, value for value in shape and length: a campaign id (a UUID), its run, message
+ * and batch ids made from the subscribers read, their sealed numbers, the campaign's text, and
+ * message ids shaped like the gateway's.
  */
 async function rawDriver(client: MongoClient, database: string, mongoPid: number, recipients: number): Promise<{ recipientsPerSecond: number; storeCpuUsPerRecipient: number; split: StoreCpu }> {
   const db = client.db(database);
+  const campaign = randomUUID();
+  const run = `${campaign}~1`;
+  const messageIdPrefix = `ATXid_${randomBytes(6).toString('hex')}_`;
   const cpu0 = storeCpu(mongoPid);
   const started = performance.now();
   const now = new Date();
-  let read = 0;
-  for await (const _subscriber of client.db().collection('subscribers').find({ 'consent.status': 'opted_in', flagged: null, language: { $in: ['fr'] } }, { projection: { _id: 1, phoneSealed: 1, language: 1 } }).batchSize(1_000)) read += 1;
-  if (read !== recipients) throw new Error(`raw baseline read ${read} subscribers, expected ${recipients}`);
-  for (let b = 0; b < recipients / BATCH; b += 1) {
-    const ids = Array.from({ length: BATCH }, (_, i) => `run:${String(b * BATCH + i).padStart(64, '0')}`);
-    await db.collection('campaign_batches').insertOne({ _id: `run:${b}` as never, campaign: 'c', run: 'run', language: 'fr', text: 'x'.repeat(80), recipients: ids.map((id) => ({ message: id, subscriber: id.slice(4), sealed: 'k:'.padEnd(90, 'x') })), status: 'queued', retry: 0, updatedAt: now });
-    await db.collection('campaign_messages').insertMany(ids.map((id) => ({ _id: id as never, campaign: 'c', run: 'run', subscriber: id.slice(4), language: 'fr', batch: `run:${b}`, createdAt: now })), { ordered: false });
-    await db.collection('campaign_batches').updateOne({ _id: `run:${b}` as never }, { $set: { status: 'sending', updatedAt: now } });
-    await db.collection('campaign_send_results').insertMany(ids.map((id, i) => ({ _id: `ATXid_raw_${b}_${i}` as never, message: id, campaign: 'c', run: 'run', subscriber: id.slice(4), outcome: 'accepted', statusCode: 101, status: 'Success', cost: 20, parts: 1, at: now })), { ordered: false });
-    await db.collection('campaign_batches').updateOne({ _id: `run:${b}` as never }, { $set: { status: 'done', updatedAt: now } });
+  const audience: Array<{ _id: string; phoneSealed: string; language: string }> = [];
+  for await (const subscriber of client.db().collection<{ _id: string; phoneSealed: string; language: string }>('subscribers').find({ 'consent.status': 'opted_in', flagged: null, language: { $in: ['fr'] } }, { projection: { _id: 1, phoneSealed: 1, language: 1 } }).batchSize(1_000)) audience.push(subscriber);
+  if (audience.length !== recipients) throw new Error(`raw baseline read ${audience.length} subscribers, expected ${recipients}`);
+  const messageIds: string[] = [];
+  for (let b = 0; b < recipients; b += BATCH) {
+    const chunk = audience.slice(b, b + BATCH);
+    const batch = `${run}:${chunk[0]?._id ?? ''}`;
+    const rows = chunk.map((subscriber) => ({ message: `${run}:${subscriber._id}`, subscriber: subscriber._id, sealed: subscriber.phoneSealed }));
+    await db.collection('campaign_batches').insertOne({ _id: batch as never, campaign, run, language: 'fr', text: TEXT, recipients: rows, status: 'queued', retry: 0, updatedAt: now });
+    await db.collection('campaign_messages').insertMany(rows.map((row) => ({ _id: row.message as never, campaign, run, subscriber: row.subscriber, language: 'fr', batch, createdAt: now })), { ordered: false });
+    await db.collection('campaign_batches').updateOne({ _id: batch as never }, { $set: { status: 'sending', updatedAt: now } });
+    await db.collection('campaign_send_results').insertMany(rows.map((row, i) => ({ _id: `${messageIdPrefix}${b + i + 1}` as never, message: row.message, campaign, run, subscriber: row.subscriber, outcome: 'accepted', statusCode: 101, status: 'Success', cost: 20, parts: 1, at: now })), { ordered: false });
+    await db.collection('campaign_batches').updateOne({ _id: batch as never }, { $set: { status: 'done', updatedAt: now } });
+    messageIds.push(...rows.map((_, i) => `${messageIdPrefix}${b + i + 1}`));
   }
   for (let i = 0; i < recipients; i += 1_000) {
-    await db.collection('delivery_reports').insertMany(Array.from({ length: Math.min(1_000, recipients - i) }, (_, j) => ({ _id: `ATXid_raw_${i + j}:Success` as never, messageId: `ATXid_raw_${i + j}`, status: 'Success', final: true, failureReason: '', run: 'run', at: now })), { ordered: false });
+    await db.collection('delivery_reports').insertMany(messageIds.slice(i, i + 1_000).map((messageId) => ({ _id: `${messageId}:Success` as never, messageId, status: 'Success', final: true, failureReason: '', run, at: now })), { ordered: false });
   }
   const ms = performance.now() - started;
   const used = storeCpuSince(mongoPid, cpu0);
@@ -181,7 +193,7 @@ async function main(): Promise<void> {
   const loginCsrf = /sl_csrf=([^;]+)/.exec(jar.join('; '))?.[1] ?? '';
   const me = await call('POST', '/api/v1/auth/login', { email: 'bench@safeline.test', password: 'bench-manager-password' }, loginCsrf);
   const csrf = String(me.csrfToken);
-  const created = await call('POST', '/api/v1/campaigns', { name: 'bench', axis: 'prevention', texts: { fr: 'Un emploi trop beau a l etranger ? Verifiez avant de partir. Appelez le 80 00 11 11.' }, sendWindow: { from: '00:00', to: '00:00' } }, csrf);
+  const created = await call('POST', '/api/v1/campaigns', { name: 'bench', axis: 'prevention', texts: { fr: TEXT }, sendWindow: { from: '00:00', to: '00:00' } }, csrf);
   const id = String(created._id);
 
   const cpu = () => ({ api: processCpuMs(api.pid ?? 0) ?? 0, worker: processCpuMs(worker.pid ?? 0) ?? 0 });
@@ -253,7 +265,7 @@ async function main(): Promise<void> {
     store: { cpuUsPerRecipient: round(storeUs), ratioToRawDriver: round(storeUs / raw.storeCpuUsPerRecipient), split: perRecipient(store, recipients) },
     queue: { redisCpuUsPerRecipient: round(queueUs), ratioToBareBullJob: round(queueUs / bull.redisCpuUsPerJob) },
     cpuSeconds: { api: seconds(used.api - cpu0.api), worker: seconds(used.worker - cpu0.worker), mongoServer: seconds(store.mongoServer), postgres: seconds(store.postgres), redis: seconds(redisCpu) },
-    peakRssMb: { api: peakRssMb(api.pid ?? 0), worker: peakRssMb(worker.pid ?? 0), bench: round(process.memoryUsage().rss / 1_048_576, 1) },
+    peakRssMb: { api: peakRssMb(api.pid ?? 0), worker: peakRssMb(worker.pid ?? 0), mongoServer: peakRssMb(server.pid), bench: round(process.memoryUsage().rss / 1_048_576, 1) },
     deliveryReportBurst: { posted: ids.length, refused, acceptedPerSecond: round(ids.length / (burstMs / 1_000), 0), appliedWithinSeconds: seconds(drainMs) },
   };
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
