@@ -7,6 +7,7 @@ import { connectMongo } from '../platform/mongo';
 import { createRedisConnections } from '../platform/redis';
 import { createPhoneProtection } from '../shared/phone-protection';
 import { importSubscribers } from '../subscribers/import-subscribers';
+import { csvText } from '../subscribers/csv-text';
 import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
 import { loadTexts } from '../texts/texts';
@@ -31,7 +32,7 @@ async function main(): Promise<number> {
   }
   let csv: string;
   try {
-    csv = readFileSync(file, 'utf8');
+    csv = csvText(readFileSync(file));
   } catch (err) {
     console.error(`cannot read ${file}: ${(err as Error).message}`);
     return 2;

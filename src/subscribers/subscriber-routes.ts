@@ -5,6 +5,7 @@ import { AppError } from '../platform/app-error';
 import { allow, requireCsrf, staffOf, type StaffContext } from '../staff/access';
 import type { ApiRegistry } from '../staff/api-registry';
 import { LIVE_HEAD, escapeHtml as escape, type ConsoleShell } from '../staff/console-shell';
+import { csvText } from './csv-text';
 import { IMPORT_COLUMNS } from './import-subscribers';
 import type { SubscriberImports } from './subscriber-imports';
 import type { SubscriberStore } from './subscriber-store';
@@ -49,7 +50,7 @@ export function subscriberRoutes(deps: { api: ApiRegistry; shell: ConsoleShell; 
   // The import form is multipart (a file, or pasted text): parsed here, after the access check.
   router.post('/console/subscribers/import', allow({ roles: MANAGERS }, { html: true }), csvUpload(), requireCsrf(), async (req, res) => {
     const pasted = (req.body as Record<string, unknown> | undefined)?.csv;
-    const csv = req.file ? req.file.buffer.toString('utf8') : typeof pasted === 'string' ? pasted : '';
+    const csv = req.file ? csvText(req.file.buffer) : typeof pasted === 'string' ? pasted : '';
     if (csv.trim() === '') return res.redirect(303, '/console/subscribers?empty=1');
     const id = await imports.start(csv, (staffOf(res) as StaffContext).user._id);
     res.redirect(303, `/console/subscribers/import/${id}`);

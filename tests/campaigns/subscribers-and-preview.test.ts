@@ -7,6 +7,7 @@ import { modules } from '../../src/modules';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
 import { createStaffStore } from '../../src/staff/staff-store';
+import { csvText } from '../../src/subscribers/csv-text';
 import { parseCsv } from '../../src/subscribers/import-subscribers';
 import { createSubscriberStore } from '../../src/subscribers/subscriber-store';
 import { eventually } from '../support/eventually';
@@ -69,6 +70,17 @@ describe('importing subscribers', () => {
     expect(await subscribers.find(protection.hash('+22370112236'))).toBeUndefined();
   }, 90_000);
 
+  it('reads a CSV saved by Excel on a French Windows (Windows-1252, ";"), and UTF-8 as UTF-8', async () => {
+    expect(csvText(Buffer.from('phone;region\n70112260;Ségou\n', 'utf8'))).toBe('phone;region\n70112260;Ségou\n');
+    const excel = 'phone;language;region;consent_source\r\n70 11 22 60;fr;Ségou;Fiche signée à Kati\r\n';
+    const dir = mkdtempSync(join(tmpdir(), 'safeline-import-'));
+    const file = join(dir, 'excel.csv');
+    writeFileSync(file, Buffer.from(excel, 'latin1')); // é is 0xE9 in Windows-1252: not valid UTF-8
+    const { stdout } = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', 'src/cli/subscribers-import.ts', file], { env: { ...process.env, ...env }, timeout: 60_000 });
+    expect(stdout).toContain('1 of 1 rows imported, 0 rejected');
+    expect(await createSubscriberStore(running.infra.mongo.connection).find(protection.hash('+22370112260'))).toMatchObject({ region: 'ségou', consent: { evidence: 'import: Fiche signée à Kati' } });
+  }, 90_000);
+
   it('imports through the API as a job whose progress and report can be read', async () => {
     const res = await manager.call('POST', '/api/v1/subscribers/imports', CSV.replace(/70 11 22 33/, '70 11 22 40').replace('+223 70 11 22 34', '70112241'), { 'content-type': 'text/csv' });
     expect(res.status).toBe(202);
@@ -84,7 +96,8 @@ describe('importing subscribers', () => {
     expect((await agent.call('POST', '/api/v1/subscribers/imports', CSV, { 'content-type': 'text/csv' })).status).toBe(403);
     expect((await manager.call('POST', '/api/v1/subscribers/imports', '', { 'content-type': 'text/csv' })).status).toBe(400);
     const summary = await manager.call('GET', '/api/v1/subscribers/summary');
-    expect(summary.json.bySource).toMatchObject({ import: 5 });
+    // 3 from the command line, 1 from the Excel file, and 2 here.
+    expect(summary.json.bySource).toMatchObject({ import: 6 });
   });
 
   it('parses quoted cells, doubled quotes and either separator', () => {
