@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { Logger } from '../platform/logger';
 import { sleep, withTimeout } from '../platform/with-timeout';
@@ -17,16 +18,35 @@ export interface ReceivedReport {
   at: string;
 }
 
-const inboxKey = (prefix: string) => `${prefix}:delivery-report-inbox`;
-const takenKey = (prefix: string) => `${prefix}:delivery-report-taken`;
-// Moves up to N reports from the inbox to the "taken" list in one step: a worker that dies while
-// applying them leaves them there, and the next worker to start puts them back (applying a report
-// twice changes nothing).
+/** The Redis keys of the delivery-report hand-over (exported for the tests that set up a dead worker's leftovers). */
+export const deliveryReportKeys = (prefix: string) => ({
+  inbox: `${prefix}:delivery-report-inbox`,
+  /** What one applier has taken and not yet written: put back in the inbox if it dies. */
+  taken: (applier: string) => `${prefix}:delivery-report-taken:${applier}`,
+  /** Present while that applier lives (refreshed by a timer, expires ALIVE_MS after it dies). */
+  alive: (applier: string) => `${prefix}:delivery-report-alive:${applier}`,
+  appliers: `${prefix}:delivery-report-appliers`,
+  /** The single "taken" list of versions before one list per applier. */
+  legacyTaken: `${prefix}:delivery-report-taken`,
+});
+const inboxKey = (prefix: string) => deliveryReportKeys(prefix).inbox;
+const ALIVE_MS = 15_000;
+// Moves up to N reports from the inbox to this applier's "taken" list in one step: an applier
+// that dies while writing them leaves them there, and a live one puts them back (applying a
+// report twice changes nothing).
 const TAKE = `
 local items = redis.call('LPOP', KEYS[1], ARGV[1])
 if not items then return {} end
 redis.call('RPUSH', KEYS[2], unpack(items))
 return items`;
+// A dead applier's "taken" list goes back to the head of the inbox, in order, unless it is alive.
+const RECOVER = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+for i = #items, 1, -1 do redis.call('LPUSH', KEYS[2], items[i]) end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[4], ARGV[1])
+return #items`;
 
 /** The api side: keep the report in Redis and answer at once (AT retries what is not acknowledged). */
 export function createDeliveryReportInbox(redis: Redis, prefix: string) {
@@ -43,10 +63,39 @@ export function createDeliveryReportInbox(redis: Redis, prefix: string) {
  * move only on a message's first final state: a late "Sent" after "Success", or a second final
  * report, changes nothing. A report for an unknown messageId is kept and counted as unknown.
  */
-export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string; messages: MessageStore; progress: RunProgressStore; logger: Logger; now(): Date; /** A report whose messageId is still unknown after this long is stored and counted as unknown. */ unknownAfterMs: number }): { stop(): Promise<void>; drainOnce(): Promise<number> } {
+export function startDeliveryReportApplier(deps: {
+  redis: Redis;
+  prefix: string;
+  messages: MessageStore;
+  progress: RunProgressStore;
+  logger: Logger;
+  now(): Date;
+  /** A report whose messageId is still unknown after this long is stored and counted as unknown. */
+  unknownAfterMs: number;
+  /** How often to look for the taken lists of appliers that died (default 15 s). */
+  recoverEveryMs?: number;
+}): { stop(): Promise<void>; drainOnce(): Promise<number>; recoverDead(): Promise<number> } {
   let running = true;
+  const keys = deliveryReportKeys(deps.prefix);
+  const self = randomUUID();
+  const taken = keys.taken(self);
+  const heartbeat = () => deps.redis.multi().set(keys.alive(self), '1', 'PX', ALIVE_MS).sadd(keys.appliers, self).exec().catch(() => undefined);
+  const beating = setInterval(() => void heartbeat(), ALIVE_MS / 3);
+
+  /** Puts back what dead appliers had taken (and the list of older versions); returns how many reports. */
+  async function recoverDead(): Promise<number> {
+    let recovered = 0;
+    for (const applier of await deps.redis.smembers(keys.appliers)) {
+      if (applier === self) continue;
+      const moved = (await deps.redis.eval(RECOVER, 4, keys.taken(applier), keys.inbox, keys.alive(applier), keys.appliers, applier)) as number;
+      if (moved > 0) recovered += moved;
+    }
+    while ((await deps.redis.lmove(keys.legacyTaken, keys.inbox, 'RIGHT', 'LEFT')) !== null) recovered += 1;
+    if (recovered) deps.logger.warn({ recovered }, 'delivery reports taken by a worker that died are back in the inbox');
+    return recovered;
+  }
   async function drainOnce(): Promise<number> {
-    const raw = (await withTimeout(deps.redis.eval(TAKE, 2, inboxKey(deps.prefix), takenKey(deps.prefix), BATCH) as Promise<string[]>, 5_000, 'delivery report take')) ?? [];
+    const raw = (await withTimeout(deps.redis.eval(TAKE, 2, keys.inbox, taken, BATCH) as Promise<string[]>, 5_000, 'delivery report take')) ?? [];
     if (raw.length === 0) return 0;
     try {
       const reports = raw.flatMap((item) => {
@@ -80,20 +129,24 @@ export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string;
         await deps.redis.incrby(`${deps.prefix}:delivery-reports-unknown`, unknown);
         deps.logger.warn({ unknown }, 'delivery reports for unknown message ids');
       }
-      await deps.redis.del(takenKey(deps.prefix));
+      await deps.redis.del(taken);
       return raw.length;
     } catch (err) {
       // Give the batch back to the head of the inbox: nothing is lost, it is tried again.
-      await deps.redis.multi().lpush(inboxKey(deps.prefix), ...raw.reverse()).del(takenKey(deps.prefix)).exec();
+      await deps.redis.multi().lpush(keys.inbox, ...raw.reverse()).del(taken).exec();
       throw err;
     }
   }
   const loop = (async () => {
-    // Reports taken by a worker that died before applying them.
-    while (running && (await deps.redis.lmove(takenKey(deps.prefix), inboxKey(deps.prefix), 'RIGHT', 'LEFT').catch(() => null)) !== null);
+    await heartbeat();
     let gatheringSince = 0;
+    let recoveredAt = 0;
     while (running) {
       try {
+        if (Date.now() - recoveredAt >= (deps.recoverEveryMs ?? ALIVE_MS)) {
+          recoveredAt = Date.now();
+          await recoverDead();
+        }
         // Reports gather until there are a batch's worth or the first has waited GATHER_MS: one
         // insert of a thousand costs the store far less than many small ones, and a person
         // watching the funnel does not see the second.
@@ -114,10 +167,19 @@ export function startDeliveryReportApplier(deps: { redis: Redis; prefix: string;
   })();
   return {
     drainOnce,
+    recoverDead,
     async stop() {
       running = false;
+      clearInterval(beating);
       // A timer that outlives the loop would hold the process open after shutdown.
       await withTimeout(loop, 5_000, 'delivery reports stop').catch(() => undefined);
+      // Gone cleanly: nothing of ours is left taken (a drain cut short by the timeout stays taken
+      // and is recovered once our heartbeat has expired).
+      const deregister = async () => {
+        const left = await deps.redis.llen(taken);
+        await (left === 0 ? deps.redis.multi().del(keys.alive(self)).srem(keys.appliers, self) : deps.redis.multi().del(keys.alive(self))).exec();
+      };
+      await withTimeout(deregister(), 1_000, 'delivery reports deregister').catch(() => undefined);
     },
   };
 }
