@@ -43,8 +43,12 @@ export const firstRunOf = (campaignId: string): string => `${campaignId}~1`;
  */
 export function createCampaignManagement(deps: ManageDeps) {
   async function setStatus(campaign: Campaign, status: CampaignStatus, extra: Partial<Campaign> = {}): Promise<Campaign> {
-    await deps.campaigns.update(campaign._id, { status, ...extra });
+    // Redis first, where the senders look. The other way round, a cancel stored in MongoDB whose
+    // Redis write failed would let the campaign send again once Redis is back, and the manager's
+    // retry would be refused as "already cancelled"; this way a failed MongoDB write leaves the
+    // senders stopped and the retry finds the old status and finishes the change.
     await deps.progress.setStatus(campaign._id, status);
+    await deps.campaigns.update(campaign._id, { status, ...extra });
     return { ...campaign, status, ...extra };
   }
   const locked = <T>(id: string, work: (campaign: Campaign) => Promise<T>): Promise<T> =>
