@@ -1,4 +1,5 @@
 import { processWith } from '../platform/queues';
+import { takeLease } from '../platform/redis-lease';
 import type { SafelineModule } from '../safeline';
 import { smsGatewayOf } from '../sms/create-gateway';
 import { campaignApiRouters } from './campaign-routes';
@@ -27,13 +28,9 @@ export const campaignsModule: SafelineModule = {
       });
     } };
     const redis = infra.redis.client;
-    const claimBatch = async (batchId: string) => {
-      const key = `${infra.config.queuePrefix}:campaign-batch-lease:${batchId}`;
-      const token = `${process.pid}:${Math.random()}`;
-      // Longer than a gateway call (bounded by SMS_SEND_TIMEOUT_MS) and the writes after it.
-      if ((await redis.set(key, token, 'PX', 2 * infra.config.sms.sendTimeoutMs + 10_000, 'NX')) !== 'OK') return null;
-      return { release: async () => void (await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, token)) };
-    };
+    // Renewed while its job works, so slow writes after a send never let a second job take the
+    // batch for a dead one's; it lapses that long after a worker dies.
+    const claimBatch = (batchId: string) => takeLease(redis, `${infra.config.queuePrefix}:campaign-batch-lease:${batchId}`, 2 * infra.config.sms.sendTimeoutMs + 10_000);
     const takeTurn = createSendTurns(redis, infra.config.queuePrefix, infra.config.sms.maxPerSecond);
     const sendDeps = { ...deps, campaigns: recentCampaigns(deps.campaigns, 1_000), claimBatch, takeTurn, gateway: smsGatewayOf(infra), logger: infra.logger, stopCampaign: (id: string, reason: string) => management.stopCampaign(id, reason), finishRunIfDone: (id: string, run: string) => management.finishRunIfDone(id, run) };
 

@@ -43,8 +43,8 @@ const costOf = (cost: string | undefined): number => Number(/([\d.]+)\s*$/.exec(
  */
 export async function sendCampaignBatch(deps: SendDeps, job: SendBatchJob): Promise<void> {
   // One job at a time per batch (a resume, a quiet-hours re-queue or a stalled job may bring
-  // another): the holder's lease outlives any gateway call; a batch still "sending" once the lease
-  // has expired was cut off by a dying worker.
+  // another): the holder renews its lease while it works, however slow the gateway or the writes;
+  // a batch still "sending" once the lease has lapsed was cut off by a dying worker.
   const lease = await deps.claimBatch(job.batchId);
   if (!lease) {
     await deps.queue.add(SEND_BATCH, job, { ...SEND_JOB_OPTIONS, jobId: `${job.batchId}@wait${deps.now().getTime()}`, delay: 10_000 });
