@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 
-const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+/** Deletes the key only if it still holds this token (a lapsed lock or lease may be someone else's now). */
+export const RELEASE_IF_HELD = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
 export interface Lease {
@@ -22,7 +23,7 @@ export async function takeLease(redis: Redis, key: string, ttlMs: number): Promi
   return {
     async release() {
       clearInterval(renewing);
-      await redis.eval(RELEASE, 1, key, token);
+      await redis.eval(RELEASE_IF_HELD, 1, key, token);
     },
   };
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { AppError } from './app-error';
+import { RELEASE_IF_HELD } from './redis-lease';
 import { sleep } from './with-timeout';
 
-const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /**
  * One writer at a time per key (a request, a phone). The MongoDB-compatible server used here
@@ -24,7 +24,7 @@ export function createLocks(redis: Redis, prefix: string, options: { ttlMs?: num
     try {
       return await work();
     } finally {
-      await redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+      await redis.eval(RELEASE_IF_HELD, 1, key, token).catch(() => undefined);
     }
   };
 }
