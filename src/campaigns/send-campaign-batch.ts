@@ -127,10 +127,9 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
   });
   for (const subscriber of flagged) await deps.subscribers.flag(subscriber, 'refused by the gateway', deps.now());
   if (retry.length > 0) {
-    const retryId = `${batch._id}~${batch.retry + 1}`;
-    await deps.messages.insertBatch({ ...batch, _id: retryId, recipients: retry, status: 'queued', retry: batch.retry + 1, updatedAt: deps.now() });
-    await deps.progress.addPending(batch.run, retryId);
-    await deps.queue.add(SEND_BATCH, { campaignId, batchId: retryId }, { ...SEND_JOB_OPTIONS, jobId: retryId, delay: retryDelayMs(batch.retry + 1, deps.settings.retryDelayMs) });
+    const retryBatch: CampaignBatch = { ...batch, _id: retryBatchId(batch), recipients: retry, status: 'queued', retry: batch.retry + 1, updatedAt: deps.now() };
+    await deps.messages.insertBatch(retryBatch);
+    await queueRetry(deps, retryBatch);
   }
   const accepted = results.filter((r) => r.outcome === 'accepted');
   await deps.progress.rememberMessages(batch.run, accepted.map((r) => r._id));
@@ -140,6 +139,14 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
     optedOut: skipped.length,
     costMilli: Math.round(accepted.reduce((sum, r) => sum + r.cost, 0) * 1_000),
   });
+}
+
+/** The batch that takes a batch's transient failures to the gateway again, later. */
+const retryBatchId = (batch: CampaignBatch): string => `${batch._id}~${batch.retry + 1}`;
+
+async function queueRetry(deps: SendDeps, retryBatch: CampaignBatch): Promise<void> {
+  await deps.progress.addPending(retryBatch.run, retryBatch._id);
+  await deps.queue.add(SEND_BATCH, { campaignId: retryBatch.campaign, batchId: retryBatch._id }, { ...SEND_JOB_OPTIONS, jobId: retryBatch._id, delay: retryDelayMs(retryBatch.retry, deps.settings.retryDelayMs) });
 }
 
 function result(batch: CampaignBatch, recipient: BatchRecipient, outcome: SendResult['outcome'], statusCode: number, status: string): SendResult {
@@ -156,13 +163,19 @@ async function closeBatch(deps: SendDeps, batch: CampaignBatch, results: SendRes
 
 /**
  * A worker died between claiming and closing a batch. What has a result keeps it (and is counted
- * now if the close did not get that far); the rest is "unknown": maybe sent, never resent.
+ * now if the close did not get that far); whoever the gateway refused for a while is in the retry
+ * batch if that was written, and is that batch's to send and count; the rest is "unknown": maybe
+ * sent, never resent.
  */
 async function reconcile(deps: SendDeps, batch: CampaignBatch): Promise<void> {
   const recorded = await deps.messages.resultsOfBatch(batch.recipients.map((r) => r.message));
-  const have = new Set(recorded.map((r) => r.message));
+  const retryBatch = await deps.messages.getBatch(retryBatchId(batch));
+  // Written before the crash, maybe without its job: queue it (again: the job id makes it once).
+  if (retryBatch?.status === 'queued') await queueRetry(deps, retryBatch);
+  const retrying = retryBatch?.recipients ?? [];
+  const have = new Set([...recorded, ...retrying].map((r) => r.message));
   const unknown = batch.recipients.filter((r) => !have.has(r.message));
-  deps.logger.warn({ batch: batch._id, unknown: unknown.length, recorded: recorded.length }, 'batch was cut off mid-send: not resending, marking unknown');
+  deps.logger.warn({ batch: batch._id, unknown: unknown.length, recorded: recorded.length, retrying: retrying.length }, 'batch was cut off mid-send: not resending, marking unknown');
   const count = (outcome: SendResult['outcome']) => recorded.filter((r) => r.outcome === outcome).length;
   await closeBatch(deps, batch, unknown.map((r) => result(batch, r, 'unknown', 0, 'Cut off mid-send')), {
     sent: count('accepted'),

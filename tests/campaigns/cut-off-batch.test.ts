@@ -1,0 +1,52 @@
+import { SEND_BATCH, SEND_JOB_OPTIONS } from '../../src/campaigns/campaign-jobs';
+import { campaignDepsOf } from '../../src/campaigns/campaign-deps';
+import type { SendResult } from '../../src/campaigns/message-store';
+import { eventually } from '../support/eventually';
+import { managerOnFakeGateway } from '../support/fake-gateway-env';
+import { seedSubscribers } from '../support/seed-subscribers';
+import { captureLogger } from '../support/test-env';
+
+/**
+ * A worker died after the gateway answered a batch, having written the retry batch for the
+ * recipients the gateway refused for a while, but before closing the batch or queueing that retry.
+ * The state it leaves is written here as it would leave it; Bull then gives the batch's job to a
+ * live worker, which runs for real against the fake gateway.
+ */
+const { logger } = captureLogger('warn');
+const bed = managerOnFakeGateway({ seed: 23, logger, env: { CAMPAIGN_RETRY_DELAY_MS: '200' } });
+
+it('reconciles a batch cut off after its retry batch was written: the retry sends, only the rest is unknown', async () => {
+  const [recorded = '', refused = '', lost = ''] = await seedSubscribers(bed.running.infra.mongo.connection, bed.protection, { from: 8_100_000, count: 3, region: 'kidal' });
+  const text = 'Un passeur qui promet un travail en Europe ment.';
+  const created = await bed.manager.call('POST', '/api/v1/campaigns', { name: 'cut off', axis: 'prevention', texts: { fr: text }, audience: { regions: ['kidal'] }, sendWindow: { from: '00:00', to: '00:00' } });
+  const id = String(created.json._id);
+  const deps = campaignDepsOf(bed.running.infra);
+  const run = `${id}~1`;
+  const recipient = (phone: string) => ({ message: `${run}:${bed.protection.hash(phone)}`, subscriber: bed.protection.hash(phone), sealed: bed.protection.encrypt(phone) });
+  const [a, b, c] = [recorded, refused, lost].map(recipient);
+  if (!a || !b || !c) throw new Error('three recipients');
+
+  // What the dead worker left: the campaign running, the batch "sending", a result for the
+  // accepted recipient, and the retry batch (queued, no job, not pending) for the refused one.
+  await deps.campaigns.update(id, { status: 'running' });
+  await deps.progress.setStatus(id, 'running');
+  await deps.campaigns.addRun(id, run);
+  const batch = { _id: `${run}:${a.subscriber}`, campaign: id, run, language: 'fr', text, recipients: [a, b, c], status: 'sending' as const, retry: 0, updatedAt: new Date() };
+  await deps.messages.insertBatch(batch);
+  await deps.messages.insertMessages([a, b, c].map((r) => ({ _id: r.message, campaign: id, run, subscriber: r.subscriber, language: 'fr', batch: batch._id, createdAt: new Date() })));
+  await deps.progress.addPending(run, batch._id);
+  await deps.progress.set(run, 'recipients', 3);
+  await deps.progress.set(run, 'fanoutDone', 1);
+  await deps.messages.insertResults([{ _id: 'ATXid_before_the_crash', message: a.message, campaign: id, run, subscriber: a.subscriber, outcome: 'accepted', statusCode: 101, status: 'Success', cost: 20, parts: 1, at: new Date() }]);
+  await deps.messages.insertBatch({ ...batch, _id: `${batch._id}~1`, recipients: [b], status: 'queued', retry: 1 });
+
+  await deps.queue.add(SEND_BATCH, { campaignId: id, batchId: batch._id }, { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@stalled` });
+  type View = { status: string; progress: { recipients: number; sent: number; unknown: number } };
+  const done = await eventually(async () => (await bed.manager.call('GET', `/api/v1/campaigns/${id}`)).json as unknown as View, (v) => v.status === 'completed', 20_000);
+
+  const outcomes = Object.fromEntries((await deps.messages.resultsOfRun(run)).map((r: SendResult) => [r.message, r.outcome]));
+  expect(outcomes).toEqual({ [a.message]: 'accepted', [b.message]: 'accepted', [c.message]: 'unknown' });
+  // The refused one went to the gateway once, by its retry; the other two were never resent.
+  expect(bed.fake.accepted.filter((sms) => sms.message === text).map((sms) => sms.number)).toEqual([refused]);
+  expect(done.progress).toMatchObject({ recipients: 3, sent: 2, unknown: 1 });
+}, 40_000);
