@@ -29,7 +29,6 @@ export const deliveryReportKeys = (prefix: string) => ({
   /** The single "taken" list of versions before one list per applier. */
   legacyTaken: `${prefix}:delivery-report-taken`,
 });
-const inboxKey = (prefix: string) => deliveryReportKeys(prefix).inbox;
 const ALIVE_MS = 15_000;
 // Moves up to N reports from the inbox to this applier's "taken" list in one step: an applier
 // that dies while writing them leaves them there, and a live one puts them back (applying a
@@ -52,7 +51,7 @@ return #items`;
 export function createDeliveryReportInbox(redis: Redis, prefix: string) {
   return {
     async accept(report: ReceivedReport): Promise<void> {
-      await redis.rpush(inboxKey(prefix), JSON.stringify(report));
+      await redis.rpush(deliveryReportKeys(prefix).inbox, JSON.stringify(report));
     },
   };
 }
@@ -74,7 +73,7 @@ export function startDeliveryReportApplier(deps: {
   unknownAfterMs: number;
   /** How often to look for the taken lists of appliers that died (default 15 s). */
   recoverEveryMs?: number;
-}): { stop(): Promise<void>; drainOnce(): Promise<number>; recoverDead(): Promise<number> } {
+}): { stop(): Promise<void>; drainOnce(): Promise<number> } {
   let running = true;
   const keys = deliveryReportKeys(deps.prefix);
   const self = randomUUID();
@@ -110,7 +109,7 @@ export function startDeliveryReportApplier(deps: {
       // reports within milliseconds): keep it for a while, it is tried again on the next drains.
       const now = deps.now().getTime();
       const early = reports.filter((report, i) => !runs[i] && now - new Date(report.at).getTime() < deps.unknownAfterMs);
-      if (early.length) await deps.redis.rpush(inboxKey(deps.prefix), ...early.map((report) => JSON.stringify(report)));
+      if (early.length) await deps.redis.rpush(keys.inbox, ...early.map((report) => JSON.stringify(report)));
       const docs: DeliveryReport[] = reports.flatMap((report, i) => (early.includes(report) ? [] : [{
         _id: `${report.id}:${report.status}`,
         messageId: report.id,
@@ -150,7 +149,7 @@ export function startDeliveryReportApplier(deps: {
         // Reports gather until there are a batch's worth or the first has waited GATHER_MS: one
         // insert of a thousand costs the store far less than many small ones, and a person
         // watching the funnel does not see the second.
-        const waiting = await deps.redis.llen(inboxKey(deps.prefix));
+        const waiting = await deps.redis.llen(keys.inbox);
         const now = Date.now();
         if (waiting === 0 || (waiting < BATCH && now - (gatheringSince ||= now) < GATHER_MS)) {
           if (waiting === 0) gatheringSince = 0;
@@ -167,7 +166,6 @@ export function startDeliveryReportApplier(deps: {
   })();
   return {
     drainOnce,
-    recoverDead,
     async stop() {
       running = false;
       clearInterval(beating);
