@@ -106,13 +106,15 @@ async function rawDriver(client: MongoClient, database: string, mongoPid: number
   const campaign = randomUUID();
   const run = `${campaign}~1`;
   const messageIdPrefix = `ATXid_${randomBytes(6).toString('hex')}_`;
+  /** The n-th recipient's (0-based) message id, shaped like the gateway's. */
+  const messageIdOf = (n: number): string => `${messageIdPrefix}${n + 1}`;
   const cpu0 = storeCpu(mongoPid);
   const started = performance.now();
   const now = new Date();
-  const audience: Array<{ _id: string; phoneSealed: string; language: string }> = [];
-  for await (const subscriber of client.db().collection<{ _id: string; phoneSealed: string; language: string }>('subscribers').find({ 'consent.status': 'opted_in', flagged: null, language: { $in: ['fr'] } }, { projection: { _id: 1, phoneSealed: 1, language: 1 } }).batchSize(1_000)) audience.push(subscriber);
+  type AudienceRow = { _id: string; phoneSealed: string; language: string };
+  const audience: AudienceRow[] = [];
+  for await (const subscriber of client.db().collection<AudienceRow>('subscribers').find({ 'consent.status': 'opted_in', flagged: null, language: { $in: ['fr'] } }, { projection: { _id: 1, phoneSealed: 1, language: 1 } }).batchSize(1_000)) audience.push(subscriber);
   if (audience.length !== recipients) throw new Error(`raw baseline read ${audience.length} subscribers, expected ${recipients}`);
-  const messageIds: string[] = [];
   for (let b = 0; b < recipients; b += BATCH) {
     const chunk = audience.slice(b, b + BATCH);
     const batch = `${run}:${chunk[0]?._id ?? ''}`;
@@ -120,12 +122,11 @@ async function rawDriver(client: MongoClient, database: string, mongoPid: number
     await db.collection('campaign_batches').insertOne({ _id: batch as never, campaign, run, language: 'fr', text: TEXT, recipients: rows, status: 'queued', retry: 0, updatedAt: now });
     await db.collection('campaign_messages').insertMany(rows.map((row) => ({ _id: row.message as never, campaign, run, subscriber: row.subscriber, language: 'fr', batch, createdAt: now })), { ordered: false });
     await db.collection('campaign_batches').updateOne({ _id: batch as never }, { $set: { status: 'sending', updatedAt: now } });
-    await db.collection('campaign_send_results').insertMany(rows.map((row, i) => ({ _id: `${messageIdPrefix}${b + i + 1}` as never, message: row.message, campaign, run, subscriber: row.subscriber, outcome: 'accepted', statusCode: 101, status: 'Success', cost: 20, parts: 1, at: now })), { ordered: false });
+    await db.collection('campaign_send_results').insertMany(rows.map((row, i) => ({ _id: messageIdOf(b + i) as never, message: row.message, campaign, run, subscriber: row.subscriber, outcome: 'accepted', statusCode: 101, status: 'Success', cost: 20, parts: 1, at: now })), { ordered: false });
     await db.collection('campaign_batches').updateOne({ _id: batch as never }, { $set: { status: 'done', updatedAt: now } });
-    messageIds.push(...rows.map((_, i) => `${messageIdPrefix}${b + i + 1}`));
   }
   for (let i = 0; i < recipients; i += 1_000) {
-    await db.collection('delivery_reports').insertMany(messageIds.slice(i, i + 1_000).map((messageId) => ({ _id: `${messageId}:Success` as never, messageId, status: 'Success', final: true, failureReason: '', run, at: now })), { ordered: false });
+    await db.collection('delivery_reports').insertMany(Array.from({ length: Math.min(1_000, recipients - i) }, (_, j) => messageIdOf(i + j)).map((messageId) => ({ _id: `${messageId}:Success` as never, messageId, status: 'Success', final: true, failureReason: '', run, at: now })), { ordered: false });
   }
   const ms = performance.now() - started;
   const used = storeCpuSince(mongoPid, cpu0);

@@ -159,11 +159,16 @@ export async function scanDelete(redis: Redis, pattern: string): Promise<number>
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
+/** The fields of a /proc stat file after the command name (state, ppid, ..., utime at 11, stime at 12). */
+function procStatFields(file: string): string[] {
+  const stat = readFileSync(file, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** utime + stime of a /proc stat file, in ms; undefined where /proc is not there. */
 export function procStatCpuMs(file: string): number | undefined {
   try {
-    const stat = readFileSync(file, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = procStatFields(file);
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
   } catch {
     return undefined;
@@ -193,7 +198,7 @@ let postmasterPid: number | undefined;
  */
 export function postgresClusterCpuMs(): number | undefined {
   try {
-    const fields = (pid: string): string[] => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const fields = (pid: string): string[] => procStatFields(`/proc/${pid}/stat`);
     // The checkpointer lives as long as the cluster; its parent is the postmaster.
     postmasterPid ??= Number(fields(psql(`SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'`))[1]);
     const own = fields(String(postmasterPid));

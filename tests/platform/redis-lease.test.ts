@@ -15,11 +15,11 @@ const client = () => {
   clients.push(made);
   return made;
 };
+/** A batch's lease key, its holder's connection, and another worker's. */
+const contenders = () => ({ key: `${uniqueName('lease')}:batch`, holder: client(), other: client() });
 
 it('holds while its holder works past the lease time, and is free once released', async () => {
-  const key = `${uniqueName('lease')}:batch`;
-  const holder = client();
-  const other = client();
+  const { key, holder, other } = contenders();
   const lease = await takeLease(holder, key, 300);
   expect(lease).not.toBeNull();
   await sleep(1_000); // three lease times of slow work
@@ -31,9 +31,7 @@ it('holds while its holder works past the lease time, and is free once released'
 });
 
 it('lapses a lease time after its holder is gone, for another to take', async () => {
-  const key = `${uniqueName('lease')}:batch`;
-  const holder = client();
-  const other = client();
+  const { key, holder, other } = contenders();
   const lease = await takeLease(holder, key, 300);
   expect(lease).not.toBeNull();
   holder.disconnect(); // the holder's process died: no more renewals
