@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import dagreModule from '@dagrejs/dagre';
+import { createRequire } from 'node:module';
 import { parseConfig, readEnvironment } from '../config/config';
 import { generateSecrets } from '../config/generated-secrets';
 import { flowGraph, type GraphEdge, type GraphNode } from '../flow-engine/flow-graph';
@@ -34,7 +34,21 @@ interface LayoutGraph {
   nodes(): string[];
   node(id: string): unknown;
 }
-const dagre = dagreModule as unknown as { graphlib: { Graph: new (options: { multigraph: boolean }) => LayoutGraph }; layout(graph: LayoutGraph): void };
+interface Dagre {
+  graphlib: { Graph: new (options: { multigraph: boolean }) => LayoutGraph };
+  layout(graph: LayoutGraph): void;
+}
+
+/** dagre is a devDependency: flows:graph is a development tool, and the production image lacks it. */
+function loadDagre(): Dagre {
+  try {
+    return createRequire(__filename)('@dagrejs/dagre') as Dagre;
+  } catch {
+    console.error('flows:graph needs the development dependencies (@dagrejs/dagre): run it from a checkout after `npm ci`.');
+    process.exit(1);
+  }
+}
+const dagre = loadDagre();
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

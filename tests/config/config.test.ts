@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { ConfigError, parseConfig, type Environment } from '../../src/config/config';
 import { generateSecrets } from '../../src/config/generated-secrets';
+import { productionArtifact } from '../support/production-artifact';
 
 const secrets = generateSecrets();
 const parse = (env: Environment) => parseConfig({ ...secrets, ...env });
@@ -73,12 +74,14 @@ async function trap(): Promise<{ server: Server; port: number; connections: () =
   return { server, port: typeof address === 'object' && address ? address.port : 0, connections: () => count };
 }
 
-describe('the entry point with a bad variable', () => {
+describe('the entry point with a bad variable (the production artifact)', () => {
   it('exits non-zero with one line naming it, before opening any connection', async () => {
     const mongo = await trap();
     const redis = await trap();
+    const cwd = await productionArtifact();
     const result = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-      const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+      const child = spawn(process.execPath, ['dist/main.js'], {
+        cwd,
         env: {
           PATH: process.env.PATH,
           MONGODB_URI: `mongodb://127.0.0.1:${mongo.port}/x`,
@@ -104,16 +107,17 @@ describe('the entry point with a bad variable', () => {
     expect(lines[0]).toMatch(/^safeline: invalid configuration: PORT .*not-a-port/);
     expect(mongo.connections()).toBe(0);
     expect(redis.connections()).toBe(0);
-  });
+  }, 240_000);
 
   it('refuses to start without MONGODB_URI and says how to get one', async () => {
+    const cwd = await productionArtifact();
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts', 'api'], { env: { PATH: process.env.PATH, ...secrets } });
+      const child = spawn(process.execPath, ['dist/main.js', 'api'], { cwd, env: { PATH: process.env.PATH, ...secrets } });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('exit', (code) => resolve({ code, stderr }));
     });
     expect(result.code).toBe(78);
     expect(result.stderr.trim()).toMatch(/^safeline: invalid configuration: MONGODB_URI is required/);
-  });
+  }, 240_000);
 });

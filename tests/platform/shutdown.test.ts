@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { Router } from 'express';
 import { startSafeline, type SafelineModule } from '../../src/safeline';
-import { generateSecrets } from '../../src/config/generated-secrets';
-import { captureLogger, testConfig, testServices, uniqueName, withDatabase } from '../support/test-env';
+import { startArtifact } from '../support/production-artifact';
+import { captureLogger, testConfig, testEnvironment } from '../support/test-env';
 
 describe('graceful shutdown', () => {
   it('finishes the request and the job in flight, then closes everything', async () => {
@@ -48,29 +47,8 @@ describe('graceful shutdown', () => {
     expect(running.infra.mongo.connection.readyState).toBe(0);
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('the entry point exits 0 within 10 s on %s', async (signal) => {
-    const services = testServices();
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts', 'all'], {
-      env: {
-        PATH: process.env.PATH,
-        ...generateSecrets(),
-        MONGODB_URI: withDatabase(services.mongodbUri, uniqueName('main')),
-        REDIS_URL: services.redisUrl,
-        QUEUE_PREFIX: uniqueName('main'),
-        HOST: '127.0.0.1',
-        PORT: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const match = /"msg":"http: (http:\/\/[^ ]+)/.exec(stdout);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${stdout}`)));
-    });
+  it.each(['SIGTERM', 'SIGINT'] as const)('the production entry point exits 0 within 10 s on %s', async (signal) => {
+    const { child, url, output } = await startArtifact('all', testEnvironment({}, 'main'));
     for (let ready = false; !ready; ) {
       ready = (await fetch(`${url}/readyz`)).status === 200;
       if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -83,6 +61,6 @@ describe('graceful shutdown', () => {
     const { code, ms } = await exited;
     expect(code).toBe(0);
     expect(ms).toBeLessThan(10_000);
-    expect(stdout).toContain('"msg":"stopped"');
-  });
+    expect(output()).toContain('"msg":"stopped"');
+  }, 240_000);
 });
