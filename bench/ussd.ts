@@ -557,6 +557,8 @@ function safelineEnvironment(mongodbUri: string, queuePrefix: string, role: Safe
     QUEUE_PREFIX: queuePrefix,
     HOST,
     PORT: '0',
+    // As deployed: the gateway's addresses allow-listed, so only per-phone limits count.
+    CALLBACK_ALLOWED_IPS: '127.0.0.1,::1',
     LOG_LEVEL: 'silent',
     SMS_GATEWAY: 'emulator',
     FLOWS_DIR: join(root, 'flows'),
