@@ -96,7 +96,9 @@ export const configSchema = z
     STAFF_SESSION_TTL_SECONDS: z.coerce.number().int().min(300).default(12 * 3600),
     LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_NEW_DEVICES: z.coerce.number().int().min(1).default(50),
     LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(10).default(900),
+    LOGIN_FIRST_DELAY_SECONDS: z.coerce.number().int().min(1).default(30),
     HOTLINE_JOIN_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
     HOTLINE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
     DATA_DIR: z.string().min(1).default('./data'),
@@ -183,7 +185,16 @@ export interface Config {
   };
   readonly staff: {
     readonly sessionTtlSeconds: number;
-    readonly loginLimits: { readonly perAccount: number; readonly perIp: number; readonly windowSeconds: number };
+    readonly loginLimits: {
+      /** Failures per account from one client (an IP, or a device that signed in to it before). */
+      readonly perAccount: number;
+      readonly perIp: number;
+      /** Failures per account from all the clients that never signed in to it. */
+      readonly perAccountNewDevices: number;
+      readonly windowSeconds: number;
+      /** The first wait past a limit; it doubles with each further failure, up to the window. */
+      readonly firstDelaySeconds: number;
+    };
   };
   readonly hotline: {
     /** A second request from the same number within this many hours joins the open one. */
@@ -287,7 +298,13 @@ export function parseConfig(env: Environment): Config {
     },
     staff: {
       sessionTtlSeconds: e.STAFF_SESSION_TTL_SECONDS,
-      loginLimits: { perAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT, perIp: e.LOGIN_MAX_FAILURES_PER_IP, windowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS },
+      loginLimits: {
+        perAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        perIp: e.LOGIN_MAX_FAILURES_PER_IP,
+        perAccountNewDevices: e.LOGIN_MAX_FAILURES_PER_ACCOUNT_NEW_DEVICES,
+        windowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS,
+        firstDelaySeconds: e.LOGIN_FIRST_DELAY_SECONDS,
+      },
     },
     hotline: { joinWindowHours: e.HOTLINE_JOIN_WINDOW_HOURS, retentionDays: e.HOTLINE_RETENTION_DAYS },
     dataDir: e.DATA_DIR,
