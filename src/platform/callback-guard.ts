@@ -82,7 +82,18 @@ export function createCallbackGuard(deps: { config: Config; redis: Redis; regist
   const { config } = deps;
   const trust = compileTrust(config.http.trustProxy);
   const allowList = config.callbacks.allowedIps.length ? proxyaddr.compile([...config.callbacks.allowedIps]) : undefined;
-  const allowed = (address: string): boolean => !allowList || allowList(address, 0);
+  // A gateway calls from a few addresses: remember the answers rather than parse each hop's address.
+  const decided = new Map<string, boolean>();
+  const allowed = (address: string): boolean => {
+    if (!allowList) return true;
+    let verdict = decided.get(address);
+    if (verdict === undefined) {
+      verdict = allowList(address, 0);
+      if (decided.size >= 10_000) decided.clear();
+      decided.set(address, verdict);
+    }
+    return verdict;
+  };
   const refusals = refusalCounter(deps.registry);
   const key = (route: string, kind: 'ip' | 'phone', id: string): string => `${config.queuePrefix}:callback-rate:${route}:${kind}:${id}`;
 
