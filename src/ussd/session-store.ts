@@ -9,7 +9,7 @@ import type { ConversationState } from './conversation';
  * session's TTL only.
  */
 export interface StoredSession {
-  /** Keyed hash of the caller's number, so later hops need not hash it again. */
+  /** Keyed hash of the caller's number: a later hop from another number is refused. */
   readonly phoneHash: string;
   /** The caller's language profile as the session's first hop found it (null: none). */
   readonly profile?: LanguageProfile | null;
