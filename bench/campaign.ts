@@ -175,7 +175,7 @@ async function main(): Promise<void> {
   const fake = await startFakeAfricasTalking();
   onCleanup(() => fake.close());
   const apiPort = await freePort();
-  const env = { ...process.env, ...secrets, MONGODB_URI: mongodbUri, REDIS_URL, QUEUE_PREFIX: prefix, HOST: '127.0.0.1', LOG_LEVEL: 'warn', SMS_GATEWAY: 'africastalking', AT_USERNAME: fake.username, AT_API_KEY: fake.apiKey, AT_BASE_URL: fake.url, SMS_MAX_PER_SECOND: '100000', CAMPAIGN_BATCH_SIZE: String(BATCH) };
+  const env = { ...process.env, ...secrets, MONGODB_URI: mongodbUri, REDIS_URL, QUEUE_PREFIX: prefix, HOST: '127.0.0.1', CALLBACK_ALLOWED_IPS: '127.0.0.1,::1', LOG_LEVEL: 'warn', SMS_GATEWAY: 'africastalking', AT_USERNAME: fake.username, AT_API_KEY: fake.apiKey, AT_BASE_URL: fake.url, SMS_MAX_PER_SECOND: '100000', CAMPAIGN_BATCH_SIZE: String(BATCH) };
   const api = startProcess('api', { ...env, PORT: String(apiPort) });
   const workerPort = await freePort();
   const worker = startProcess('worker', { ...env, PORT: String(workerPort) });

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const mongodbUri = `${server.uri}bench_hotline`;
   const secrets = generateSecrets();
   const apiPort = await freePort();
-  const common = { ...process.env, ...secrets, MONGODB_URI: mongodbUri, REDIS_URL, QUEUE_PREFIX: queuePrefix, HOST: '127.0.0.1', LOG_LEVEL: 'warn', SMS_GATEWAY: 'emulator' };
+  const common = { ...process.env, ...secrets, MONGODB_URI: mongodbUri, REDIS_URL, QUEUE_PREFIX: queuePrefix, HOST: '127.0.0.1', CALLBACK_ALLOWED_IPS: '127.0.0.1,::1', LOG_LEVEL: 'warn', SMS_GATEWAY: 'emulator' };
   startProcess('api', { ...common, PORT: String(apiPort) });
   const worker = await freePort();
   startProcess('worker', { ...common, PORT: String(worker) });

@@ -239,7 +239,9 @@ function driver(): void {
           if (context.conn === undefined) return req; // built once before setupClient numbers the connection
           if (hop === 0) {
             const n = (sessionsPerConnection[context.conn] = (sessionsPerConnection[context.conn] ?? 0) + 1);
-            context.sessionId = `ATUid_bench_${runTag}_${run.target}_${run.phase}_c${context.conn}_s${n}`;
+            // Unique over the run (the two rate runs share a phase): AT never reuses a session id, and
+            // safeline refuses a hop whose phone is not its session's.
+            context.sessionId = `ATUid_bench_${runTag}_${run.target}_${run.phase}${run.pacing ?? ''}_c${context.conn}_s${n}`;
             context.phoneNumber = `+2237${String((phoneBase + phones++) % 10_000_000).padStart(7, '0')}`;
             sessionsStarted++;
           }
@@ -557,6 +559,8 @@ function safelineEnvironment(mongodbUri: string, queuePrefix: string, role: Safe
     QUEUE_PREFIX: queuePrefix,
     HOST,
     PORT: '0',
+    // As deployed: the gateway's addresses allow-listed, so only per-phone limits count.
+    CALLBACK_ALLOWED_IPS: '127.0.0.1,::1',
     LOG_LEVEL: 'silent',
     SMS_GATEWAY: 'emulator',
     FLOWS_DIR: join(root, 'flows'),

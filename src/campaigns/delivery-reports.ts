@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
+import { COUNT_HITS_LUA, hitArguments, type RateCounter } from '../platform/callback-guard';
 import type { Logger } from '../platform/logger';
 import { sleep, withTimeout } from '../platform/with-timeout';
 import { isFinalDelivery } from './delivery-status';
 import type { DeliveryReport, MessageStore } from './message-store';
-import type { RunProgressStore } from './run-progress';
+import { messageRunsKey, type RunProgressStore } from './run-progress';
 
 const BATCH = 1_000;
 /** How long the first report of a short inbox waits for others before they are written together. */
@@ -28,6 +29,10 @@ export const deliveryReportKeys = (prefix: string) => ({
   appliers: `${prefix}:delivery-report-appliers`,
   /** The single "taken" list of versions before one list per applier. */
   legacyTaken: `${prefix}:delivery-report-taken`,
+  /** Reports taken this minute whose messageId was unknown when they arrived (a window counter with a TTL). */
+  unknownWindow: `${prefix}:delivery-report-unknown-window`,
+  /** Reports refused past that bound: a running total for operators (one integer, kept like delivery-reports-unknown). */
+  dropped: `${prefix}:delivery-reports-dropped`,
 });
 const ALIVE_MS = 15_000;
 // Moves up to N reports from the inbox to this applier's "taken" list in one step: an applier
@@ -47,11 +52,47 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[4], ARGV[1])
 return #items`;
 
-/** The api side: keep the report in Redis and answer at once (AT retries what is not acknowledged). */
-export function createDeliveryReportInbox(redis: Redis, prefix: string) {
+// After the sender's rate limit (COUNT_HITS_LUA), in the same step: a report for a messageId a run
+// knows is always kept; one for an id unknown on arrival (a report that overtook its send's record,
+// an SMS that is not a campaign's, or made up by whoever holds the token) is kept only while the
+// minute's count of those is under the bound, so a flood cannot grow the inbox or delivery_reports.
+const ACCEPT = `${COUNT_HITS_LUA}
+if wait > 0 then return {'rate-limited', wait} end
+local inbox, runs, unknown, dropped = KEYS[counters + 1], KEYS[counters + 2], KEYS[counters + 3], KEYS[counters + 4]
+local report, id, bound = ARGV[counters + 3], ARGV[counters + 4], tonumber(ARGV[counters + 5])
+if bound > 0 and redis.call('HEXISTS', runs, id) == 0 then
+  local seen = redis.call('INCR', unknown)
+  if seen == 1 then redis.call('PEXPIRE', unknown, window) end
+  if seen > bound then
+    redis.call('INCR', dropped)
+    return {'unknown-bound', redis.call('PTTL', unknown)}
+  end
+end
+redis.call('RPUSH', inbox, report)
+return {'kept', 0}`;
+
+export type AcceptResult =
+  | { readonly kept: true }
+  | { readonly kept: false; readonly reason: 'rate-limited' | 'unknown-bound'; readonly retryAfterSeconds: number };
+
+/**
+ * The api side: keep the report in Redis and answer at once (AT retries what is not acknowledged),
+ * in one round trip that also counts the sender's rate limit and bounds reports for unknown ids
+ * (`maxUnknownPerMinute`, 0: no bound). A refused report is not kept: the gateway is asked to retry
+ * later, by when a genuine report's messageId is known.
+ */
+export function createDeliveryReportInbox(redis: Redis, prefix: string, options: { maxUnknownPerMinute: number }) {
+  const keys = deliveryReportKeys(prefix);
   return {
-    async accept(report: ReceivedReport): Promise<void> {
-      await redis.rpush(deliveryReportKeys(prefix).inbox, JSON.stringify(report));
+    async accept(report: ReceivedReport, counters: readonly RateCounter[] = []): Promise<AcceptResult> {
+      const hits = hitArguments(counters);
+      const ownKeys = [keys.inbox, messageRunsKey(prefix), keys.unknownWindow, keys.dropped];
+      const ownArgs = [JSON.stringify(report), report.id, options.maxUnknownPerMinute];
+      const numKeys = hits.keys.length + ownKeys.length;
+      const [outcome, waitMs] = (await redis.eval(ACCEPT, numKeys, ...hits.keys, ...ownKeys, ...hits.args, ...ownArgs)) as [string, number];
+      if (outcome === 'kept') return { kept: true };
+      const retryAfterSeconds = Math.max(1, Math.ceil(Number(waitMs) / 1_000));
+      return { kept: false, reason: outcome === 'rate-limited' ? 'rate-limited' : 'unknown-bound', retryAfterSeconds };
     },
   };
 }

@@ -41,10 +41,13 @@ if delivered > 0 then redis.call('HINCRBY', KEYS[2], 'delivered', delivered) end
 if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failed', failed) end
 return {delivered, failed}`;
 
+/** The hash from a gateway messageId to its run: the delivery-report inbox reads it to know a report's id. */
+export const messageRunsKey = (prefix: string): string => `${prefix}:campaign-message-runs`;
+
 export function createRunProgress(redis: Redis, prefix: string) {
   const runKey = (run: string) => `${prefix}:campaign-run:${run}`;
   const statusKey = (campaign: string) => `${prefix}:campaign-status:${campaign}`;
-  const messageRuns = `${prefix}:campaign-message-runs`;
+  const messageRuns = messageRunsKey(prefix);
   const finals = (run: string) => `${prefix}:campaign-run-finals:${run}`;
   // A set, not a counter: a batch written twice (a fan-out re-run after a crash) is pending once.
   const pending = (run: string) => `${prefix}:campaign-run-pending:${run}`;

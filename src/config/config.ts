@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -13,6 +14,14 @@ const base64Key = z
   .string()
   .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, 'must be 32 random bytes in base64 (openssl rand -base64 32)');
 const navKey = z.string().regex(/^[0-9#*]{1,3}$/, 'one to three of 0-9, # or *');
+const perMinute = z.coerce.number().int().min(0);
+/** One IPv4 or IPv6 address, or a CIDR block of either. */
+const isIpOrCidr = (entry: string): boolean => {
+  const [address = '', bits, extra] = entry.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
 
 export const configSchema = z
   .object({
@@ -49,6 +58,7 @@ export const configSchema = z
     CAMPAIGN_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
     CAMPAIGN_RETRY_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
     DELIVERY_REPORT_UNKNOWN_AFTER_MS: z.coerce.number().int().min(0).default(120_000),
+    DELIVERY_REPORT_MAX_UNKNOWN_PER_MINUTE: perMinute.default(1_000),
     SMS_EMULATOR_REPORT_URL: z
       .string()
       .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http:// or https:// URL without query')
@@ -73,10 +83,22 @@ export const configSchema = z
     USSD_RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).default(300),
     USSD_MAX_WRONG_TRIES: z.coerce.number().int().min(1).max(10).default(3),
     TRUST_PROXY: z.string().min(1).default('loopback'),
+    CALLBACK_ALLOWED_IPS: z
+      .string()
+      .refine(
+        (value) => value.split(',').every((entry) => isIpOrCidr(entry.trim())),
+        'must be IP addresses or CIDR blocks, comma-separated',
+      )
+      .optional(),
+    CALLBACK_MAX_PER_IP_PER_MINUTE: perMinute.default(30_000),
+    USSD_MAX_HOPS_PER_PHONE_PER_MINUTE: perMinute.default(60),
+    SMS_MAX_PER_PHONE_PER_MINUTE: perMinute.default(20),
     STAFF_SESSION_TTL_SECONDS: z.coerce.number().int().min(300).default(12 * 3600),
     LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_NEW_DEVICES: z.coerce.number().int().min(1).default(50),
     LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(10).default(900),
+    LOGIN_FIRST_DELAY_SECONDS: z.coerce.number().int().min(1).default(30),
     HOTLINE_JOIN_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
     HOTLINE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
     DATA_DIR: z.string().min(1).default('./data'),
@@ -129,6 +151,8 @@ export interface Config {
     readonly retryDelayMs: number;
     /** A delivery report for a messageId not (yet) recorded waits this long before it counts as unknown. */
     readonly unknownReportAfterMs: number;
+    /** Delivery reports for messageIds unknown when they arrive, taken per minute; past it they are refused (0: no bound). */
+    readonly maxUnknownReportsPerMinute: number;
     /** Where the emulator posts its delivery reports (default: this process's own /sms/delivery). */
     readonly emulator: { readonly reportUrl?: string; readonly reportDelayMs: number; readonly failureRate: number };
   };
@@ -143,6 +167,16 @@ export interface Config {
     readonly resumeWindowSeconds: number;
     readonly maxWrongTries: number;
   };
+  /** AT's callbacks (/ussd, /ussd/events, /sms/*): who may call them and how often. 0 turns a limit off. */
+  readonly callbacks: {
+    /** IP addresses and CIDR blocks the gateway calls from; empty: any address. */
+    readonly allowedIps: readonly string[];
+    /** Requests per minute per source IP outside the allow-list (allow-listed gateway addresses are not limited). */
+    readonly maxPerIpPerMinute: number;
+    readonly ussdMaxHopsPerPhonePerMinute: number;
+    /** Incoming SMS and opt-outs per phone number per minute. */
+    readonly smsMaxPerPhonePerMinute: number;
+  };
   readonly secrets: {
     /** base64, for the keyed hash (HMAC-SHA256) that finds a phone without storing it. */
     readonly phoneHashKey: string;
@@ -151,7 +185,16 @@ export interface Config {
   };
   readonly staff: {
     readonly sessionTtlSeconds: number;
-    readonly loginLimits: { readonly perAccount: number; readonly perIp: number; readonly windowSeconds: number };
+    readonly loginLimits: {
+      /** Failures per account from one client (an IP, or a device that signed in to it before). */
+      readonly perAccount: number;
+      readonly perIp: number;
+      /** Failures per account from all the clients that never signed in to it. */
+      readonly perAccountNewDevices: number;
+      readonly windowSeconds: number;
+      /** The first wait past a limit; it doubles with each further failure, up to the window. */
+      readonly firstDelaySeconds: number;
+    };
   };
   readonly hotline: {
     /** A second request from the same number within this many hours joins the open one. */
@@ -226,6 +269,7 @@ export function parseConfig(env: Environment): Config {
       maxRetries: e.CAMPAIGN_MAX_RETRIES,
       retryDelayMs: e.CAMPAIGN_RETRY_DELAY_MS,
       unknownReportAfterMs: e.DELIVERY_REPORT_UNKNOWN_AFTER_MS,
+      maxUnknownReportsPerMinute: e.DELIVERY_REPORT_MAX_UNKNOWN_PER_MINUTE,
       emulator: { ...(e.SMS_EMULATOR_REPORT_URL ? { reportUrl: e.SMS_EMULATOR_REPORT_URL } : {}), reportDelayMs: e.SMS_EMULATOR_REPORT_DELAY_MS, failureRate: e.SMS_EMULATOR_FAILURE_RATE },
     },
     ussd: {
@@ -239,6 +283,12 @@ export function parseConfig(env: Environment): Config {
       resumeWindowSeconds: e.USSD_RESUME_WINDOW_SECONDS,
       maxWrongTries: e.USSD_MAX_WRONG_TRIES,
     },
+    callbacks: {
+      allowedIps: (e.CALLBACK_ALLOWED_IPS ?? '').split(',').map((entry) => entry.trim()).filter(Boolean),
+      maxPerIpPerMinute: e.CALLBACK_MAX_PER_IP_PER_MINUTE,
+      ussdMaxHopsPerPhonePerMinute: e.USSD_MAX_HOPS_PER_PHONE_PER_MINUTE,
+      smsMaxPerPhonePerMinute: e.SMS_MAX_PER_PHONE_PER_MINUTE,
+    },
     secrets: {
       phoneHashKey: e.PHONE_HASH_KEY,
       phoneEncryptionKeys: e.PHONE_ENCRYPTION_KEYS.split(',').map((pair) => {
@@ -248,7 +298,13 @@ export function parseConfig(env: Environment): Config {
     },
     staff: {
       sessionTtlSeconds: e.STAFF_SESSION_TTL_SECONDS,
-      loginLimits: { perAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT, perIp: e.LOGIN_MAX_FAILURES_PER_IP, windowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS },
+      loginLimits: {
+        perAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        perIp: e.LOGIN_MAX_FAILURES_PER_IP,
+        perAccountNewDevices: e.LOGIN_MAX_FAILURES_PER_ACCOUNT_NEW_DEVICES,
+        windowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS,
+        firstDelaySeconds: e.LOGIN_FIRST_DELAY_SECONDS,
+      },
     },
     hotline: { joinWindowHours: e.HOTLINE_JOIN_WINDOW_HOURS, retentionDays: e.HOTLINE_RETENTION_DAYS },
     dataDir: e.DATA_DIR,

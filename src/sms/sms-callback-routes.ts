@@ -3,6 +3,8 @@ import express, { Router, type Request, type Response } from 'express';
 import { readForm } from '../platform/read-form';
 import type { FastRoute } from '../safeline';
 import { z } from 'zod';
+import type { AcceptResult, ReceivedReport } from '../campaigns/delivery-reports';
+import type { CallbackGuard, RateCounter } from '../platform/callback-guard';
 import type { Logger } from '../platform/logger';
 import { secretMatches } from '../shared/secret-compare';
 import type { PhoneProtection } from '../shared/phone-protection';
@@ -18,6 +20,9 @@ const optout = z.object({ phoneNumber: field(30).min(3), senderId: field(20).def
 
 export interface SmsCallbackDeps {
   token: string;
+  guard: CallbackGuard;
+  /** Incoming SMS and opt-outs per phone per minute (0: off). */
+  maxPerPhonePerMinute: number;
   inbound: InboundDeps;
   subscribers: SubscriberStore;
   optouts: OptOutSet;
@@ -34,16 +39,32 @@ export interface SmsCallbackDeps {
 export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 30 });
+  const source = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? '';
   const guard = (req: Request, res: Response): boolean => {
     if (secretMatches(req.query.token, deps.token)) return true;
     res.status(403).type('text').send('Forbidden');
     return false;
   };
-  const handle = <T>(path: string, schema: z.ZodType<T>, work: (input: T) => Promise<unknown>) =>
-    router.post(path, allow({ public: true }), form, express.json({ limit: '20kb' }), async (req, res) => {
+  // A sender not on the allow-list is refused before its body is read.
+  const allowed = (path: string) => (req: Request, res: Response, next: () => void): void => {
+    if (deps.guard.allows(source(req))) return next();
+    deps.guard.refused(path, 'address-not-allowed');
+    res.status(403).type('text').send('Forbidden');
+  };
+  const phoneHash = (phone: string): string => deps.protection.hash(toE164(phone) ?? phone);
+  const handle = <T>(path: string, schema: z.ZodType<T>, phoneOf: (input: T) => string, work: (input: T) => Promise<unknown>) =>
+    router.post(path, allow({ public: true }), allowed(path), form, express.json({ limit: '20kb' }), async (req, res) => {
       if (!guard(req, res)) return;
       const parsed = schema.safeParse(req.body ?? {});
       if (!parsed.success) return void res.status(400).json({ error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+      // Over a limit: 429 and Retry-After, which AT honours by sending again later; nothing is done now.
+      const phone = { hash: phoneHash(phoneOf(parsed.data)), max: deps.maxPerPhonePerMinute };
+      const wait = await deps.guard.hit(deps.guard.counters(path, source(req), phone));
+      if (wait > 0) {
+        deps.guard.refused(path, 'rate-limited');
+        res.setHeader('retry-after', String(wait));
+        return void res.status(429).json({ error: { code: 'rate_limited', message: `Too many requests; try again in ${wait} s` } });
+      }
       try {
         const result = await work(parsed.data);
         res.status(200).json(result ?? { ok: true });
@@ -55,8 +76,8 @@ export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
       }
     });
 
-  handle('/sms/inbound', inbound, async (sms) => handleInboundSms(deps.inbound, sms));
-  handle('/sms/optout', optout, async (input) => {
+  handle('/sms/inbound', inbound, (sms) => sms.from, async (sms) => handleInboundSms(deps.inbound, sms));
+  handle('/sms/optout', optout, (input) => input.phoneNumber, async (input) => {
     const phone = toE164(input.phoneNumber);
     if (!phone) return { ok: true, ignored: 'not a phone number' };
     const phoneHash = deps.protection.hash(phone);
@@ -79,8 +100,22 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  * so this route must take thousands a second. It only checks the report and keeps it in Redis;
  * the worker applies reports in batches.
  */
-export function deliveryReportRoute(deps: { token: string; accept(report: { id: string; status: string; failureReason: string; at: string }): Promise<void>; now(): Date; logger: Logger }): FastRoute {
+export function deliveryReportRoute(deps: {
+  token: string;
+  guard: CallbackGuard;
+  accept(report: ReceivedReport, counters: readonly RateCounter[]): Promise<AcceptResult>;
+  /** Counts refused reports for /metrics. */
+  dropped(reason: 'rate-limited' | 'unknown-bound'): void;
+  now(): Date;
+  logger: Logger;
+}): FastRoute {
   const handle = async (req: Parameters<FastRoute['handle']>[0], res: ServerResponse, query: URLSearchParams): Promise<void> => {
+    const source = deps.guard.sourceOf(req);
+    if (!deps.guard.allows(source)) {
+      req.resume();
+      deps.guard.refused('/sms/delivery', 'address-not-allowed');
+      return sendJson(res, 403, { error: { code: 'forbidden', message: 'Forbidden' } });
+    }
     if (!secretMatches(query.get('token'), deps.token)) {
       req.resume();
       return sendJson(res, 403, { error: { code: 'forbidden', message: 'Forbidden' } });
@@ -90,8 +125,15 @@ export function deliveryReportRoute(deps: { token: string; accept(report: { id: 
     const parsed = delivery.safeParse(form.fields);
     if (!parsed.success) return sendJson(res, 400, { error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
     try {
-      await deps.accept({ id: parsed.data.id, status: parsed.data.status, failureReason: parsed.data.failureReason, at: deps.now().toISOString() });
-      sendJson(res, 200, { ok: true });
+      const { id, status, failureReason } = parsed.data;
+      const report = { id, status, failureReason, at: deps.now().toISOString() };
+      // Reports are not counted per phone: a campaign brings several for each of its numbers.
+      const result = await deps.accept(report, deps.guard.counters('/sms/delivery', source));
+      if (result.kept) return sendJson(res, 200, { ok: true });
+      if (result.reason === 'rate-limited') deps.guard.refused('/sms/delivery', 'rate-limited');
+      deps.dropped(result.reason);
+      res.setHeader('retry-after', String(result.retryAfterSeconds));
+      sendJson(res, 429, { error: { code: 'rate_limited', message: `Too many reports; try again in ${result.retryAfterSeconds} s` } });
     } catch (err) {
       deps.logger.error({ err }, 'delivery report not kept; the gateway will retry');
       sendJson(res, 503, { error: { code: 'unavailable', message: 'Try again later' } });

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
+import { Counter, type Registry } from 'prom-client';
 import { createDeliveryReportInbox } from '../campaigns/delivery-reports';
 import { createHotlineIntake } from '../hotline/hotline-intake';
+import { createCallbackGuard } from '../platform/callback-guard';
 import { processWith } from '../platform/queues';
 import type { SafelineModule } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
@@ -14,6 +16,14 @@ import { deliveryReportRoute, smsCallbackRoutes } from './sms-callback-routes';
 import { loadKeywords } from './sms-keywords';
 import { SMS_QUEUE, queueSms, type SingleSmsJob } from './sms-queue';
 
+/** Delivery reports refused, not kept: past a sender's rate limit, or past the bound on unknown messageIds. */
+function droppedReports(registry: Registry): Counter<'reason'> {
+  const name = 'safeline_delivery_reports_dropped_total';
+  const help = 'Delivery reports refused and not kept (rate-limited sender, or an unknown messageId past the per-minute bound)';
+  const existing = registry.getSingleMetric(name) as Counter<'reason'> | undefined;
+  return existing ?? new Counter({ name, help, labelNames: ['reason'] as const, registers: [registry] });
+}
+
 /** SMS both ways: AT's callbacks (incoming, delivery reports, opt-outs) on the api role; queued single SMS on the worker. */
 export const smsModule: SafelineModule = {
   name: 'sms',
@@ -25,6 +35,8 @@ export const smsModule: SafelineModule = {
     const optouts = createOptOutSet(infra.redis.client, config.queuePrefix, () => subscribers.optedOut());
     const routes = smsCallbackRoutes({
       token: config.sms.callbackToken,
+      guard: createCallbackGuard({ config, redis: infra.redis.client, registry: infra.metrics.registry }),
+      maxPerPhonePerMinute: config.callbacks.smsMaxPerPhonePerMinute,
       inbound: {
         match: loadKeywords(resolve(config.ussd.templatesDir)),
         subscribers,
@@ -45,8 +57,20 @@ export const smsModule: SafelineModule = {
     return config.smsGateway.kind === 'emulator' ? [routes, emulatorPages(infra)] : [routes];
   },
   fastRoutes(infra) {
-    const inbox = createDeliveryReportInbox(infra.redis.client, infra.config.queuePrefix);
-    return [deliveryReportRoute({ token: infra.config.sms.callbackToken, accept: (report) => inbox.accept(report), now: () => new Date(), logger: infra.logger })];
+    const { config } = infra;
+    const maxUnknownPerMinute = config.sms.maxUnknownReportsPerMinute;
+    const inbox = createDeliveryReportInbox(infra.redis.client, config.queuePrefix, { maxUnknownPerMinute });
+    const dropped = droppedReports(infra.metrics.registry);
+    return [
+      deliveryReportRoute({
+        token: config.sms.callbackToken,
+        guard: createCallbackGuard({ config, redis: infra.redis.client, registry: infra.metrics.registry }),
+        accept: (report, counters) => inbox.accept(report, counters),
+        dropped: (reason) => dropped.inc({ reason }),
+        now: () => new Date(),
+        logger: infra.logger,
+      }),
+    ];
   },
   startWorkers(infra) {
     const deps = { gateway: smsGatewayOf(infra), protection: createPhoneProtection(infra.config.secrets), logger: infra.logger };

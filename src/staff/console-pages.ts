@@ -5,7 +5,7 @@ import type { AuditLog } from './audit-log';
 import { login, type LoginDeps } from './login';
 import { escapeHtml as escape, type ConsoleShell } from './console-shell';
 import { ROLES } from './roles';
-import { setSessionCookie } from './staff-api';
+import { setDeviceCookie, setSessionCookie, signInFrom } from './staff-api';
 
 /**
  * The staff console: server-rendered pages (no build step, usable without JavaScript, readable by
@@ -48,9 +48,11 @@ export function consolePages(deps: LoginDeps & { shell: ConsoleShell; audit: Aud
   router.post('/console/login', allow({ public: true }), async (req, res) => {
     const body = req.body as Record<string, unknown>;
     if (typeof body.email !== 'string' || typeof body.password !== 'string') return res.status(400).send('Bad request');
-    const result = await login(deps, { email: body.email, password: body.password, ip: req.ip ?? '', previousSessionId: cookiesOf(req)[SESSION_COOKIE] });
+    const { email, password } = body;
+    const result = await login(deps, { email, password, ...signInFrom(req), previousSessionId: cookiesOf(req)[SESSION_COOKIE] });
     if (result.kind === 'signed-in') {
       setSessionCookie(req, res, result.sessionId, deps.sessionTtlSeconds);
+      setDeviceCookie(req, res, result.deviceCookie);
       const next = typeof req.query.next === 'string' && req.query.next.startsWith('/console') ? req.query.next : '/console';
       return res.redirect(303, next);
     }

@@ -5,6 +5,7 @@ import { SESSION_COOKIE, cookiesOf } from './access';
 import type { ApiRegistry } from './api-registry';
 import type { AuditLog } from './audit-log';
 import { login, type LoginDeps } from './login';
+import { DEVICE_COOKIE, DEVICE_COOKIE_DAYS } from './login-devices';
 import { hashPassword, verifyPassword } from './passwords';
 import { ROLES } from './roles';
 
@@ -32,16 +33,30 @@ export function setSessionCookie(req: Request, res: Response, id: string, ttlSec
   res.cookie(SESSION_COOKIE, id, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/', maxAge: ttlSeconds * 1_000 });
 }
 
+/** Marks this browser as one that signed in to the account (see LoginDevices); it outlives the session. */
+export function setDeviceCookie(req: Request, res: Response, value: string): void {
+  const maxAge = DEVICE_COOKIE_DAYS * 86_400_000;
+  res.cookie(DEVICE_COOKIE, value, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/', maxAge });
+}
+
+/** What a sign-in or a password check needs to know about the request. */
+export const signInFrom = (req: Request): { ip: string; deviceCookie?: string } => ({
+  ip: req.ip ?? '',
+  deviceCookie: cookiesOf(req)[DEVICE_COOKIE],
+});
+
 /** Sign in and out, change one's password, and (admins) read the audit log. */
 export function registerStaffApi(api: ApiRegistry, deps: LoginDeps & { audit: AuditLog; sessionTtlSeconds: number; now: () => Date }): void {
   api.add({ method: 'post', path: '/auth/login', summary: 'Sign in; sets the session cookie', access: { public: true }, body: credentials, response: me }, async ({ body, req, res }) => {
-    const result = await login(deps, { email: body.email, password: body.password, ip: req.ip ?? '', previousSessionId: cookiesOf(req)[SESSION_COOKIE] });
+    const { email, password } = body;
+    const result = await login(deps, { email, password, ...signInFrom(req), previousSessionId: cookiesOf(req)[SESSION_COOKIE] });
     if (result.kind === 'throttled') {
       res.setHeader('retry-after', String(result.retryAfterSeconds));
       throw new AppError(429, 'throttled', `Too many failed sign-ins. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} minute(s).`);
     }
     if (result.kind === 'refused') throw new AppError(401, 'invalid_credentials', 'Wrong email or password');
     setSessionCookie(req, res, result.sessionId, deps.sessionTtlSeconds);
+    setDeviceCookie(req, res, result.deviceCookie);
     return { id: result.user._id, email: result.user.email, name: result.user.name, roles: result.user.roles, csrfToken: result.session.csrfToken };
   });
 
@@ -62,11 +77,13 @@ export function registerStaffApi(api: ApiRegistry, deps: LoginDeps & { audit: Au
   api.add({ method: 'post', path: '/auth/password', summary: 'Change one\'s password', access: { roles: ROLES }, body: passwordChange }, async ({ body, staff, req }) => {
     if (!staff) throw new AppError(401, 'unauthenticated', 'Sign in first');
     // Guesses at the current password count like sign-in attempts.
-    const wait = await deps.throttle.attempt(staff.user.email, req.ip ?? '');
+    const from = signInFrom(req);
+    const client = { email: staff.user.email, ip: from.ip, device: deps.devices.deviceOf(from.deviceCookie, staff.user.email) };
+    const wait = await deps.throttle.attempt(client);
     if (wait > 0) throw new AppError(429, 'throttled', `Too many attempts. Try again in ${Math.ceil(wait / 60)} minute(s).`);
     const user = await deps.users.findById(staff.user._id);
     if (!user || !(await verifyPassword(body.current, user.passwordHash))) throw new AppError(400, 'wrong_password', 'The current password is wrong');
-    await deps.throttle.succeeded(staff.user.email, req.ip ?? '');
+    await deps.throttle.succeeded(client);
     await deps.users.setPassword(user._id, await hashPassword(body.next), deps.now());
     const ended = await deps.sessions.destroyOthers(user._id, staff.sessionId);
     await deps.audit.append({ actor: user._id, action: 'password.changed', ip: req.ip ?? '', details: { otherSessionsEnded: ended } });

@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import type { SafelineModule } from '../safeline';
 import { allow, authenticate } from './access';
 import { consolePages } from './console-pages';
+import { createLoginDevices } from './login-devices';
 import { createLoginThrottle } from './login-throttle';
 import { dummyHash } from './passwords';
 import { registerStaffApi } from './staff-api';
@@ -22,7 +23,8 @@ export const staffModule: SafelineModule = {
     const sessions = createStaffSessions(infra.redis.client, { prefix: config.queuePrefix, ttlSeconds: config.staff.sessionTtlSeconds });
     const throttle = createLoginThrottle(infra.redis.client, { prefix: config.queuePrefix, limits: config.staff.loginLimits });
     const { api, shell, audit } = staffSurfaceOf(infra);
-    const deps = { users, sessions, throttle, audit, sessionTtlSeconds: config.staff.sessionTtlSeconds, now: () => new Date() };
+    const devices = createLoginDevices(config.secrets.phoneHashKey);
+    const deps = { users, sessions, throttle, devices, audit, sessionTtlSeconds: config.staff.sessionTtlSeconds, now: () => new Date() };
     registerStaffApi(api, deps);
     // Ready before the first sign-in, so that an unknown account costs the same time from the start.
     void dummyHash();

@@ -1,8 +1,9 @@
+import type { RateCounter, RefusalReason } from '../platform/callback-guard';
 import type { Logger } from '../platform/logger';
 import type { PhoneProtection } from '../shared/phone-protection';
 import { toFlowEventJobs, type FlowEventJob } from './apply-flow-events';
 import type { CallerProfiles } from './caller-profiles';
-import { answer, begin, replay, type ConversationDeps, type Turn } from './conversation';
+import { answer, begin, languageOf, replay, type ConversationDeps, type Turn } from './conversation';
 import { SessionStoreUnavailable, type HopSnapshot, type LanguageProfile, type SessionStore, type StoredSession } from './session-store';
 import type { UssdRequest } from './ussd-request';
 
@@ -15,6 +16,9 @@ export interface HandleUssdDeps {
   readonly applyDirectly: (jobs: readonly FlowEventJob[]) => Promise<void>;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** The rate limits a hop from this phone and sender counts against (none: not limited). */
+  readonly counters?: (phoneHash: string, source: string) => RateCounter[];
+  readonly refused?: (reason: RefusalReason) => void;
 }
 
 const format = (turn: Turn): string => `${turn.reply.end ? 'END' : 'CON'} ${turn.reply.text}`;
@@ -45,8 +49,11 @@ function languageAtStart(profile: LanguageProfile | null, sessionId: string): st
  * One USSD hop, as AT sends it: find where the caller is, take their new input, run the flow,
  * hand its events on, remember the session, answer CON or END.
  */
-export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdRequest): Promise<string> {
+export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdRequest, source = ''): Promise<string> {
   const { sessionId, text } = request;
+  const callerHash = deps.protection.hash(request.phoneNumber);
+  // Counted in the same round trip as the read; while Redis is down nothing is counted (the menus must still answer).
+  const counters = deps.counters?.(callerHash, source) ?? [];
   // Reference codes derive from a keyed hash of AT's session id, not the id itself: stored session
   // notices (which carry the id and the phone's hash) cannot be joined to an anonymous report.
   const flowSessionId = deps.protection.hash(`ussd-session:${sessionId}`);
@@ -54,19 +61,36 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
   let snapshot: HopSnapshot | undefined;
   let storeUp: boolean;
   let session: StoredSession | undefined;
+  let waitMs: number;
   if (text === '') {
-    snapshot = await unlessStoreDown(() => deps.sessions.read(sessionId, deps.protection.hash(request.phoneNumber)));
+    snapshot = await unlessStoreDown(() => deps.sessions.read(sessionId, callerHash, counters));
     storeUp = snapshot !== undefined;
     session = snapshot?.session;
+    waitMs = snapshot?.waitMs ?? 0;
   } else {
-    const found = await unlessStoreDown(async () => ({ session: await deps.sessions.readSession(sessionId) }));
+    const found = await unlessStoreDown(() => deps.sessions.readSession(sessionId, counters));
     storeUp = found !== undefined;
     session = found?.session;
+    waitMs = found?.waitMs ?? 0;
+  }
+
+  // One session, one phone: a hop from another number (a forged request, or a gateway fault) is
+  // refused before it can see or move the session, in the default language (not the session's).
+  if (session && session.phoneHash !== callerHash) {
+    deps.refused?.('phone-mismatch');
+    deps.logger.warn('ussd hop refused: its phone number is not the session\'s');
+    return `END ${deps.conversation.texts.t(deps.conversation.texts.defaultLanguage, 'common.try_later')}`;
+  }
+  // Too many hops from this phone or sender: a polite END in the caller's language, and no work.
+  if (waitMs > 0) {
+    deps.refused?.('rate-limited');
+    const known = session ? session.conversation.flow.vars : { language: snapshot?.profile?.language ?? '' };
+    return `END ${deps.conversation.texts.t(languageOf(deps.conversation, known), 'common.rate_limited')}`;
   }
 
   // AT resent the same request: same screen, and the flow does not advance twice.
   if (session && session.last.text === text) return session.last.reply;
-  const phoneHash = session?.phoneHash ?? deps.protection.hash(request.phoneNumber);
+  const phoneHash = callerHash;
 
   // Only a session's first hop (or a replay) needs to know the caller's language.
   let profile: LanguageProfile | null | undefined = snapshot ? snapshot.profile : session?.profile;

@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { COUNT_HITS_LUA, hitArguments, type RateCounter } from '../platform/callback-guard';
 import { withTimeout } from '../platform/with-timeout';
 import type { ConversationState } from './conversation';
 
@@ -8,7 +9,7 @@ import type { ConversationState } from './conversation';
  * session's TTL only.
  */
 export interface StoredSession {
-  /** Keyed hash of the caller's number, so later hops need not hash it again. */
+  /** Keyed hash of the caller's number: a later hop from another number is refused. */
   readonly phoneHash: string;
   /** The caller's language profile as the session's first hop found it (null: none). */
   readonly profile?: LanguageProfile | null;
@@ -33,6 +34,14 @@ export interface HopSnapshot {
   readonly resumable?: ConversationState;
   /** The cached language profile; null = known to have none; undefined = not cached. */
   readonly profile: LanguageProfile | null | undefined;
+  /** Over a rate limit counted in the same round trip: milliseconds until it lifts (0: not over). */
+  readonly waitMs: number;
+}
+
+/** A later hop's read: its session, and the rate limits counted with it. */
+export interface SessionRead {
+  readonly session?: StoredSession;
+  readonly waitMs: number;
 }
 
 export class SessionStoreUnavailable extends Error {
@@ -43,10 +52,13 @@ export class SessionStoreUnavailable extends Error {
 }
 
 export interface SessionStore {
-  /** A session's first hop: the session (if AT resent it), the resume offer and the language, in one round trip. */
-  read(sessionId: string, phoneHash: string): Promise<HopSnapshot>;
-  /** Any later hop: the session alone. */
-  readSession(sessionId: string): Promise<StoredSession | undefined>;
+  /**
+   * A session's first hop: the session (if AT resent it), the resume offer and the language, in one
+   * round trip that also counts the hop against `counters` (see COUNT_HITS_LUA).
+   */
+  read(sessionId: string, phoneHash: string, counters?: readonly RateCounter[]): Promise<HopSnapshot>;
+  /** Any later hop: the session alone, counted against `counters` in the same round trip. */
+  readSession(sessionId: string, counters?: readonly RateCounter[]): Promise<SessionRead>;
   readProfile(phoneHash: string): Promise<LanguageProfile | null | undefined>;
   /**
    * Saves the session and, in the same round trip, where this phone may resume ("keep" leaves an
@@ -92,28 +104,42 @@ export function createRedisSessionStore(redis: Redis, options: { prefix: string;
   const resumeKey = (hash: string): string => `${options.prefix}:ussd:resume:${hash}`;
   const profileKey = (hash: string): string => `${options.prefix}:ussd:lang:${hash}`;
   const completeKey = `${options.prefix}:ussd:lang:complete`;
+  // Defined once per connection; ioredis sends it by its SHA (EVALSHA), the script text only once.
+  const countAndReadLua = `${COUNT_HITS_LUA}\nreturn {wait, unpack(redis.call('MGET', unpack(KEYS, counters + 1)))}`;
+  if (!('ussdCountAndRead' in redis)) redis.defineCommand('ussdCountAndRead', { lua: countAndReadLua });
+  type CountAndRead = (...args: Array<string | number>) => Promise<Array<string | number | null>>;
+  const countAndRead = (redis as unknown as { ussdCountAndRead: CountAndRead }).ussdCountAndRead.bind(redis);
   const outboxKey = `${options.prefix}:ussd:outbox`;
   const NONE = '-';
   // A session stays readable for as long as it may be offered for resuming.
   const sessionSeconds = Math.max(options.ttlSeconds, options.resumeSeconds);
+  // Counts the hop and reads its keys in one script: a rate limit costs the hop no extra round trip.
+  type Counted = { waitMs: number; values: Array<string | null> };
+  const countAndGet = async (what: string, counters: readonly RateCounter[], keys: string[]): Promise<Counted> => {
+    if (!counters.length) return { waitMs: 0, values: await guarded(what, () => redis.mget(...keys)) };
+    const hits = hitArguments(counters);
+    const [wait, ...values] = await guarded(what, () => countAndRead(hits.keys.length + keys.length, ...hits.keys, ...keys, ...hits.args));
+    return { waitMs: Number(wait), values: keys.map((_key, i) => (values[i] ?? null) as string | null) };
+  };
   const parseProfile = (profile: string | null | undefined, complete: string | null | undefined): LanguageProfile | null | undefined =>
     profile === NONE ? null : profile ? (JSON.parse(profile) as LanguageProfile) : complete ? null : undefined;
 
   return {
-    async read(sessionId, phoneHash) {
-      const [session, resumeId, profile, complete] = await guarded('session read', () =>
-        redis.mget(sessionKey(sessionId), resumeKey(phoneHash), profileKey(phoneHash), completeKey),
-      );
+    async read(sessionId, phoneHash, counters = []) {
+      const keys = [sessionKey(sessionId), resumeKey(phoneHash), profileKey(phoneHash), completeKey];
+      const { waitMs, values } = await countAndGet('session read', counters, keys);
+      const [session, resumeId, profile, complete] = values;
       let resumable: ConversationState | undefined;
-      if (resumeId && resumeId !== sessionId && options.resumeSeconds > 0) {
+      if (waitMs === 0 && resumeId && resumeId !== sessionId && options.resumeSeconds > 0) {
         const earlier = await guarded('resume read', () => redis.get(sessionKey(resumeId)));
         resumable = earlier ? (JSON.parse(earlier) as StoredSession).conversation : undefined;
       }
-      return { session: session ? (JSON.parse(session) as StoredSession) : undefined, resumable, profile: parseProfile(profile, complete) };
+      const stored = session ? (JSON.parse(session) as StoredSession) : undefined;
+      return { session: stored, resumable, profile: parseProfile(profile, complete), waitMs };
     },
-    async readSession(sessionId) {
-      const raw = await guarded('session read', () => redis.get(sessionKey(sessionId)));
-      return raw ? (JSON.parse(raw) as StoredSession) : undefined;
+    async readSession(sessionId, counters = []) {
+      const { waitMs, values: [raw] } = await countAndGet('session read', counters, [sessionKey(sessionId)]);
+      return { session: raw ? (JSON.parse(raw) as StoredSession) : undefined, waitMs };
     },
     async readProfile(phoneHash) {
       const [profile, complete] = await guarded('profile read', () => redis.mget(profileKey(phoneHash), completeKey));

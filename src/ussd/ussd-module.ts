@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
 import { createHotlineIntake } from '../hotline/hotline-intake';
+import { createCallbackGuard } from '../platform/callback-guard';
 import { processWith } from '../platform/queues';
 import type { Infrastructure, SafelineModule } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
@@ -65,13 +66,28 @@ function routeDeps(infra: Infrastructure): UssdRouteDeps {
   const sessions = sessionStore(infra, infra.redis.open('ussd-sessions', { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
   const { protection, profiles, apply } = applier(infra, sessions);
   const sessionEvents = createSessionEventsStore(infra.mongo.connection, protection, now);
+  const guard = createCallbackGuard({ config, redis: infra.redis.client, registry: infra.metrics.registry });
+  const perPhone = config.callbacks.ussdMaxHopsPerPhonePerMinute;
+  const hopDeps = {
+    conversation,
+    sessions,
+    profiles,
+    protection,
+    applyDirectly: (jobs: readonly FlowEventJob[]) => applyDirectly(jobs, apply, logger),
+    logger,
+    now,
+    counters: (phoneHash: string, source: string) => guard.counters('ussd', source, { hash: phoneHash, max: perPhone }),
+    refused: (reason: Parameters<typeof guard.refused>[1]) => guard.refused('/ussd', reason),
+  };
   const deps: UssdRouteDeps = {
     token: config.ussd.callbackToken,
     texts: conversation.texts,
     logger,
+    guard,
     hopTimeoutMs: 3_000,
-    handle: (request) => handleUssdRequest({ conversation, sessions, profiles, protection, applyDirectly: (jobs) => applyDirectly(jobs, apply, logger), logger, now }, request),
+    handle: (request, source) => handleUssdRequest(hopDeps, request, source),
     recordSessionEvent: (event) => sessionEvents.record(event),
+    eventCounters: (phoneNumber, source) => guard.counters('ussd-events', source, { hash: protection.hash(phoneNumber), max: perPhone }),
   };
   built.set(infra, deps);
   return deps;

@@ -23,7 +23,7 @@ const manager = staffClient(() => running.url);
 
 beforeAll(async () => {
   fake = await startFakeAfricasTalking();
-  const config = fakeGatewayConfig(fake, { DELIVERY_REPORT_UNKNOWN_AFTER_MS: '300' });
+  const config = fakeGatewayConfig(fake, { DELIVERY_REPORT_UNKNOWN_AFTER_MS: '300', DELIVERY_REPORT_MAX_UNKNOWN_PER_MINUTE: '5', SMS_MAX_PER_PHONE_PER_MINUTE: '10' });
   token = config.sms.callbackToken;
   running = await startWithManager(config, logger);
   expect((await manager.signIn('manager@safeline.test')).status).toBe(200);
@@ -94,6 +94,21 @@ describe('incoming SMS keywords', () => {
     expect((await subscribers.find(protection.hash(phone)))?.consent).toMatchObject({ status: 'opted_out', source: 'sms' });
   });
 
+  it('answers a phone over its limit with 429 and Retry-After, and does nothing for it', async () => {
+    const phone = '+22376000009';
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i += 1) statuses.push((await inbound(phone, i % 2 ? 'STOP' : 'JOIN')).status);
+    expect(statuses).toEqual([...Array<number>(10).fill(200), 429, 429]);
+    // The tenth message (a STOP) was the last one acted on: the refused JOIN changed nothing.
+    expect((await subscribers.find(protection.hash(phone)))?.consent.status).toBe('opted_out');
+    const refused = await post('/sms/optout', { senderId: 'SAFELINE', phoneNumber: '+22376000010' });
+    expect(refused.status).toBe(200); // another number, its own count
+    const limited = await inbound(phone, 'JOIN');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+  });
+
   it('reads keywords without case or accents, STOP first', () => {
     const match = loadKeywords(resolve('templates'));
     expect(match('  arrêt  ')).toMatchObject({ action: 'stop', language: 'fr' });
@@ -138,6 +153,38 @@ describe('delivery reports', () => {
     expect(csv.text.match(/"1","Success","",/g)?.length).toBe(150);
     expect(csv.text.match(/"1","Failed","DeliveryFailure",/g)?.length).toBe(50);
   }, 60_000);
+});
+
+describe('delivery reports under a flood of unknown message ids', () => {
+  it('takes a bounded number a minute, refuses the rest with 429 (counted, not kept), and never refuses a known id', async () => {
+    const redis = running.infra.redis.client;
+    const prefix = running.infra.config.queuePrefix;
+    const known = fake.accepted.filter((sms) => sms.message === 'Protegez les enfants.').map((sms) => sms.messageId).slice(0, 20);
+    expect(known).toHaveLength(20);
+    await redis.del(`${prefix}:delivery-report-unknown-window`); // a fresh minute for this test
+    const droppedBefore = Number(await redis.get(`${prefix}:delivery-reports-dropped`));
+    const made = Array.from({ length: 30 }, (_, i) => `ATXid_made_up_${i}`);
+    const statuses: number[] = [];
+    for (const [i, id] of made.entries()) {
+      statuses.push((await post('/sms/delivery', { id, status: 'Success' })).status);
+      // Reports for messages a run knows, in the middle of the flood: always taken.
+      if (i % 3 === 0) expect((await post('/sms/delivery', { id: known[i % known.length] ?? '', status: 'Success' })).status).toBe(200);
+    }
+    expect(statuses).toEqual([...Array<number>(5).fill(200), ...Array<number>(25).fill(429)]);
+    const limited = await post('/sms/delivery', { id: 'ATXid_made_up_more', status: 'Failed' });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(await redis.get(`${prefix}:delivery-reports-dropped`)) - droppedBefore).toBe(26);
+    expect(await redis.pttl(`${prefix}:delivery-report-unknown-window`)).toBeGreaterThan(0);
+
+    // The five taken are stored as unknown once their wait is over; the refused never reach the store.
+    const reports = running.infra.mongo.connection.collection('delivery_reports');
+    const stored = await eventually(() => reports.countDocuments({ messageId: { $in: made } }), (n) => n >= 5);
+    expect(stored).toBe(5);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await reports.countDocuments({ messageId: { $in: [...made.slice(5), 'ATXid_made_up_more'] } })).toBe(0);
+    expect(await redis.lrange(`${prefix}:delivery-report-inbox`, 0, -1)).toEqual(expect.not.arrayContaining([expect.stringContaining('ATXid_made_up_')]));
+  }, 30_000);
 });
 
 describe('the log', () => {
