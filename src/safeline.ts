@@ -7,7 +7,7 @@ import type { Logger } from './platform/logger';
 import { connectMongo, describeMongoUri, type MongoHandle } from './platform/mongo';
 import { createMetrics, type Metrics } from './platform/metrics';
 import { createQueueFactory, type QueueFactory } from './platform/queues';
-import { createRedisConnections, describeRedisUrl, type RedisConnections } from './platform/redis';
+import { checkEvictionPolicy, createRedisConnections, describeRedisUrl, type RedisConnections } from './platform/redis';
 import { withTimeout } from './platform/with-timeout';
 
 /** What every room gets to build its routes and workers from. */
@@ -57,6 +57,7 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   if (!config.mongodbUri) throw new Error('MONGODB_URI is required');
   const mongo = connectMongo(config.mongodbUri, logger);
   const redis = createRedisConnections(config.redisUrl, logger);
+  void checkEvictionPolicy(redis.client, logger);
   const queues = createQueueFactory(redis, config.queuePrefix);
   const metrics = createMetrics(queues);
   const stopHooks: Array<() => Promise<void>> = [];

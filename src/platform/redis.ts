@@ -23,6 +23,27 @@ export function describeRedisUrl(url: string): string {
 }
 
 /**
+ * Bull (and every key here without a lifetime of its own) needs Redis to refuse writes when full
+ * rather than evict: an evicted job, lock or counter is lost silently. Checked once the client is
+ * ready; a managed Redis that refuses CONFIG is reported too, since then nobody checked.
+ * Returns the policy found (undefined when it could not be read).
+ */
+export async function checkEvictionPolicy(client: Redis, logger: Logger, timeoutMs = 10_000): Promise<string | undefined> {
+  try {
+    if (client.status !== 'ready') await withTimeout(new Promise((resolve) => client.once('ready', resolve)), timeoutMs, 'redis ready');
+    const answer = (await withTimeout(client.config('GET', 'maxmemory-policy'), 2_000, 'redis config')) as string[];
+    const policy = answer[1];
+    if (policy !== 'noeviction') {
+      logger.error({ policy }, `REDIS EVICTS KEYS: maxmemory-policy is "${policy ?? '?'}"; set it to "noeviction" or queued jobs, locks and counters can vanish`);
+    }
+    return policy;
+  } catch (err) {
+    logger.warn({ err }, 'could not read Redis maxmemory-policy: make sure it is "noeviction" (Bull needs it)');
+    return undefined;
+  }
+}
+
+/**
  * One place that opens Redis connections. Bull's guidance: reuse 'client' and 'subscriber'
  * across queues, but give every queue its own blocking client, and let the subscriber and
  * blocking clients retry forever (maxRetriesPerRequest: null, enableReadyCheck: false).
