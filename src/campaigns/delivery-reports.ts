@@ -120,10 +120,11 @@ export function startDeliveryReportApplier(deps: {
         at: new Date(report.at),
       }]));
       await deps.messages.insertReports(docs);
-      const unknown = docs.filter((doc) => !doc.run).length;
+      let unknown = docs.filter((doc) => !doc.run).length;
       const byRun = new Map<string, Array<{ messageId: string; status: string }>>();
       for (const doc of docs) if (doc.run && doc.final) byRun.set(doc.run, [...(byRun.get(doc.run) ?? []), { messageId: doc.messageId, status: doc.status }]);
-      for (const [run, finals] of byRun) await deps.progress.countFinals(run, finals);
+      // A run archived after its report period counts nothing more: its late reports are unknown too.
+      for (const [run, finals] of byRun) if (!(await deps.progress.countFinals(run, finals))) unknown += finals.length;
       if (unknown) {
         await deps.redis.incrby(`${deps.prefix}:delivery-reports-unknown`, unknown);
         deps.logger.warn({ unknown }, 'delivery reports for unknown message ids');

@@ -5,7 +5,7 @@ import { GatewayError, type RecipientResult, type SmsGateway } from '../sms/sms-
 import { sleep } from '../platform/with-timeout';
 import type { OptOutSet } from '../subscribers/optout-set';
 import type { SubscriberStore } from '../subscribers/subscriber-store';
-import { SEND_BATCH, SEND_JOB_OPTIONS, retryDelayMs, type CampaignSettings, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import { SEND_BATCH, SEND_JOB_OPTIONS, retryDelayMs, type CampaignJob, type CampaignSettings, type SendBatchJob } from './campaign-jobs';
 import type { Campaign, CampaignStore } from './campaign-store';
 import type { BatchRecipient, CampaignBatch, MessageStore, SendResult } from './message-store';
 import type { ProgressField, RunProgressStore } from './run-progress';
@@ -21,7 +21,7 @@ export interface SendDeps {
   gateway: SmsGateway;
   takeTurn: TakeTurn;
   protection: PhoneProtection;
-  queue: TypedQueue<FanOutJob | SendBatchJob>;
+  queue: TypedQueue<CampaignJob>;
   settings: CampaignSettings;
   /** A lease on one batch (null: another job holds it). */
   claimBatch(batchId: string): Promise<{ release(): Promise<void> } | null>;

@@ -49,6 +49,8 @@ export const configSchema = z
     CAMPAIGN_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
     CAMPAIGN_RETRY_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
     DELIVERY_REPORT_UNKNOWN_AFTER_MS: z.coerce.number().int().min(0).default(120_000),
+    DELIVERY_REPORT_WINDOW_HOURS: z.coerce.number().positive().max(24 * 30).default(72),
+    CAMPAIGN_REPORT_DAYS: z.coerce.number().positive().max(3650).default(14),
     SMS_EMULATOR_REPORT_URL: z
       .string()
       .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http:// or https:// URL without query')
@@ -85,6 +87,9 @@ export const configSchema = z
   .superRefine((env, ctx) => {
     const keys = [env.USSD_KEY_MORE, env.USSD_KEY_BACK, env.USSD_KEY_HOME];
     if (new Set(keys).size !== keys.length) ctx.addIssue({ code: 'custom', path: ['USSD_KEY_MORE'], message: 'USSD_KEY_MORE, USSD_KEY_BACK and USSD_KEY_HOME must differ' });
+    if (env.CAMPAIGN_REPORT_DAYS * 24 < env.DELIVERY_REPORT_WINDOW_HOURS) {
+      ctx.addIssue({ code: 'custom', path: ['CAMPAIGN_REPORT_DAYS'], message: 'must be at least DELIVERY_REPORT_WINDOW_HOURS (a run is counted live until its reports can come)' });
+    }
     if (env.SMS_GATEWAY === 'africastalking') {
       for (const key of ['AT_USERNAME', 'AT_API_KEY'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SMS_GATEWAY=africastalking' });
@@ -129,6 +134,10 @@ export interface Config {
     readonly retryDelayMs: number;
     /** A delivery report for a messageId not (yet) recorded waits this long before it counts as unknown. */
     readonly unknownReportAfterMs: number;
+    /** A delivery report finds its message's run this long after the send at least; later, it counts as unknown. */
+    readonly reportWindowMs: number;
+    /** An ended run's live counters stay in Redis this long, then its figures are read from MongoDB. */
+    readonly reportPeriodMs: number;
     /** Where the emulator posts its delivery reports (default: this process's own /sms/delivery). */
     readonly emulator: { readonly reportUrl?: string; readonly reportDelayMs: number; readonly failureRate: number };
   };
@@ -226,6 +235,8 @@ export function parseConfig(env: Environment): Config {
       maxRetries: e.CAMPAIGN_MAX_RETRIES,
       retryDelayMs: e.CAMPAIGN_RETRY_DELAY_MS,
       unknownReportAfterMs: e.DELIVERY_REPORT_UNKNOWN_AFTER_MS,
+      reportWindowMs: Math.round(e.DELIVERY_REPORT_WINDOW_HOURS * 3_600_000),
+      reportPeriodMs: Math.round(e.CAMPAIGN_REPORT_DAYS * 86_400_000),
       emulator: { ...(e.SMS_EMULATOR_REPORT_URL ? { reportUrl: e.SMS_EMULATOR_REPORT_URL } : {}), reportDelayMs: e.SMS_EMULATOR_REPORT_DELAY_MS, failureRate: e.SMS_EMULATOR_FAILURE_RATE },
     },
     ussd: {

@@ -39,6 +39,12 @@ describe('parseConfig', () => {
     expect(config.smsGateway).toEqual({ kind: 'africastalking', username: 'sandbox', apiKey: 'k' });
   });
 
+  it('gives the delivery-report window and the report period in hours and days, the period no shorter than the window', () => {
+    expect(parse({}).sms).toMatchObject({ reportWindowMs: 72 * 3_600_000, reportPeriodMs: 14 * 86_400_000 });
+    expect(parse({ DELIVERY_REPORT_WINDOW_HOURS: '0.5', CAMPAIGN_REPORT_DAYS: '1' }).sms).toMatchObject({ reportWindowMs: 1_800_000, reportPeriodMs: 86_400_000 });
+    expect(() => parse({ DELIVERY_REPORT_WINDOW_HOURS: '48', CAMPAIGN_REPORT_DAYS: '1' })).toThrow(/CAMPAIGN_REPORT_DAYS must be at least DELIVERY_REPORT_WINDOW_HOURS/);
+  });
+
   it('treats empty strings as unset, as docker-compose passes them', () => {
     expect(parse({ PORT: '', LOG_LEVEL: '' }).http.port).toBe(3000);
   });
