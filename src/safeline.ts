@@ -71,6 +71,7 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
     metrics,
     readiness: { mongodb: () => mongo.ping(), redis: () => redis.ping() },
     trustProxy: config.http.trustProxy,
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
     routers: servesApi ? modules.flatMap((module) => module.routers?.(infra) ?? []) : [],
   });
   if (runsWorkers) for (const module of modules) module.startWorkers?.(infra);
@@ -97,7 +98,7 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   logger.info(`mongodb: ${describeMongoUri(config.mongodbUri)}`);
   logger.info(`redis: ${describeRedisUrl(config.redisUrl)} (queue prefix "${config.queuePrefix}")`);
   logger.info(`sms gateway: ${config.smsGateway.kind === 'emulator' ? 'local emulator' : `Africa's Talking as ${config.smsGateway.username}`}`);
-  logger.info(`http: ${url} (${servesApi ? 'api, ' : ''}/healthz /readyz /metrics)`);
+  logger.info(`http: ${url} (${servesApi ? 'api, ' : ''}/healthz /readyz /metrics${config.metricsToken ? ' with METRICS_TOKEN' : '; /metrics off: METRICS_TOKEN not set'})`);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= shutdown(server, infra, stopHooks));

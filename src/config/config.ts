@@ -74,6 +74,7 @@ export const configSchema = z
     USSD_SESSION_TTL_SECONDS: z.coerce.number().int().min(30).default(300),
     USSD_RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).default(300),
     USSD_MAX_WRONG_TRIES: z.coerce.number().int().min(1).max(10).default(3),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     TRUST_PROXY: z.string().min(1).default('loopback'),
     STAFF_SESSION_TTL_SECONDS: z.coerce.number().int().min(300).default(12 * 3600),
     LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
@@ -111,6 +112,8 @@ export interface Config {
   /** Absent only where a launcher (npm run dev, the tests) provides its own server. */
   readonly mongodbUri: string | undefined;
   readonly redisUrl: string;
+  /** Bearer token of /metrics and of /readyz's details; /metrics is off without it. */
+  readonly metricsToken: string | undefined;
   readonly queuePrefix: string;
   readonly shutdownTimeoutMs: number;
   readonly smsGateway:
@@ -173,7 +176,7 @@ export interface Config {
 }
 
 /** Variables `npm run dev` and the tests may generate when they are not set. */
-export const GENERATED_SECRETS = ['USSD_CALLBACK_TOKEN', 'SMS_CALLBACK_TOKEN', 'PHONE_HASH_KEY', 'PHONE_ENCRYPTION_KEYS'] as const;
+export const GENERATED_SECRETS = ['USSD_CALLBACK_TOKEN', 'SMS_CALLBACK_TOKEN', 'PHONE_HASH_KEY', 'PHONE_ENCRYPTION_KEYS', 'METRICS_TOKEN'] as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -219,6 +222,7 @@ export function parseConfig(env: Environment): Config {
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     redisUrl: e.REDIS_URL,
+    metricsToken: e.METRICS_TOKEN,
     queuePrefix: e.QUEUE_PREFIX,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     smsGateway:
