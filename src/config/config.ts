@@ -198,7 +198,9 @@ function deepFreeze<T>(value: T): T {
 
 function describe(issue: z.core.$ZodIssue, env: Environment): string {
   const variable = String(issue.path[0] ?? 'environment');
-  const raw = env[variable];
+  // A URL's password goes before the value is cut short (cut first, a password without its "@" would show).
+  // Anything before the last "@" of a URL may be a password, even without a scheme.
+  const raw = /_(URI|URL)$/.test(variable) ? env[variable]?.replace(/^([a-z][a-z0-9+.-]*:\/\/)?\S*@/i, '$1***@') : env[variable];
   const got = raw === undefined || raw === '' ? 'not set' : `got "${raw.length > 40 ? `${raw.slice(0, 40)}...` : raw}"`;
   // Never echo secrets back into a log.
   const shown = /KEY|SECRET|TOKEN|PASSWORD/.test(variable) ? (raw ? 'set' : 'not set') : got;

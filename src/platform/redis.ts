@@ -1,4 +1,5 @@
 import Redis, { type RedisOptions } from 'ioredis';
+import { maskUrlCredentials } from '../shared/redact';
 import type { Logger } from './logger';
 import { withTimeout } from './with-timeout';
 
@@ -19,7 +20,7 @@ export interface RedisConnections {
 
 /** Hides the password of a redis URL for logs. */
 export function describeRedisUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
+  return maskUrlCredentials(url);
 }
 
 /**

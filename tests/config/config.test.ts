@@ -65,6 +65,31 @@ describe('parseConfig', () => {
   it('rejects a MongoDB URI that is not one', () => {
     expect(() => parse({ MONGODB_URI: 'localhost:27017' })).toThrow(/MONGODB_URI must be a mongodb:\/\//);
   });
+
+  it('names a bad MONGODB_URI or REDIS_URL without its password', () => {
+    const messageOf = (env: Environment): string => {
+      try {
+        parse(env);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('should have thrown');
+    };
+    const cases: Environment[] = [
+      { MONGODB_URI: 'mongo://admin:Pa55-secret@db:27017/safeline' },
+      { MONGODB_URI: 'admin:Pa55-secret@db:27017' },
+      // Long enough to be cut short before its "@", and a password holding "@" and "/".
+      { MONGODB_URI: 'mongodbx://a-rather-long-user-name-for-the-db:Pa55-secret@x/y@db:27017/safeline' },
+      { REDIS_URL: 'http://:Pa55-secret@redis:6379' },
+      { REDIS_URL: 'redis://default:Pa55-secret@redis:6379 extra' },
+    ];
+    for (const env of cases) {
+      const message = messageOf(env);
+      expect(message).toMatch(/^invalid configuration: (MONGODB_URI|REDIS_URL) /);
+      expect(message).not.toMatch(/Pa55|secret/);
+    }
+    expect(messageOf({ REDIS_URL: 'http://:Pa55-secret@redis:6379' })).toContain('got "http://***@redis:6379"');
+  });
 });
 
 /** A TCP listener that records whether anything connected to it. */
