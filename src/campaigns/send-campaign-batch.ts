@@ -1,7 +1,7 @@
 import type { Logger } from '../platform/logger';
 import type { TypedQueue } from '../platform/queues';
 import type { PhoneProtection } from '../shared/phone-protection';
-import { GatewayError, type RecipientResult, type SmsGateway } from '../sms/sms-gateway';
+import { CAMPAIGN_PURPOSE, GatewayError, type RecipientResult, type SmsGateway } from '../sms/sms-gateway';
 import { sleep } from '../platform/with-timeout';
 import type { OptOutSet } from '../subscribers/optout-set';
 import type { SubscriberStore } from '../subscribers/subscriber-store';
@@ -99,7 +99,7 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
   let answers: RecipientResult[] = [];
   if (toSend.length > 0) {
     try {
-      answers = await deps.gateway.send({ to: toSend.map((r) => deps.protection.decrypt(r.sealed)), text: batch.text, ...(campaign.senderId ? { from: campaign.senderId } : {}) });
+      answers = await deps.gateway.send({ to: toSend.map((r) => deps.protection.decrypt(r.sealed)), text: batch.text, purpose: CAMPAIGN_PURPOSE, ...(campaign.senderId ? { from: campaign.senderId } : {}) });
     } catch (err) {
       await deps.messages.setBatchStatus(batchId, 'queued', deps.now());
       if (err instanceof GatewayError && err.kind !== 'transient') {
