@@ -7,7 +7,7 @@ import type { Logger } from './platform/logger';
 import { connectMongo, describeMongoUri, type MongoHandle } from './platform/mongo';
 import { createMetrics, type Metrics } from './platform/metrics';
 import { createQueueFactory, type QueueFactory } from './platform/queues';
-import { createRedisConnections, describeRedisUrl, type RedisConnections } from './platform/redis';
+import { checkEvictionPolicy, createRedisConnections, describeRedisUrl, type RedisConnections } from './platform/redis';
 import { withTimeout } from './platform/with-timeout';
 
 /** What every room gets to build its routes and workers from. */
@@ -57,6 +57,7 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   if (!config.mongodbUri) throw new Error('MONGODB_URI is required');
   const mongo = connectMongo(config.mongodbUri, logger);
   const redis = createRedisConnections(config.redisUrl, logger);
+  void checkEvictionPolicy(redis.client, logger);
   const queues = createQueueFactory(redis, config.queuePrefix);
   const metrics = createMetrics(queues);
   const stopHooks: Array<() => Promise<void>> = [];
@@ -70,6 +71,7 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
     metrics,
     readiness: { mongodb: () => mongo.ping(), redis: () => redis.ping() },
     trustProxy: config.http.trustProxy,
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
     routers: servesApi ? modules.flatMap((module) => module.routers?.(infra) ?? []) : [],
   });
   if (runsWorkers) for (const module of modules) module.startWorkers?.(infra);
@@ -96,7 +98,7 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   logger.info(`mongodb: ${describeMongoUri(config.mongodbUri)}`);
   logger.info(`redis: ${describeRedisUrl(config.redisUrl)} (queue prefix "${config.queuePrefix}")`);
   logger.info(`sms gateway: ${config.smsGateway.kind === 'emulator' ? 'local emulator' : `Africa's Talking as ${config.smsGateway.username}`}`);
-  logger.info(`http: ${url} (${servesApi ? 'api, ' : ''}/healthz /readyz /metrics)`);
+  logger.info(`http: ${url} (${servesApi ? 'api, ' : ''}/healthz /readyz /metrics${config.metricsToken ? ' with METRICS_TOKEN' : '; /metrics off: METRICS_TOKEN not set'})`);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= shutdown(server, infra, stopHooks));

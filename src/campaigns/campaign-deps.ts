@@ -4,7 +4,7 @@ import { createPhoneProtection } from '../shared/phone-protection';
 import { queueSms } from '../sms/sms-queue';
 import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
-import { CAMPAIGN_QUEUE, type CampaignSettings, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import { CAMPAIGN_QUEUE, type CampaignJob, type CampaignSettings } from './campaign-jobs';
 import { createCampaignStore } from './campaign-store';
 import { createCampaignManagement } from './manage-campaigns';
 import { createMessageStore } from './message-store';
@@ -28,12 +28,12 @@ function build(infra: Infrastructure) {
   const subscribers = createSubscriberStore(infra.mongo.connection);
   const campaigns = createCampaignStore(infra.mongo.connection, now);
   const messages = createMessageStore(infra.mongo.connection);
-  const progress = createRunProgress(redis, prefix);
-  const queue = infra.queues.create<FanOutJob | SendBatchJob>(CAMPAIGN_QUEUE);
+  const progress = createRunProgress(redis, prefix, { reportWindowMs: config.sms.reportWindowMs, now });
+  const queue = infra.queues.create<CampaignJob>(CAMPAIGN_QUEUE);
   const withLock = createLocks(redis, prefix);
   const protection = createPhoneProtection(config.secrets);
   const optouts = createOptOutSet(redis, prefix, () => subscribers.optedOut());
-  const settings: CampaignSettings = { batchSize: config.sms.batchSize, pricePerPart: config.sms.pricePerPart, maxPerSecond: config.sms.maxPerSecond, maxRetries: config.sms.maxRetries, retryDelayMs: config.sms.retryDelayMs };
+  const settings: CampaignSettings = { batchSize: config.sms.batchSize, pricePerPart: config.sms.pricePerPart, maxPerSecond: config.sms.maxPerSecond, maxRetries: config.sms.maxRetries, retryDelayMs: config.sms.retryDelayMs, reportPeriodMs: config.sms.reportPeriodMs };
   const management = createCampaignManagement({
     campaigns,
     messages,

@@ -2,10 +2,16 @@ import type { CampaignDeps } from './campaign-deps';
 import { previewCampaign } from './campaign-preview';
 import type { Campaign } from './campaign-store';
 import type { AudienceFilter } from '../subscribers/subscriber-store';
+import { noProgress } from './run-progress';
 
-/** A campaign as the API and the console show it: its fields and the live counts of each run. */
-export async function campaignViewOf(deps: Pick<CampaignDeps, 'progress'>, campaign: Campaign) {
-  const runs = await Promise.all(campaign.runs.map(async (run) => ({ run, ...(await deps.progress.get(run)) })));
+/**
+ * A campaign as the API and the console show it: its fields and the counts of each run, live from
+ * Redis, or from MongoDB once a run's report period is over and its live counters are gone.
+ */
+export async function campaignViewOf(deps: Pick<CampaignDeps, 'progress' | 'messages'>, campaign: Campaign) {
+  const live = await Promise.all(campaign.runs.map((run) => deps.progress.live(run)));
+  const kept = await deps.messages.runFigures(campaign.runs.filter((_, i) => !live[i]));
+  const runs = campaign.runs.map((run, i) => ({ run, ...(live[i] ?? kept.get(run) ?? noProgress()) }));
   const total = runs.reduce(
     (sum, run) => ({
       recipients: sum.recipients + run.recipients,

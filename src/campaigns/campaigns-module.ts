@@ -4,7 +4,7 @@ import type { SafelineModule } from '../safeline';
 import { smsGatewayOf } from '../sms/create-gateway';
 import { campaignApiRouters } from './campaign-routes';
 import { campaignDepsOf } from './campaign-deps';
-import { CHECK_RELATIVE, FAN_OUT, SEND_BATCH, SEND_JOB_OPTIONS, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import { ARCHIVE_RUN, CHECK_RELATIVE, FAN_OUT, SEND_BATCH, SEND_JOB_OPTIONS, type ArchiveRunJob, type FanOutJob, type SendBatchJob } from './campaign-jobs';
 import { firstRunOf } from './manage-campaigns';
 import { fanOutCampaignRun } from './fan-out-campaign-run';
 import { sendCampaignBatch } from './send-campaign-batch';
@@ -82,6 +82,12 @@ export const campaignsModule: SafelineModule = {
       }
     }));
 
+    void deps.queue.process(ARCHIVE_RUN, 1, processWith(async (job) => {
+      const { campaignId, runId } = job.data as ArchiveRunJob;
+      await deps.withLock(`campaign:${campaignId}`, () => management.archiveRun(campaignId, runId));
+    }));
+
+    void deps.progress.expireLegacyMap().catch(() => undefined);
     void deps.optouts.warm().catch((err: unknown) => infra.logger.warn({ err }, 'opt-out set not filled at start; the first batch will fill it'));
     const reports = startDeliveryReportApplier({ redis: infra.redis.client, prefix: infra.config.queuePrefix, messages: deps.messages, progress: deps.progress, logger: infra.logger, now: deps.now, unknownAfterMs: infra.config.sms.unknownReportAfterMs });
     infra.onStop(() => reports.stop());

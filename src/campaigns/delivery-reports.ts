@@ -5,7 +5,7 @@ import type { Logger } from '../platform/logger';
 import { sleep, withTimeout } from '../platform/with-timeout';
 import { isFinalDelivery } from './delivery-status';
 import type { DeliveryReport, MessageStore } from './message-store';
-import { messageRunsKey, type RunProgressStore } from './run-progress';
+import { messageRunKeys, type RunProgressStore } from './run-progress';
 
 const BATCH = 1_000;
 /** How long the first report of a short inbox waits for others before they are written together. */
@@ -58,9 +58,13 @@ return #items`;
 // minute's count of those is under the bound, so a flood cannot grow the inbox or delivery_reports.
 const ACCEPT = `${COUNT_HITS_LUA}
 if wait > 0 then return {'rate-limited', wait} end
-local inbox, runs, unknown, dropped = KEYS[counters + 1], KEYS[counters + 2], KEYS[counters + 3], KEYS[counters + 4]
+local inbox, unknown, dropped = KEYS[counters + 1], KEYS[counters + 2], KEYS[counters + 3]
 local report, id, bound = ARGV[counters + 3], ARGV[counters + 4], tonumber(ARGV[counters + 5])
-if bound > 0 and redis.call('HEXISTS', runs, id) == 0 then
+local known = false
+for i = counters + 4, #KEYS do
+  if redis.call('HEXISTS', KEYS[i], id) == 1 then known = true end
+end
+if bound > 0 and not known then
   local seen = redis.call('INCR', unknown)
   if seen == 1 then redis.call('PEXPIRE', unknown, window) end
   if seen > bound then
@@ -81,12 +85,17 @@ export type AcceptResult =
  * (`maxUnknownPerMinute`, 0: no bound). A refused report is not kept: the gateway is asked to retry
  * later, by when a genuine report's messageId is known.
  */
-export function createDeliveryReportInbox(redis: Redis, prefix: string, options: { maxUnknownPerMinute: number }) {
+export function createDeliveryReportInbox(
+  redis: Redis,
+  prefix: string,
+  options: { maxUnknownPerMinute: number; reportWindowMs: number; now(): Date },
+) {
   const keys = deliveryReportKeys(prefix);
   return {
     async accept(report: ReceivedReport, counters: readonly RateCounter[] = []): Promise<AcceptResult> {
       const hits = hitArguments(counters);
-      const ownKeys = [keys.inbox, messageRunsKey(prefix), keys.unknownWindow, keys.dropped];
+      const runKeys = messageRunKeys(prefix, options.reportWindowMs, options.now().getTime());
+      const ownKeys = [keys.inbox, keys.unknownWindow, keys.dropped, ...runKeys];
       const ownArgs = [JSON.stringify(report), report.id, options.maxUnknownPerMinute];
       const numKeys = hits.keys.length + ownKeys.length;
       const [outcome, waitMs] = (await redis.eval(ACCEPT, numKeys, ...hits.keys, ...ownKeys, ...hits.args, ...ownArgs)) as [string, number];
@@ -161,10 +170,11 @@ export function startDeliveryReportApplier(deps: {
         at: new Date(report.at),
       }]));
       await deps.messages.insertReports(docs);
-      const unknown = docs.filter((doc) => !doc.run).length;
+      let unknown = docs.filter((doc) => !doc.run).length;
       const byRun = new Map<string, Array<{ messageId: string; status: string }>>();
       for (const doc of docs) if (doc.run && doc.final) byRun.set(doc.run, [...(byRun.get(doc.run) ?? []), { messageId: doc.messageId, status: doc.status }]);
-      for (const [run, finals] of byRun) await deps.progress.countFinals(run, finals);
+      // A run archived after its report period counts nothing more: its late reports are unknown too.
+      for (const [run, finals] of byRun) if (!(await deps.progress.countFinals(run, finals))) unknown += finals.length;
       if (unknown) {
         await deps.redis.incrby(`${deps.prefix}:delivery-reports-unknown`, unknown);
         deps.logger.warn({ unknown }, 'delivery reports for unknown message ids');

@@ -2,7 +2,7 @@ import type { Logger } from '../platform/logger';
 import type { TypedQueue } from '../platform/queues';
 import { analyzeText, toAsciiSpelling } from '../shared/sms-encoding';
 import type { SubscriberStore } from '../subscribers/subscriber-store';
-import { SEND_BATCH, SEND_JOB_OPTIONS, type CampaignSettings, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import { SEND_BATCH, SEND_JOB_OPTIONS, type CampaignJob, type CampaignSettings, type FanOutJob } from './campaign-jobs';
 import type { Campaign, CampaignStore } from './campaign-store';
 import type { BatchRecipient, CampaignBatch, MessageStore } from './message-store';
 import type { RunProgressStore } from './run-progress';
@@ -13,7 +13,7 @@ export interface FanOutDeps {
   subscribers: SubscriberStore;
   messages: MessageStore;
   progress: RunProgressStore;
-  queue: TypedQueue<FanOutJob | SendBatchJob>;
+  queue: TypedQueue<CampaignJob>;
   settings: CampaignSettings;
   now(): Date;
   logger: Logger;

@@ -4,21 +4,21 @@ import type { TypedQueue } from '../platform/queues';
 import type { WithLock } from '../platform/redis-lock';
 import type { PhoneProtection } from '../shared/phone-protection';
 import type { SingleSmsJob } from '../sms/sms-queue';
-import { CHECK_RELATIVE, FAN_OUT, FAN_OUT_JOB_OPTIONS, SEND_BATCH, SEND_JOB_OPTIONS, type CampaignSettings, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import { ARCHIVE_JOB_OPTIONS, ARCHIVE_RUN, CHECK_RELATIVE, FAN_OUT, FAN_OUT_JOB_OPTIONS, SEND_BATCH, SEND_JOB_OPTIONS, type CampaignJob, type CampaignSettings } from './campaign-jobs';
 import type { Campaign, CampaignStatus, CampaignStore, NewCampaign } from './campaign-store';
 import { sendRate, textFor } from './fan-out-campaign-run';
 import { advanceOpenTime } from './send-window';
 import type { MessageStore } from './message-store';
-import { waitingOf, type RunProgressStore } from './run-progress';
+import { RUN_KEYS_GRACE_MS, waitingOf, type RunProgressStore } from './run-progress';
 
 export interface ManageDeps {
   campaigns: CampaignStore;
   messages: MessageStore;
   progress: RunProgressStore;
-  queue: TypedQueue<FanOutJob | SendBatchJob>;
+  queue: TypedQueue<CampaignJob>;
   withLock: WithLock;
   protection: PhoneProtection;
-  settings: Pick<CampaignSettings, 'batchSize' | 'maxPerSecond'>;
+  settings: Pick<CampaignSettings, 'batchSize' | 'maxPerSecond' | 'reportPeriodMs'>;
   queueSms(jobId: string, job: SingleSmsJob): Promise<void>;
   addRun(campaignId: string, runId: string): Promise<void>;
   now(): Date;
@@ -47,9 +47,30 @@ export function createCampaignManagement(deps: ManageDeps) {
     // Redis write failed would let the campaign send again once Redis is back, and the manager's
     // retry would be refused as "already cancelled"; this way a failed MongoDB write leaves the
     // senders stopped and the retry finds the old status and finishes the change.
-    await deps.progress.setStatus(campaign._id, status);
+    // A final status stays in Redis for the report period (jobs still in flight look), then senders read MongoDB's.
+    const final = status === 'completed' || status === 'cancelled';
+    await deps.progress.setStatus(campaign._id, status, final ? deps.settings.reportPeriodMs : undefined);
     await deps.campaigns.update(campaign._id, { status, ...extra });
     return { ...campaign, status, ...extra };
+  }
+  /**
+   * A run whose fan-out is done and whose batches are all closed has ended (a relative campaign's
+   * one run, only once the campaign is over). Its live counters stay for the report period, while
+   * delivery reports come in; then the archive job keeps its final figures in MongoDB and drops its
+   * keys. Each step is idempotent (the job by its id, the expiry by the end time kept in the run),
+   * and the job is queued first, so a crash in between still leaves nothing behind. Caller holds the lock.
+   */
+  async function endRunIfDone(campaign: Campaign, runId: string): Promise<Campaign> {
+    const progress = await deps.progress.live(runId);
+    if (!progress?.fanoutDone || progress.batchesPending > 0) return campaign;
+    let current = campaign;
+    if (current.status === 'running' && (current.schedule.kind === 'now' || current.schedule.kind === 'at')) current = await setStatus(current, 'completed');
+    if (current.schedule.kind === 'relative' && current.status !== 'completed' && current.status !== 'cancelled') return current;
+    const keep = deps.settings.reportPeriodMs;
+    await deps.queue.add(ARCHIVE_RUN, { campaignId: current._id, runId }, { ...ARCHIVE_JOB_OPTIONS, jobId: `archive:${runId}`, delay: keep });
+    await deps.messages.saveRunFigures({ _id: runId, campaign: current._id, figures: progress, final: false, at: deps.now() });
+    await deps.progress.endRun(runId, keep + RUN_KEYS_GRACE_MS);
+    return current;
   }
   const locked = <T>(id: string, work: (campaign: Campaign) => Promise<T>): Promise<T> =>
     deps.withLock(`campaign:${id}`, async () => {
@@ -129,6 +150,8 @@ export function createCampaignManagement(deps: ManageDeps) {
         }
         if (campaign.schedule.kind === 'recurring') await deps.queue.removeRepeatable(FAN_OUT, { cron: campaign.schedule.cron, tz: TZ, jobId: recurringJobId(id) }).catch(() => undefined);
         if (campaign.schedule.kind === 'relative') await deps.queue.removeRepeatable(CHECK_RELATIVE, { every: RELATIVE_CHECK_EVERY_MS, jobId: relativeJobId(id) }).catch(() => undefined);
+        // Runs with nothing left to close end now; the others when their last batch closes.
+        for (const run of campaign.runs) await endRunIfDone(cancelled, run);
         return cancelled;
       }),
 
@@ -151,14 +174,21 @@ export function createCampaignManagement(deps: ManageDeps) {
       return queued;
     },
 
-    /** Called when a batch or the fan-out ends: a one-off campaign whose last batch is done is completed. */
+    /** Called when a batch or the fan-out ends: a one-off campaign whose last batch is done is completed, and the run ends. */
     async finishRunIfDone(campaignId: string, runId: string): Promise<void> {
-      const progress = await deps.progress.get(runId);
-      if (!progress.fanoutDone || progress.batchesPending > 0) return;
+      const progress = await deps.progress.live(runId);
+      if (!progress?.fanoutDone || progress.batchesPending > 0) return;
       await deps.withLock(`campaign:${campaignId}`, async () => {
         const campaign = await deps.campaigns.get(campaignId);
-        if (campaign && campaign.status === 'running' && (campaign.schedule.kind === 'now' || campaign.schedule.kind === 'at')) await setStatus(campaign, 'completed');
+        if (campaign) await endRunIfDone(campaign, runId);
       });
+    },
+
+    /** The report period of an ended run is over: its final figures go to MongoDB, its Redis keys away. */
+    async archiveRun(campaignId: string, runId: string): Promise<void> {
+      const progress = await deps.progress.live(runId);
+      if (progress) await deps.messages.saveRunFigures({ _id: runId, campaign: campaignId, figures: progress, final: true, at: deps.now() });
+      await deps.progress.forget(runId);
     },
 
     /** The gateway refused the campaign (credentials, credit): pause it with the reason shown. */

@@ -1,5 +1,6 @@
 import { Schema, type Connection } from 'mongoose';
 import { modelOn } from '../platform/mongo';
+import type { RunProgress } from './run-progress';
 
 /** One recipient of one run: written by the fan-out, unique on (run, subscriber). */
 export interface CampaignMessage {
@@ -59,6 +60,16 @@ export interface DeliveryReport {
   at: Date;
 }
 
+/** A run's counters as they stood when it ended, then as they were final (after its report period). */
+export interface RunFigures {
+  _id: string; // the run
+  campaign: string;
+  figures: RunProgress;
+  /** True once the report period is over: the figures no longer change. */
+  final: boolean;
+  at: Date;
+}
+
 const isDuplicateKey = (err: unknown): boolean => {
   const e = err as { code?: unknown; writeErrors?: Array<{ code?: unknown; err?: { code?: unknown } }> } | null;
   if (Array.isArray(e?.writeErrors) && e.writeErrors.length > 0) return e.writeErrors.every((w) => w.code === 11000 || w.err?.code === 11000);
@@ -90,6 +101,9 @@ export function createMessageStore(connection: Connection) {
   const reports = modelOn<DeliveryReport>(connection, 'DeliveryReport', () =>
     new Schema<DeliveryReport>({ _id: String, messageId: String, status: String, final: Boolean, failureReason: String, run: String, at: Date }, { ...opts, collection: 'delivery_reports' }),
   );
+  const figures = modelOn<RunFigures>(connection, 'RunFigures', () =>
+    new Schema<RunFigures>({ _id: String, campaign: String, figures: Schema.Types.Mixed, final: Boolean, at: Date }, { ...opts, collection: 'campaign_run_figures' }),
+  );
 
   /** insertMany that treats "already there" as done: re-running a step writes nothing twice. Returns how many were new. */
   async function insertAll<T>(model: { insertMany(docs: T[], options: { ordered: false; lean: true }): Promise<unknown> }, docs: T[]): Promise<number> {
@@ -120,6 +134,15 @@ export function createMessageStore(connection: Connection) {
     resultsOfBatch: (messageIds: readonly string[]): Promise<SendResult[]> => results.find({ message: { $in: messageIds } }).lean<SendResult[]>().exec(),
     resultsOfRun: (run: string): Promise<SendResult[]> => results.find({ run }).lean<SendResult[]>().exec(),
     reportsOfRun: (run: string): Promise<DeliveryReport[]> => reports.find({ run }).lean<DeliveryReport[]>().exec(),
+    async saveRunFigures(doc: RunFigures): Promise<void> {
+      await figures.updateOne({ _id: doc._id }, { $set: { campaign: doc.campaign, figures: doc.figures, final: doc.final, at: doc.at } }, { upsert: true });
+    },
+    /** The kept figures of these runs, by run. */
+    async runFigures(runs: readonly string[]): Promise<Map<string, RunProgress>> {
+      if (runs.length === 0) return new Map();
+      const found = await figures.find({ _id: { $in: runs } }).lean<RunFigures[]>().exec();
+      return new Map(found.map((doc) => [doc._id, doc.figures]));
+    },
     countMessages: (run: string): Promise<number> => messages.countDocuments({ run }).exec(),
   };
 }

@@ -15,7 +15,10 @@ export const waitingOf = (p: Pick<RunProgress, 'recipients' | 'sent' | 'failed' 
  * gateway messageId to its run for delivery reports. MongoDB keeps the records the report is built from.
  */
 // Adds a batch's counts once (a batch closed again after a crash adds nothing) and drops it from the pending set.
+// A run whose live counters are gone (archived after its report period) takes nothing more: a
+// stray job closing a batch again must not bring its keys back without a lifetime.
 const CLOSE_BATCH = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
   for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
 end
@@ -30,7 +33,11 @@ end
 return 0`;
 
 // For each report: the first final state of a message counts (HSETNX), in the same step as its counter.
+// A run already archived counts nothing (-1: the caller counts those reports as unknown); an ended
+// run's first report creates the finals hash with the run's own expiry.
 const COUNT_FINALS = `
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl == -2 then return {-1, -1} end
 local delivered, failed = 0, 0
 for i = 1, #ARGV, 2 do
   if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
@@ -39,19 +46,75 @@ for i = 1, #ARGV, 2 do
 end
 if delivered > 0 then redis.call('HINCRBY', KEYS[2], 'delivered', delivered) end
 if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failed', failed) end
+if ttl > 0 and redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ttl) end
 return {delivered, failed}`;
 
-/** The hash from a gateway messageId to its run: the delivery-report inbox reads it to know a report's id. */
-export const messageRunsKey = (prefix: string): string => `${prefix}:campaign-message-runs`;
+// The run has ended: remember when (once), and give each of its keys that moment plus ARGV[2] ms.
+// Idempotent: called again, it sets the same expiry.
+const END_RUN = `
+redis.call('HSETNX', KEYS[1], 'endedAt', ARGV[1])
+local ended = tonumber(redis.call('HGET', KEYS[1], 'endedAt'))
+for i = 1, #KEYS do redis.call('PEXPIREAT', KEYS[i], ended + tonumber(ARGV[2])) end
+return ended`;
 
-export function createRunProgress(redis: Redis, prefix: string) {
+/** A run with nothing counted. */
+export const noProgress = (): RunProgress => ({ ...(Object.fromEntries(PROGRESS_FIELDS.map((field) => [field, 0])) as Record<ProgressField, number>), batchesPending: 0 });
+
+export interface RunProgressOptions {
+  /** A delivery report finds its run for at least this long after the send (the map's buckets). */
+  reportWindowMs: number;
+  now(): Date;
+}
+
+const HOUR = 3_600_000;
+/** Beyond the report period, the keys of an ended run are kept this much longer, in case its archive job runs late. */
+export const RUN_KEYS_GRACE_MS = 24 * HOUR;
+
+// The messageId -> run map, one hash per window-long bucket of send time, each expiring one window
+// after its bucket ends: a report is looked up in the current and the previous bucket, so it finds
+// its run for at least one window after the send (at most two). Redis 7.0 has no per-field expiry.
+const windowOf = (reportWindowMs: number): number => Math.max(1, Math.round(reportWindowMs));
+const bucketKey = (prefix: string, bucket: number): string => `${prefix}:campaign-message-runs:${bucket}`;
+/** The single map of versions before the buckets: read until it expires (one window after an upgrade). */
+const legacyMapKey = (prefix: string): string => `${prefix}:campaign-message-runs`;
+
+/**
+ * The hashes a report arriving at `at` may find its messageId in: this bucket, the previous one and
+ * the map of older versions. The delivery-report inbox reads them to tell a known id from an unknown one.
+ */
+export function messageRunKeys(prefix: string, reportWindowMs: number, at: number): [string, string, string] {
+  const bucket = Math.floor(at / windowOf(reportWindowMs));
+  return [bucketKey(prefix, bucket), bucketKey(prefix, bucket - 1), legacyMapKey(prefix)];
+}
+
+export function createRunProgress(redis: Redis, prefix: string, options: RunProgressOptions = { reportWindowMs: 72 * HOUR, now: () => new Date() }) {
   const runKey = (run: string) => `${prefix}:campaign-run:${run}`;
   const statusKey = (campaign: string) => `${prefix}:campaign-status:${campaign}`;
-  const messageRuns = messageRunsKey(prefix);
+  const window = windowOf(options.reportWindowMs);
+  const bucketOf = (at: number) => Math.floor(at / window);
+  const messageRuns = (bucket: number) => bucketKey(prefix, bucket);
+  const legacyMessageRuns = legacyMapKey(prefix);
   const finals = (run: string) => `${prefix}:campaign-run-finals:${run}`;
   // A set, not a counter: a batch written twice (a fan-out re-run after a crash) is pending once.
   const pending = (run: string) => `${prefix}:campaign-run-pending:${run}`;
+  /** Every key of one run, the counters first. */
+  const keysOf = (run: string) => [
+    runKey(run),
+    finals(run),
+    pending(run),
+    `${prefix}:campaign-run-counted:${run}`,
+    `${prefix}:campaign-run-added:${run}`,
+    `${prefix}:campaign-run-seen:${run}`,
+    `${prefix}:campaign-run-plans:${run}`,
+  ];
+  async function live(run: string): Promise<RunProgress | null> {
+    const [raw, batchesPending] = await Promise.all([redis.hgetall(runKey(run)), redis.scard(pending(run))]);
+    if (Object.keys(raw).length === 0) return null;
+    return { ...(Object.fromEntries(PROGRESS_FIELDS.map((field) => [field, Number(raw[field] ?? 0)])) as Record<ProgressField, number>), batchesPending };
+  }
   return {
+    /** The map of versions before the buckets lasts one more window, for the reports of what they sent. */
+    expireLegacyMap: async (): Promise<void> => void (await redis.pexpire(legacyMessageRuns, window, 'NX')),
     addPending: async (run: string, batchId: string): Promise<void> => void (await redis.sadd(pending(run), batchId)),
     /** Counts a closed batch, once, atomically, and takes it off the pending set. */
     async closeBatch(run: string, batchId: string, counts: Partial<Record<ProgressField, number>>): Promise<void> {
@@ -73,10 +136,13 @@ export function createRunProgress(redis: Redis, prefix: string) {
     async set(run: string, field: ProgressField, value: number): Promise<void> {
       await redis.hset(runKey(run), field, value);
     },
-    async get(run: string): Promise<RunProgress> {
-      const [raw, batchesPending] = await Promise.all([redis.hgetall(runKey(run)), redis.scard(pending(run))]);
-      return { ...(Object.fromEntries(PROGRESS_FIELDS.map((field) => [field, Number(raw[field] ?? 0)])) as Record<ProgressField, number>), batchesPending };
-    },
+    get: async (run: string): Promise<RunProgress> => (await live(run)) ?? noProgress(),
+    /** The live counters, or null once they are gone (archived after the report period, or never started). */
+    live,
+    /** The run has ended: its keys expire `keepMs` after the first call (see END_RUN). Returns that end time. */
+    endRun: async (run: string, keepMs: number): Promise<Date> => new Date(Number(await redis.eval(END_RUN, keysOf(run).length, ...keysOf(run), options.now().getTime(), Math.round(keepMs)))),
+    /** Drops every key of the run (its figures are in MongoDB by then). */
+    forget: async (run: string): Promise<void> => void (await redis.del(...keysOf(run))),
     /** A relative campaign's run walks its audience again at each check (its messages are unique per subscriber). */
     reopenFanOut: async (run: string): Promise<void> => void (await redis.hdel(runKey(run), 'fanoutDone')),
     /** Subscribers already given a batch in this run (relative campaigns walk everyone at each check). */
@@ -90,17 +156,36 @@ export function createRunProgress(redis: Redis, prefix: string) {
     },
     plans: async (run: string): Promise<string[]> => Object.values(await redis.hgetall(`${prefix}:campaign-run-plans:${run}`)),
     planDone: async (run: string, batchId: string): Promise<void> => void (await redis.hdel(`${prefix}:campaign-run-plans:${run}`, batchId)),
-    setStatus: async (campaign: string, status: string): Promise<void> => void (await redis.set(statusKey(campaign), status)),
+    /** The senders' copy of the status; a final one (completed, cancelled) is kept `keepMs`, then they read MongoDB's. */
+    async setStatus(campaign: string, status: string, keepMs?: number): Promise<void> {
+      await (keepMs ? redis.set(statusKey(campaign), status, 'PX', Math.round(keepMs)) : redis.set(statusKey(campaign), status));
+    },
     status: (campaign: string): Promise<string | null> => redis.get(statusKey(campaign)),
     async rememberMessages(run: string, messageIds: readonly string[]): Promise<void> {
       if (messageIds.length === 0) return;
-      await redis.hset(messageRuns, Object.fromEntries(messageIds.map((id) => [id, run])));
+      const bucket = bucketOf(options.now().getTime());
+      await redis.multi().hset(messageRuns(bucket), Object.fromEntries(messageIds.map((id) => [id, run]))).pexpireat(messageRuns(bucket), (bucket + 2) * window).exec();
     },
-    runsOf: async (messageIds: readonly string[]): Promise<Array<string | null>> => (messageIds.length ? redis.hmget(messageRuns, ...messageIds) : []),
-    /** Counts the first final report of each message of a run, atomically: a retried batch counts nothing twice. */
-    async countFinals(run: string, reports: ReadonlyArray<{ messageId: string; status: string }>): Promise<void> {
-      if (reports.length === 0) return;
-      await redis.eval(COUNT_FINALS, 2, finals(run), runKey(run), ...reports.flatMap((report) => [report.messageId, report.status]));
+    /** The run of each messageId, null when unknown or sent longer ago than the report window: one round trip. */
+    async runsOf(messageIds: readonly string[]): Promise<Array<string | null>> {
+      if (messageIds.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const key of messageRunKeys(prefix, window, options.now().getTime())) pipeline.hmget(key, ...messageIds);
+      const answers = await pipeline.exec();
+      const lists = (answers ?? []).map(([err, found]) => {
+        if (err) throw err;
+        return found as Array<string | null>;
+      });
+      return messageIds.map((_, i) => lists.map((list) => list[i]).find((run) => run) ?? null);
+    },
+    /**
+     * Counts the first final report of each message of a run, atomically: a retried batch counts
+     * nothing twice. False when the run's counters are gone (archived): nothing was counted.
+     */
+    async countFinals(run: string, reports: ReadonlyArray<{ messageId: string; status: string }>): Promise<boolean> {
+      if (reports.length === 0) return true;
+      const [delivered] = (await redis.eval(COUNT_FINALS, 2, finals(run), runKey(run), ...reports.flatMap((report) => [report.messageId, report.status]))) as [number, number];
+      return delivered !== -1;
     },
   };
 }

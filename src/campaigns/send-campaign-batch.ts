@@ -1,11 +1,11 @@
 import type { Logger } from '../platform/logger';
 import type { TypedQueue } from '../platform/queues';
 import type { PhoneProtection } from '../shared/phone-protection';
-import { GatewayError, type RecipientResult, type SmsGateway } from '../sms/sms-gateway';
+import { CAMPAIGN_PURPOSE, GatewayError, type RecipientResult, type SmsGateway } from '../sms/sms-gateway';
 import { sleep } from '../platform/with-timeout';
 import type { OptOutSet } from '../subscribers/optout-set';
 import type { SubscriberStore } from '../subscribers/subscriber-store';
-import { SEND_BATCH, SEND_JOB_OPTIONS, retryDelayMs, type CampaignSettings, type FanOutJob, type SendBatchJob } from './campaign-jobs';
+import { SEND_BATCH, SEND_JOB_OPTIONS, retryDelayMs, type CampaignJob, type CampaignSettings, type SendBatchJob } from './campaign-jobs';
 import type { Campaign, CampaignStore } from './campaign-store';
 import type { BatchRecipient, CampaignBatch, MessageStore, SendResult } from './message-store';
 import type { ProgressField, RunProgressStore } from './run-progress';
@@ -21,7 +21,7 @@ export interface SendDeps {
   gateway: SmsGateway;
   takeTurn: TakeTurn;
   protection: PhoneProtection;
-  queue: TypedQueue<FanOutJob | SendBatchJob>;
+  queue: TypedQueue<CampaignJob>;
   settings: CampaignSettings;
   /** A lease on one batch (null: another job holds it). */
   claimBatch(batchId: string): Promise<{ release(): Promise<void> } | null>;
@@ -99,7 +99,7 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
   let answers: RecipientResult[] = [];
   if (toSend.length > 0) {
     try {
-      answers = await deps.gateway.send({ to: toSend.map((r) => deps.protection.decrypt(r.sealed)), text: batch.text, ...(campaign.senderId ? { from: campaign.senderId } : {}) });
+      answers = await deps.gateway.send({ to: toSend.map((r) => deps.protection.decrypt(r.sealed)), text: batch.text, purpose: CAMPAIGN_PURPOSE, ...(campaign.senderId ? { from: campaign.senderId } : {}) });
     } catch (err) {
       await deps.messages.setBatchStatus(batchId, 'queued', deps.now());
       if (err instanceof GatewayError && err.kind !== 'transient') {

@@ -59,6 +59,8 @@ export const configSchema = z
     CAMPAIGN_RETRY_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
     DELIVERY_REPORT_UNKNOWN_AFTER_MS: z.coerce.number().int().min(0).default(120_000),
     DELIVERY_REPORT_MAX_UNKNOWN_PER_MINUTE: perMinute.default(1_000),
+    DELIVERY_REPORT_WINDOW_HOURS: z.coerce.number().positive().max(24 * 30).default(72),
+    CAMPAIGN_REPORT_DAYS: z.coerce.number().positive().max(3650).default(14),
     SMS_EMULATOR_REPORT_URL: z
       .string()
       .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http:// or https:// URL without query')
@@ -82,6 +84,7 @@ export const configSchema = z
     USSD_SESSION_TTL_SECONDS: z.coerce.number().int().min(30).default(300),
     USSD_RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).default(300),
     USSD_MAX_WRONG_TRIES: z.coerce.number().int().min(1).max(10).default(3),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     TRUST_PROXY: z.string().min(1).default('loopback'),
     CALLBACK_ALLOWED_IPS: z
       .string()
@@ -107,6 +110,9 @@ export const configSchema = z
   .superRefine((env, ctx) => {
     const keys = [env.USSD_KEY_MORE, env.USSD_KEY_BACK, env.USSD_KEY_HOME];
     if (new Set(keys).size !== keys.length) ctx.addIssue({ code: 'custom', path: ['USSD_KEY_MORE'], message: 'USSD_KEY_MORE, USSD_KEY_BACK and USSD_KEY_HOME must differ' });
+    if (env.CAMPAIGN_REPORT_DAYS * 24 < env.DELIVERY_REPORT_WINDOW_HOURS) {
+      ctx.addIssue({ code: 'custom', path: ['CAMPAIGN_REPORT_DAYS'], message: 'must be at least DELIVERY_REPORT_WINDOW_HOURS (a run is counted live until its reports can come)' });
+    }
     if (env.SMS_GATEWAY === 'africastalking') {
       for (const key of ['AT_USERNAME', 'AT_API_KEY'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SMS_GATEWAY=africastalking' });
@@ -128,6 +134,8 @@ export interface Config {
   /** Absent only where a launcher (npm run dev, the tests) provides its own server. */
   readonly mongodbUri: string | undefined;
   readonly redisUrl: string;
+  /** Bearer token of /metrics and of /readyz's details; /metrics is off without it. */
+  readonly metricsToken: string | undefined;
   readonly queuePrefix: string;
   readonly shutdownTimeoutMs: number;
   readonly smsGateway:
@@ -153,6 +161,10 @@ export interface Config {
     readonly unknownReportAfterMs: number;
     /** Delivery reports for messageIds unknown when they arrive, taken per minute; past it they are refused (0: no bound). */
     readonly maxUnknownReportsPerMinute: number;
+    /** A delivery report finds its message's run this long after the send at least; later, it counts as unknown. */
+    readonly reportWindowMs: number;
+    /** An ended run's live counters stay in Redis this long, then its figures are read from MongoDB. */
+    readonly reportPeriodMs: number;
     /** Where the emulator posts its delivery reports (default: this process's own /sms/delivery). */
     readonly emulator: { readonly reportUrl?: string; readonly reportDelayMs: number; readonly failureRate: number };
   };
@@ -207,7 +219,7 @@ export interface Config {
 }
 
 /** Variables `npm run dev` and the tests may generate when they are not set. */
-export const GENERATED_SECRETS = ['USSD_CALLBACK_TOKEN', 'SMS_CALLBACK_TOKEN', 'PHONE_HASH_KEY', 'PHONE_ENCRYPTION_KEYS'] as const;
+export const GENERATED_SECRETS = ['USSD_CALLBACK_TOKEN', 'SMS_CALLBACK_TOKEN', 'PHONE_HASH_KEY', 'PHONE_ENCRYPTION_KEYS', 'METRICS_TOKEN'] as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -229,7 +241,9 @@ function deepFreeze<T>(value: T): T {
 
 function describe(issue: z.core.$ZodIssue, env: Environment): string {
   const variable = String(issue.path[0] ?? 'environment');
-  const raw = env[variable];
+  // A URL's password goes before the value is cut short (cut first, a password without its "@" would show).
+  // Anything before the last "@" of a URL may be a password, even without a scheme.
+  const raw = /_(URI|URL)$/.test(variable) ? env[variable]?.replace(/^([a-z][a-z0-9+.-]*:\/\/)?\S*@/i, '$1***@') : env[variable];
   const got = raw === undefined || raw === '' ? 'not set' : `got "${raw.length > 40 ? `${raw.slice(0, 40)}...` : raw}"`;
   // Never echo secrets back into a log.
   const shown = /KEY|SECRET|TOKEN|PASSWORD/.test(variable) ? (raw ? 'set' : 'not set') : got;
@@ -253,6 +267,7 @@ export function parseConfig(env: Environment): Config {
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     redisUrl: e.REDIS_URL,
+    metricsToken: e.METRICS_TOKEN,
     queuePrefix: e.QUEUE_PREFIX,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     smsGateway:
@@ -270,6 +285,8 @@ export function parseConfig(env: Environment): Config {
       retryDelayMs: e.CAMPAIGN_RETRY_DELAY_MS,
       unknownReportAfterMs: e.DELIVERY_REPORT_UNKNOWN_AFTER_MS,
       maxUnknownReportsPerMinute: e.DELIVERY_REPORT_MAX_UNKNOWN_PER_MINUTE,
+      reportWindowMs: Math.round(e.DELIVERY_REPORT_WINDOW_HOURS * 3_600_000),
+      reportPeriodMs: Math.round(e.CAMPAIGN_REPORT_DAYS * 86_400_000),
       emulator: { ...(e.SMS_EMULATOR_REPORT_URL ? { reportUrl: e.SMS_EMULATOR_REPORT_URL } : {}), reportDelayMs: e.SMS_EMULATOR_REPORT_DELAY_MS, failureRate: e.SMS_EMULATOR_FAILURE_RATE },
     },
     ussd: {

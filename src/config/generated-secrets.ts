@@ -10,6 +10,7 @@ export function generateSecrets(): Record<(typeof GENERATED_SECRETS)[number], st
     SMS_CALLBACK_TOKEN: randomBytes(18).toString('base64url'),
     PHONE_HASH_KEY: randomBytes(32).toString('base64'),
     PHONE_ENCRYPTION_KEYS: `local1:${randomBytes(32).toString('base64')}`,
+    METRICS_TOKEN: randomBytes(18).toString('base64url'),
   };
 }
 

@@ -11,6 +11,8 @@ export interface AppDeps {
   /** What each room contributes, mounted in order after the health routes. */
   readonly routers?: ReadonlyArray<Router>;
   readonly trustProxy?: boolean | number | string;
+  /** Bearer token of /metrics and of /readyz's details (see health-routes). */
+  readonly metricsToken?: string;
 }
 
 /** Builds the Express app without listening: tests and the entry point both use it. */
@@ -19,7 +21,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy ?? 'loopback');
   app.use(deps.metrics.httpMiddleware());
-  app.use(healthRoutes(deps.readiness, deps.metrics.registry));
+  app.use(healthRoutes(deps.readiness, deps.metrics.registry, { logger: deps.logger, ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}) }));
   for (const router of deps.routers ?? []) app.use(router);
 
   app.use((_req, _res, next) => next(AppError.notFound()));

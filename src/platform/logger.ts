@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { describeText, maskPhone, maskPhonesIn } from '../shared/redact';
+import { describeText, maskPhone, maskPhonesIn as maskPhonesOnly, maskUrlCredentials } from '../shared/redact';
 
 export type { Logger } from 'pino';
 
@@ -9,6 +9,9 @@ const PHONE_KEYS = new Set(['phone', 'phonenumber', 'msisdn', 'to', 'from', 'cal
 const TEXT_KEYS = new Set(['text', 'message', 'body', 'content', 'input', 'note', 'sms', 'usertext']);
 
 const MAX_DEPTH = 6;
+
+/** Phone numbers and the passwords of connection URLs (a driver's error may quote its URI). */
+const maskPhonesIn = (text: string): string => maskPhonesOnly(maskUrlCredentials(text));
 
 const ERROR_KEYS = new Set(['err', 'error']);
 

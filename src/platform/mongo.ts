@@ -1,4 +1,5 @@
 import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
+import { maskUrlCredentials } from '../shared/redact';
 import type { Logger } from './logger';
 import { sleep, withTimeout } from './with-timeout';
 
@@ -19,7 +20,7 @@ export interface MongoOptions {
 
 /** Hides credentials: "mongodb://user:pw@host/db" -> "mongodb://***@host/db". */
 export function describeMongoUri(uri: string): string {
-  return uri.replace(/\/\/[^@/]*@/, '//***@');
+  return maskUrlCredentials(uri);
 }
 
 /**

@@ -1,4 +1,5 @@
 import Redis, { type RedisOptions } from 'ioredis';
+import { maskUrlCredentials } from '../shared/redact';
 import type { Logger } from './logger';
 import { withTimeout } from './with-timeout';
 
@@ -19,7 +20,28 @@ export interface RedisConnections {
 
 /** Hides the password of a redis URL for logs. */
 export function describeRedisUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
+  return maskUrlCredentials(url);
+}
+
+/**
+ * Bull (and every key here without a lifetime of its own) needs Redis to refuse writes when full
+ * rather than evict: an evicted job, lock or counter is lost silently. Checked once the client is
+ * ready; a managed Redis that refuses CONFIG is reported too, since then nobody checked.
+ * Returns the policy found (undefined when it could not be read).
+ */
+export async function checkEvictionPolicy(client: Redis, logger: Logger, timeoutMs = 10_000): Promise<string | undefined> {
+  try {
+    if (client.status !== 'ready') await withTimeout(new Promise((resolve) => client.once('ready', resolve)), timeoutMs, 'redis ready');
+    const answer = (await withTimeout(client.config('GET', 'maxmemory-policy'), 2_000, 'redis config')) as string[];
+    const policy = answer[1];
+    if (policy !== 'noeviction') {
+      logger.error({ policy }, `REDIS EVICTS KEYS: maxmemory-policy is "${policy ?? '?'}"; set it to "noeviction" or queued jobs, locks and counters can vanish`);
+    }
+    return policy;
+  } catch (err) {
+    logger.warn({ err }, 'could not read Redis maxmemory-policy: make sure it is "noeviction" (Bull needs it)');
+    return undefined;
+  }
 }
 
 /**

@@ -1,5 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
+const TAG_BYTES = 16;
+
 export interface PhoneProtection {
   /** Keyed hash (HMAC-SHA256, hex): finds a phone's records without storing the number. */
   hash(phone: string): string;
@@ -22,7 +24,7 @@ export function createPhoneProtection(secrets: { phoneHashKey: string; phoneEncr
     hash: (phone) => createHmac('sha256', hashKey).update(phone).digest('hex'),
     encrypt(phone) {
       const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', currentKey, iv);
+      const cipher = createCipheriv('aes-256-gcm', currentKey, iv, { authTagLength: TAG_BYTES });
       const data = Buffer.concat([cipher.update(phone, 'utf8'), cipher.final()]);
       return [current.id, iv.toString('base64'), cipher.getAuthTag().toString('base64'), data.toString('base64')].join(':');
     },
@@ -30,8 +32,12 @@ export function createPhoneProtection(secrets: { phoneHashKey: string; phoneEncr
       const [keyId = '', iv = '', tag = '', data = ''] = sealed.split(':');
       const key = keys.get(keyId);
       if (!key) throw new Error(`unknown phone encryption key "${keyId}"`);
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64'));
+      // GCM accepts tags as short as 4 bytes unless told otherwise: a truncated tag would make a
+      // forgery far cheaper. Ours are always 16.
+      const authTag = Buffer.from(tag, 'base64');
+      if (authTag.length !== TAG_BYTES) throw new Error('sealed phone number refused: its authentication tag is not 16 bytes');
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'), { authTagLength: TAG_BYTES });
+      decipher.setAuthTag(authTag);
       return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
     },
   };

@@ -24,3 +24,12 @@ export function maskPhonesIn(text: string): string {
 export function describeText(text: string): string {
   return `[redacted text, ${[...text].length} chars]`;
 }
+
+// scheme://anything-up-to-the-last-@-of-the-token: a password may itself hold "@", "/" or ":", so
+// everything before the last "@" goes (masking too much is harmless, too little is not).
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s"'<>]*@/gi;
+
+/** "mongodb://user:pw@host/db" -> "mongodb://***@host/db", wherever URLs appear in the text. */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(URL_CREDENTIALS, '$1***@');
+}

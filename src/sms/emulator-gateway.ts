@@ -4,7 +4,7 @@ import { modelOn } from '../platform/mongo';
 import { maskPhone } from '../shared/redact';
 import type { PhoneProtection } from '../shared/phone-protection';
 import { analyzeText } from '../shared/sms-encoding';
-import type { RecipientResult, SmsGateway } from './sms-gateway';
+import { CAMPAIGN_PURPOSES, type RecipientResult, type SmsGateway } from './sms-gateway';
 
 /** A message the emulator "sent": what a newcomer sees arrive in the console instead of on a phone. */
 export interface EmulatedMessage {
@@ -14,12 +14,14 @@ export interface EmulatedMessage {
   from: string;
   text: string;
   parts: number;
+  /** What it was for (see OutgoingSms); absent on messages kept before it was recorded. */
+  purpose?: string;
   at: Date;
 }
 
 export interface EmulatorOutbox {
-  /** Newest first. */
-  list(limit: number): Promise<EmulatedMessage[]>;
+  /** Newest first; only campaign messages when asked (hotline alerts and confirmations are for admins). */
+  list(limit: number, options?: { campaignOnly?: boolean }): Promise<EmulatedMessage[]>;
   /** Messages sent to one number (by keyed hash), newest first. */
   sentTo(phoneHash: string): Promise<EmulatedMessage[]>;
 }
@@ -59,7 +61,7 @@ export function createEmulatorGateway(connection: Connection, protection: PhoneP
   const outbox = modelOn<EmulatedMessage>(
     connection,
     'EmulatedMessage',
-    () => new Schema<EmulatedMessage>({ _id: String, toHash: String, toMasked: String, from: String, text: String, parts: Number, at: Date }, { collection: 'emulator_outbox', versionKey: false }),
+    () => new Schema<EmulatedMessage>({ _id: String, toHash: String, toMasked: String, from: String, text: String, parts: Number, purpose: String, at: Date }, { collection: 'emulator_outbox', versionKey: false }),
   );
   return {
     name: 'emulator',
@@ -68,12 +70,12 @@ export function createEmulatorGateway(connection: Connection, protection: PhoneP
       const at = now();
       const results: RecipientResult[] = batch.to.map((to) => ({ to, outcome: 'accepted', messageId: `ATXid_emu_${randomUUID()}`, statusCode: 101, status: 'Success', cost: `XOF ${(20 * parts).toFixed(4)}`, parts }));
       await outbox.insertMany(
-        results.map((result) => ({ _id: result.messageId, toHash: protection.hash(result.to), toMasked: maskPhone(result.to), from: batch.from ?? 'safeline', text: batch.text, parts, at })),
+        results.map((result) => ({ _id: result.messageId, toHash: protection.hash(result.to), toMasked: maskPhone(result.to), from: batch.from ?? 'safeline', text: batch.text, parts, purpose: batch.purpose ?? 'other', at })),
       );
       if (reports) reportLater(reports, results.map((result) => ({ messageId: result.messageId ?? '', to: result.to })));
       return results;
     },
-    list: (limit) => outbox.find().sort({ at: -1 }).limit(limit).lean<EmulatedMessage[]>().exec(),
+    list: (limit, options) => outbox.find(options?.campaignOnly ? { purpose: { $in: [...CAMPAIGN_PURPOSES] } } : {}).sort({ at: -1 }).limit(limit).lean<EmulatedMessage[]>().exec(),
     sentTo: (phoneHash) => outbox.find({ toHash: phoneHash }).sort({ at: -1 }).lean<EmulatedMessage[]>().exec(),
   };
 }

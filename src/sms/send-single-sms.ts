@@ -14,7 +14,7 @@ export async function sendSingleSms(deps: { gateway: SmsGateway; protection: Pho
   const log = { purpose: job.purpose, reference: job.reference, to: maskPhone(to) };
   let result: RecipientResult | undefined;
   try {
-    [result] = await deps.gateway.send({ to: [to], text: job.text });
+    [result] = await deps.gateway.send({ to: [to], text: job.text, purpose: job.purpose });
   } catch (err) {
     if (err instanceof GatewayError && err.kind !== 'transient') throw new UnrecoverableJobError(`gateway refused the send: ${err.kind}`, { cause: err });
     throw err;

@@ -4,7 +4,13 @@ export interface OutgoingSms {
   readonly text: string;
   /** Sender ID or short code; the gateway's default when absent. */
   readonly from?: string;
+  /** What it is for ("campaign", "campaign.test", "hotline.alert"...): the emulator keeps it, to show each message only to whom may see it. */
+  readonly purpose?: string;
 }
+
+/** The purposes of campaign messages (a campaign's sends and its test sends to staff). */
+export const CAMPAIGN_PURPOSE = 'campaign';
+export const CAMPAIGN_PURPOSES: readonly string[] = [CAMPAIGN_PURPOSE, 'campaign.test'];
 
 /** What became of one recipient of a send. */
 export interface RecipientResult {

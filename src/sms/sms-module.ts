@@ -59,7 +59,11 @@ export const smsModule: SafelineModule = {
   fastRoutes(infra) {
     const { config } = infra;
     const maxUnknownPerMinute = config.sms.maxUnknownReportsPerMinute;
-    const inbox = createDeliveryReportInbox(infra.redis.client, config.queuePrefix, { maxUnknownPerMinute });
+    const inbox = createDeliveryReportInbox(infra.redis.client, config.queuePrefix, {
+      maxUnknownPerMinute,
+      reportWindowMs: config.sms.reportWindowMs,
+      now: () => new Date(),
+    });
     const dropped = droppedReports(infra.metrics.registry);
     return [
       deliveryReportRoute({

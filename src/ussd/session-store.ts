@@ -76,6 +76,12 @@ export interface SessionStore {
 
 /** Phones not seen are cached as "no language" this long, so a burst of first calls asks MongoDB once. */
 const UNKNOWN_PROFILE_SECONDS = 600;
+/**
+ * A remembered language stays cached a year after the phone last called (each hop renews it).
+ * MongoDB keeps the choice; once the cache is complete, a phone gone from it for a year is asked
+ * its language again, as a new caller is.
+ */
+export const PROFILE_CACHE_SECONDS = 365 * 86_400;
 
 /**
  * Sessions in Redis with a TTL, one round trip to read and one to write per hop; the resume offer
@@ -153,20 +159,21 @@ export function createRedisSessionStore(redis: Redis, options: { prefix: string;
         if (outbox?.length) batch.rpush(outboxKey, ...outbox.map((item) => JSON.stringify(item)));
         if (options.resumeSeconds > 0 && resume === 'point-here') batch.set(resumeKey(session.phoneHash), sessionId, 'EX', options.resumeSeconds);
         if (options.resumeSeconds > 0 && resume === 'clear') batch.del(resumeKey(session.phoneHash));
-        if (profile) batch.set(profileKey(session.phoneHash), JSON.stringify(profile));
+        if (profile) batch.set(profileKey(session.phoneHash), JSON.stringify(profile), 'EX', PROFILE_CACHE_SECONDS);
+        else if (session.profile) batch.expire(profileKey(session.phoneHash), PROFILE_CACHE_SECONDS);
         return batch.exec();
       });
     },
     async cacheProfile(phoneHash, profile) {
       await guarded('profile cache', () =>
-        profile ? redis.set(profileKey(phoneHash), JSON.stringify(profile)) : redis.set(profileKey(phoneHash), NONE, 'EX', UNKNOWN_PROFILE_SECONDS, 'NX'),
+        profile ? redis.set(profileKey(phoneHash), JSON.stringify(profile), 'EX', PROFILE_CACHE_SECONDS) : redis.set(profileKey(phoneHash), NONE, 'EX', UNKNOWN_PROFILE_SECONDS, 'NX'),
       );
     },
     async fillProfiles(profiles) {
       if (!profiles.length) return;
       await guarded('profile fill', () => {
         const batch = redis.pipeline();
-        for (const { phoneHash, profile } of profiles) batch.set(profileKey(phoneHash), JSON.stringify(profile));
+        for (const { phoneHash, profile } of profiles) batch.set(profileKey(phoneHash), JSON.stringify(profile), 'EX', PROFILE_CACHE_SECONDS);
         return batch.exec();
       });
     },

@@ -40,6 +40,12 @@ describe('parseConfig', () => {
     expect(config.smsGateway).toEqual({ kind: 'africastalking', username: 'sandbox', apiKey: 'k' });
   });
 
+  it('gives the delivery-report window and the report period in hours and days, the period no shorter than the window', () => {
+    expect(parse({}).sms).toMatchObject({ reportWindowMs: 72 * 3_600_000, reportPeriodMs: 14 * 86_400_000 });
+    expect(parse({ DELIVERY_REPORT_WINDOW_HOURS: '0.5', CAMPAIGN_REPORT_DAYS: '1' }).sms).toMatchObject({ reportWindowMs: 1_800_000, reportPeriodMs: 86_400_000 });
+    expect(() => parse({ DELIVERY_REPORT_WINDOW_HOURS: '48', CAMPAIGN_REPORT_DAYS: '1' })).toThrow(/CAMPAIGN_REPORT_DAYS must be at least DELIVERY_REPORT_WINDOW_HOURS/);
+  });
+
   it('treats empty strings as unset, as docker-compose passes them', () => {
     expect(parse({ PORT: '', LOG_LEVEL: '' }).http.port).toBe(3000);
   });
@@ -59,6 +65,31 @@ describe('parseConfig', () => {
 
   it('rejects a MongoDB URI that is not one', () => {
     expect(() => parse({ MONGODB_URI: 'localhost:27017' })).toThrow(/MONGODB_URI must be a mongodb:\/\//);
+  });
+
+  it('names a bad MONGODB_URI or REDIS_URL without its password', () => {
+    const messageOf = (env: Environment): string => {
+      try {
+        parse(env);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('should have thrown');
+    };
+    const cases: Environment[] = [
+      { MONGODB_URI: 'mongo://admin:Pa55-secret@db:27017/safeline' },
+      { MONGODB_URI: 'admin:Pa55-secret@db:27017' },
+      // Long enough to be cut short before its "@", and a password holding "@" and "/".
+      { MONGODB_URI: 'mongodbx://a-rather-long-user-name-for-the-db:Pa55-secret@x/y@db:27017/safeline' },
+      { REDIS_URL: 'http://:Pa55-secret@redis:6379' },
+      { REDIS_URL: 'redis://default:Pa55-secret@redis:6379 extra' },
+    ];
+    for (const env of cases) {
+      const message = messageOf(env);
+      expect(message).toMatch(/^invalid configuration: (MONGODB_URI|REDIS_URL) /);
+      expect(message).not.toMatch(/Pa55|secret/);
+    }
+    expect(messageOf({ REDIS_URL: 'http://:Pa55-secret@redis:6379' })).toContain('got "http://***@redis:6379"');
   });
 });
 

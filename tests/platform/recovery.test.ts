@@ -10,8 +10,10 @@ interface Readiness {
   down: string[];
 }
 
+/** With the metrics token, /readyz names the parts that are down. */
+let metricsToken = '';
 async function readiness(url: string): Promise<Readiness> {
-  const res = await fetch(`${url}/readyz`);
+  const res = await fetch(`${url}/readyz`, { headers: { authorization: `Bearer ${metricsToken}` } });
   const body = (await res.json()) as { down?: string[] };
   return { status: res.status, down: body.down ?? [] };
 }
@@ -55,14 +57,21 @@ describeEmbedded('a process whose MongoDB or Redis goes away', () => {
     await redis?.stop();
   });
 
-  it('starts with both down, says which, and becomes ready when they come up', async () => {
+  it('starts with both down, says which (to the token holder and in the log), and becomes ready when they come up', async () => {
+    const log = captureLogger('warn');
     running = await startSafeline(
       testConfig({ MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}/recovery`, REDIS_URL: `redis://127.0.0.1:${redisPort}` }),
-      captureLogger('warn').logger,
+      log.logger,
       [],
     );
+    metricsToken = running.infra.config.metricsToken ?? '';
     expect(await fetch(`${running.url}/healthz`).then((res) => res.status)).toBe(200);
     expect(await readiness(running.url)).toEqual({ status: 503, down: ['mongodb', 'redis'] });
+    // An anonymous caller learns only that it is not ready.
+    const anonymous = await fetch(`${running.url}/readyz`);
+    expect(anonymous.status).toBe(503);
+    expect(await anonymous.json()).toEqual({ status: 'unavailable' });
+    expect(log.lines().filter((line) => line.includes('readiness: ')).map((line) => (JSON.parse(line) as { part: string }).part).sort()).toEqual(['mongodb', 'redis']);
 
     await startRedis();
     await waitForReadiness(running.url, { status: 503, down: ['mongodb'] });

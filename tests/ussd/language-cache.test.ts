@@ -45,4 +45,19 @@ describe('the remembered language, cached in Redis in front of MongoDB', () => {
     expect(await firstScreen('+22370555002')).toMatch(/^CON Mɔgɔ jago bali/);
     expect(await firstScreen('+22370555999')).toMatch(/^CON Langue \/ Kan \/ Language/);
   });
+
+  it('keeps a cached language a year after the phone last called, renewed by each call', async () => {
+    const redis = running.infra.redis.client;
+    const hash = createPhoneProtection(config.secrets).hash('+22370555002');
+    const key = `${config.queuePrefix}:ussd:lang:${hash}`;
+    const year = 365 * 86_400;
+    expect(await redis.ttl(key)).toBeGreaterThan(year - 60);
+    await redis.expire(key, 100);
+    expect(await firstScreen('+22370555002')).toMatch(/^CON Mɔgɔ jago bali/);
+    expect(await redis.ttl(key)).toBeGreaterThan(year - 60);
+    // The "no language" mark of an unknown phone stays short.
+    const unknown = `${config.queuePrefix}:ussd:lang:${createPhoneProtection(config.secrets).hash('+22370555999')}`;
+    const ttl = await redis.ttl(unknown);
+    if (ttl !== -2) expect(ttl).toBeLessThanOrEqual(600);
+  });
 });

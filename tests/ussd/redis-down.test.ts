@@ -48,7 +48,7 @@ describe('USSD while Redis goes down in the middle of a session', () => {
     expect(withOutage).toEqual(expected);
     expect(expected.every((screen) => /^(CON|END) /.test(screen))).toBe(true);
     // readiness says so meanwhile
-    const ready = await fetch(`${running.url}/readyz`);
+    const ready = await fetch(`${running.url}/readyz`, { headers: { authorization: `Bearer ${running.infra.config.metricsToken ?? ''}` } });
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ down: ['redis'] });
   });

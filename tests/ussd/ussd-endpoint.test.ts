@@ -176,7 +176,7 @@ describe('POST /ussd/events', () => {
 
 describe('GET /metrics after the above', () => {
   it('counts USSD hops in the request latency histogram', async () => {
-    const text = await (await fetch(`${running.url}/metrics`)).text();
+    const text = await (await fetch(`${running.url}/metrics`, { headers: { authorization: `Bearer ${running.infra.config.metricsToken ?? ''}` } })).text();
     expect(text).toMatch(/safeline_http_request_duration_seconds_count\{method="POST",route="\/ussd",status="200"\} [1-9]\d*/);
   });
 });
