@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { parseConfig, type Environment } from '../../src/config/config';
 import { createMessageStore } from '../../src/campaigns/message-store';
 import { modules } from '../../src/modules';
@@ -7,6 +6,7 @@ import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { createPhoneProtection } from '../../src/shared/phone-protection';
 import { createStaffStore } from '../../src/staff/staff-store';
 import { eventually } from '../support/eventually';
+import { productionArtifact, startArtifact } from '../support/production-artifact';
 import { startFakeAfricasTalking, type FakeAfricasTalking } from '../support/fake-africastalking';
 import { seedSubscribers } from '../support/seed-subscribers';
 import { createStaff, staffClient } from '../support/staff-client';
@@ -22,8 +22,9 @@ let env: Environment;
 const workers: ChildProcess[] = [];
 const manager = staffClient(() => api.url);
 
-function startWorker(): ChildProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', '..', 'src', 'main.ts'), 'worker'], { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit'] });
+/** A worker as deployed: the built artifact's `node dist/main.js worker`, production dependencies only. */
+async function startWorker(): Promise<ChildProcess> {
+  const { child } = await startArtifact('worker', { ...env, PORT: '0' });
   workers.push(child);
   return child;
 }
@@ -46,7 +47,8 @@ beforeAll(async () => {
   await api.infra.mongo.opened;
   await createStaff(createStaffStore(api.infra.mongo.connection), [['manager@safeline.test', ['campaign_manager']]]);
   expect((await manager.signIn('manager@safeline.test')).status).toBe(200);
-}, 60_000);
+  await productionArtifact();
+}, 240_000);
 afterAll(async () => {
   for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL');
   await api?.stop();
@@ -56,7 +58,7 @@ afterAll(async () => {
 it('resumes after a worker is killed mid-campaign, with no duplicate at the gateway', async () => {
   const protection = createPhoneProtection(parseConfig(env).secrets);
   await seedSubscribers(api.infra.mongo.connection, protection, { from: 6_000_000, count: 3_000 });
-  const first = startWorker();
+  const first = await startWorker();
   const text = 'Partir travailler loin ? Gardez vos papiers sur vous.';
   const created = await manager.call('POST', '/api/v1/campaigns', { name: 'killed midway', axis: 'prevention', texts: { fr: text }, sendWindow: { from: '00:00', to: '00:00' }, spread: { maxPerSecond: 400, finishWithinHours: null } });
   const id = String(created.json._id);
@@ -66,7 +68,7 @@ it('resumes after a worker is killed mid-campaign, with no duplicate at the gate
   first.kill('SIGKILL');
   const killedAt = fake.accepted.length;
   expect(killedAt).toBeLessThan(3_000);
-  startWorker();
+  await startWorker();
 
   // Bull gives the killed worker's job back after its lock expires (30 s).
   type View = { status: string; progress: { recipients: number; sent: number; unknown: number; failed: number }; runs: Array<{ run: string }> };
