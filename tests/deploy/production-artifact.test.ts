@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { PASSWORD, staffClient } from '../support/staff-client';
 import { postUssd } from '../support/ussd-client';
 import { productionArtifact, startArtifact, type StartedArtifact } from '../support/production-artifact';
 import { testEnvironment } from '../support/test-env';
@@ -44,8 +45,21 @@ describe('the production artifact', () => {
     expect(login.status).toBe(200);
     expect(await login.text()).toContain('<form');
 
+    // An operator's first account, made inside the image (no swc there), can sign in.
+    const cwd = await productionArtifact();
+    const created = spawnSync(process.execPath, ['dist/cli/staff-create.js', '--email', 'first-admin@safeline.test', '--role', 'admin'], {
+      cwd,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, MONGODB_URI: String(env.MONGODB_URI), STAFF_PASSWORD: PASSWORD },
+      input: '',
+    });
+    expect(created.stderr).toBe('');
+    expect(created.status).toBe(0);
+    const admin = staffClient(() => app?.url ?? '');
+    expect((await admin.signIn('first-admin@safeline.test')).status).toBe(200);
+
     // A development tool in the image says what it needs instead of a stack trace.
-    const graph = spawnSync(process.execPath, ['dist/cli/flows-graph.js'], { cwd: await productionArtifact(), encoding: 'utf8' });
+    const graph = spawnSync(process.execPath, ['dist/cli/flows-graph.js'], { cwd, encoding: 'utf8' });
     expect(graph.status).toBe(1);
     expect(graph.stderr).toContain('flows:graph needs the development dependencies');
 
