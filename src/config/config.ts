@@ -104,6 +104,7 @@ export const configSchema = z
     LOGIN_FIRST_DELAY_SECONDS: z.coerce.number().int().min(1).default(30),
     HOTLINE_JOIN_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
     HOTLINE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+    HOTLINE_ALERTS_PER_HOUR: z.coerce.number().int().min(1).max(1_000).default(20),
     DATA_DIR: z.string().min(1).default('./data'),
     EMBEDDED_MONGODB_PORT: port.default(27017),
   })
@@ -213,6 +214,8 @@ export interface Config {
     readonly joinWindowHours: number;
     /** Closed requests keep the caller's number this many days, then the purge erases it. */
     readonly retentionDays: number;
+    /** Urgent alerts per agent in any hour; past it one summary SMS, and the queue shows the rest. */
+    readonly alertsPerHour: number;
   };
   readonly dataDir: string;
   readonly embeddedMongodbPort: number;
@@ -323,7 +326,7 @@ export function parseConfig(env: Environment): Config {
         firstDelaySeconds: e.LOGIN_FIRST_DELAY_SECONDS,
       },
     },
-    hotline: { joinWindowHours: e.HOTLINE_JOIN_WINDOW_HOURS, retentionDays: e.HOTLINE_RETENTION_DAYS },
+    hotline: { joinWindowHours: e.HOTLINE_JOIN_WINDOW_HOURS, retentionDays: e.HOTLINE_RETENTION_DAYS, alertsPerHour: e.HOTLINE_ALERTS_PER_HOUR },
     dataDir: e.DATA_DIR,
     embeddedMongodbPort: e.EMBEDDED_MONGODB_PORT,
   });

@@ -3,8 +3,9 @@ import { AppError } from '../platform/app-error';
 import { allow, requireCsrf, staffOf, type StaffContext } from '../staff/access';
 import { escapeHtml as escape, type ConsoleShell } from '../staff/console-shell';
 import { barChartSvg } from './figures-chart';
-import { addShift, periodOf, shiftSchema, type HotlineApiDeps } from './hotline-api';
+import { addShift, periodOf, seesRows, shiftSchema, type HotlineApiDeps } from './hotline-api';
 import { hotlineFigures } from './hotline-figures';
+import { partnerFigures, type Cell } from './partner-figures';
 
 const DAY_KEYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
@@ -20,11 +21,14 @@ export function hotlineAdminPages(deps: HotlineApiDeps & { shell: ConsoleShell }
   router.get('/console/hotline/figures', allow({ roles: ['admin', 'partner_viewer'] }, { html: true }), async (req, res) => {
     const staff = staffOf(res) as StaffContext;
     const { from, to } = periodOf({ from: dateOf(req.query.from), to: dateOf(req.query.to) }, deps.now());
-    const figures = hotlineFigures(await deps.store.createdBetween(from, to), from, to);
-    const table = (title: string, counts: Record<string, number>, label: (key: string) => string) =>
+    const requests = await deps.store.createdBetween(from, to);
+    // Partners get aggregates only: small counts suppressed, days at the finest.
+    const figures = seesRows(staff) ? hotlineFigures(requests, from, to) : partnerFigures(requests, from, to);
+    const numeric = (count: Cell): number => (typeof count === 'number' ? count : 0);
+    const table = (title: string, counts: Record<string, Cell>, label: (key: string) => string) =>
       `<section><h2>${title}</h2><table><tbody>${Object.entries(counts)
-        .sort(([, a], [, b]) => b - a)
-        .map(([key, count]) => `<tr><th scope="row">${label(key)}</th><td>${count}</td></tr>`)
+        .sort(([, a], [, b]) => numeric(b) - numeric(a))
+        .map(([key, count]) => `<tr><th scope="row">${label(key)}</th><td>${escape(String(count))}</td></tr>`)
         .join('') || '<tr><td>-</td></tr>'}</tbody></table></section>`;
     const day = (at: Date) => at.toISOString().slice(0, 10);
     const query = `from=${day(from)}&to=${day(to)}`;
@@ -36,11 +40,11 @@ export function hotlineAdminPages(deps: HotlineApiDeps & { shell: ConsoleShell }
       t(req, 'console.hotline.figures_title'),
       `<h1>${t(req, 'console.hotline.figures_title')}</h1>
 <form method="get" class="filters"><label>${t(req, 'console.hotline.from')}<input type="date" name="from" value="${day(from)}"></label><label>${t(req, 'console.hotline.to')}<input type="date" name="to" value="${day(to)}"></label><button>${t(req, 'console.audit_filter')}</button></form>
-<div class="cards"><div class="card"><div>${t(req, 'console.hotline.total')}</div><strong>${figures.total}</strong></div>
+<div class="cards"><div class="card"><div>${t(req, 'console.hotline.total')}</div><strong>${escape(String(figures.total))}</strong></div>
 <div class="card"><div>${t(req, 'console.hotline.median_first_attempt')}</div><strong>${median}</strong></div>
 <div class="card"><div>${t(req, 'console.hotline.share_in_window')}</div><strong>${share}</strong></div></div>
 <h2>${t(req, 'console.hotline.per_day')}</h2>
-${barChartSvg(figures.perDay.map((point) => ({ label: point.day, value: point.count })), { title: deps.shell.t(req, 'console.hotline.per_day'), description: figures.perDay.map((point) => `${point.day}: ${point.count}`).join(', ') })}
+${barChartSvg(figures.perDay.map((point) => ({ label: point.day, value: numeric(point.count), shown: String(point.count) })), { title: deps.shell.t(req, 'console.hotline.per_day'), description: figures.perDay.map((point) => `${point.day}: ${point.count}`).join(', ') })}
 <p><a href="/api/v1/hotline/export.csv?${query}" download>${t(req, 'console.hotline.export_csv')}</a></p>
 <div class="cards">${table(t(req, 'console.hotline.col_status'), figures.byStatus, (key) => t(req, `console.hotline.status.${key}`))}
 ${table(t(req, 'console.hotline.col_urgency'), figures.byUrgency, (key) => t(req, `console.hotline.urgency.${key}`))}

@@ -10,6 +10,7 @@ import type { AuditLog } from '../staff/audit-log';
 import { ATTEMPT_OUTCOMES, CLOSED_STATUSES, CLOSING_OUTCOMES, OPEN_STATUSES, isOpen } from './callback-policy';
 import type { DutyRota } from './duty-rota';
 import { hotlineCsv, hotlineFigures } from './hotline-figures';
+import { partnerCsv, partnerFigures } from './partner-figures';
 import type { CallbackRequest, HotlineStore } from './hotline-store';
 import type { Agent, CallbackWork } from './work-callback-request';
 
@@ -43,6 +44,9 @@ export interface HotlineApiDeps {
   audit: AuditLog;
   now(): Date;
 }
+
+/** Admins see the hotline's rows; everyone else with figures access (partners) sees aggregates only. */
+export const seesRows = (staff: StaffContext | undefined): boolean => staff?.user.roles.includes('admin') ?? false;
 
 export const agentOf = (staff: StaffContext | undefined): Agent => {
   if (!staff) throw new AppError(401, 'unauthenticated', 'Sign in first');
@@ -97,16 +101,21 @@ export function registerHotlineApi(api: ApiRegistry, deps: HotlineApiDeps): void
 
   api.add({ method: 'get', path: '/hotline/reports', summary: 'Anonymous case reports, newest first', access: { roles: AGENTS } }, async () => ({ reports: await deps.store.listReports(200) }));
 
-  api.add({ method: 'get', path: '/hotline/figures', summary: 'Counts, median time to first attempt, share handled in window, requests per day', access: { roles: FIGURES }, query: period }, async ({ query }) => {
-    const { from, to } = periodOf(query, deps.now());
-    return hotlineFigures(await deps.store.createdBetween(from, to), from, to);
-  });
-
-  api.add({ method: 'get', path: '/hotline/export.csv', summary: 'Callback requests as CSV, without numbers or notes', access: { roles: FIGURES }, query: period }, async ({ query, res, staff, req }) => {
+  api.add({ method: 'get', path: '/hotline/figures', summary: 'Counts, median time to first attempt, share handled in window, requests per day', access: { roles: FIGURES }, query: period }, async ({ query, staff }) => {
     const { from, to } = periodOf(query, deps.now());
     const requests = await deps.store.createdBetween(from, to);
-    await deps.audit.append({ actor: staff?.user._id ?? 'unknown', action: 'hotline.exported', ip: req.ip ?? '', details: { rows: requests.length, from: from.toISOString(), to: to.toISOString() } });
-    res.type('text/csv').attachment(`hotline-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.csv`).send(hotlineCsv(requests));
+    return seesRows(staff) ? hotlineFigures(requests, from, to) : partnerFigures(requests, from, to);
+  });
+
+  const exportSummary = 'Callback requests as CSV without numbers or notes (admins: one line per request; partners: aggregate cells)';
+  api.add({ method: 'get', path: '/hotline/export.csv', summary: exportSummary, access: { roles: FIGURES }, query: period }, async ({ query, res, staff, req }) => {
+    const { from, to } = periodOf(query, deps.now());
+    const requests = await deps.store.createdBetween(from, to);
+    const rows = seesRows(staff);
+    const details = { rows: requests.length, aggregate: !rows, from: from.toISOString(), to: to.toISOString() };
+    await deps.audit.append({ actor: staff?.user._id ?? 'unknown', action: 'hotline.exported', ip: req.ip ?? '', details });
+    const csv = rows ? hotlineCsv(requests) : partnerCsv(partnerFigures(requests, from, to));
+    res.type('text/csv').attachment(`hotline-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.csv`).send(csv);
   });
 
   api.add({ method: 'get', path: '/hotline/rota', summary: 'The duty rota (numbers masked)', access: { roles: ['admin'] } }, async () => ({

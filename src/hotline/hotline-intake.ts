@@ -7,6 +7,7 @@ import type { CaseReport } from './hotline-store';
 import { createHotlineStore } from './hotline-store';
 import { recordCallbackRequest, type CallbackRequestInput } from './record-callback-request';
 import { createLocks } from '../platform/redis-lock';
+import { createAlertBudget } from './alert-budget';
 
 /** How reports and callback requests enter the hotline, whichever channel they came by. */
 export interface HotlineIntake {
@@ -20,6 +21,7 @@ export function createHotlineIntake(infra: Infrastructure): HotlineIntake {
     store,
     rota: createDutyRota(infra.mongo.connection),
     withLock: createLocks(infra.redis.client, infra.config.queuePrefix),
+    alertBudget: createAlertBudget(infra.redis.client, infra.config.queuePrefix, infra.config.hotline.alertsPerHour),
     queueSms: (jobId: string, job: Parameters<typeof queueSms>[2]) => queueSms(infra.queues, jobId, job),
     texts: loadTexts(resolve(infra.config.ussd.templatesDir)),
     joinWindowHours: infra.config.hotline.joinWindowHours,

@@ -2,9 +2,10 @@ import type { Logger } from '../platform/logger';
 import type { SingleSmsJob } from '../sms/sms-queue';
 import type { Texts } from '../texts/texts';
 import { ALERTED_URGENCIES, dueTime, isOpen, moreUrgent, urgencyRank } from './callback-policy';
-import type { DutyRota } from './duty-rota';
+import type { DutyRota, DutyShift } from './duty-rota';
 import type { CallbackRequest, HotlineStore } from './hotline-store';
 import type { WithLock } from '../platform/redis-lock';
+import type { AlertBudget } from './alert-budget';
 
 export interface CallbackRequestInput {
   reference: string;
@@ -23,6 +24,8 @@ export interface IntakeDeps {
   store: HotlineStore;
   rota: DutyRota;
   withLock: WithLock;
+  /** At most HOTLINE_ALERTS_PER_HOUR alerts per agent, each request once. */
+  alertBudget: AlertBudget;
   queueSms(jobId: string, job: SingleSmsJob): Promise<void>;
   texts: Texts;
   joinWindowHours: number;
@@ -117,15 +120,32 @@ async function joinOpenRequest(deps: IntakeDeps, open: CallbackRequest, input: C
 /** An SMS to each agent on duty: the reference, urgency and region, never the caller's number. */
 async function alertAgentsOnDuty(deps: IntakeDeps, request: CallbackRequest): Promise<void> {
   const shifts = await deps.rota.onDutyAt(deps.now());
-  for (const shift of shifts) {
-    const language = deps.texts.has(shift.language, 'sms.agent_alert') ? shift.language : deps.texts.defaultLanguage;
-    const text = deps.texts.t(language, 'sms.agent_alert', {
-      ref: request._id,
-      urgency: deps.texts.t(language, `console.hotline.urgency.${request.urgency}`),
-      region: request.region || '-',
-    });
-    await deps.queueSms(`hotline-alert:${request._id}:${shift._id}`, { toSealed: shift.phoneSealed, text, purpose: 'hotline.alert', reference: request._id });
-  }
+  for (const shift of shifts) await alertOneAgent(deps, shift, request);
   await deps.withLock(`request:${request._id}`, () => deps.store.updateRequest(request._id, { alertedAt: deps.now() }));
   if (shifts.length === 0) deps.logger.warn({ reference: request._id }, 'urgent callback request and no agent on duty to alert');
+}
+
+/**
+ * One agent's alert, within their hourly budget: past it, one summary pointing at the queue, then
+ * nothing until the hour has room again. The queue shows every request either way.
+ */
+async function alertOneAgent(deps: IntakeDeps, shift: DutyShift, request: CallbackRequest): Promise<void> {
+  const decision = await deps.alertBudget.decide(shift._id, request._id, deps.now());
+  if (decision === 'duplicate' || decision === 'capped') return;
+  const language = deps.texts.has(shift.language, 'sms.agent_alert') ? shift.language : deps.texts.defaultLanguage;
+  const text =
+    decision === 'summary'
+      ? deps.texts.t(language, 'sms.agent_alert_summary', { count: String(deps.alertBudget.perHour) })
+      : deps.texts.t(language, 'sms.agent_alert', {
+          ref: request._id,
+          urgency: deps.texts.t(language, `console.hotline.urgency.${request.urgency}`),
+          region: request.region || '-',
+        });
+  if (decision === 'summary') deps.logger.warn({ reference: request._id, shift: shift._id, perHour: deps.alertBudget.perHour }, 'urgent alerts capped for an agent this hour');
+  try {
+    await deps.queueSms(`hotline-alert:${request._id}:${shift._id}`, { toSealed: shift.phoneSealed, text, purpose: decision === 'summary' ? 'hotline.alert_summary' : 'hotline.alert', reference: request._id });
+  } catch (err) {
+    await deps.alertBudget.release(shift._id, request._id).catch(() => undefined);
+    throw err;
+  }
 }

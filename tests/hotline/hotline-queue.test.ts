@@ -210,8 +210,9 @@ describe('agents work a request', () => {
 });
 
 describe('figures and the console', () => {
-  it('gives admins and partners counts, a per-day series and a CSV without numbers', async () => {
-    const figures = await partner.call('GET', '/api/v1/hotline/figures');
+  it('gives admins counts, a per-day series and a CSV without numbers (partners: tests/hotline/partner-views.test.ts)', async () => {
+    expect((await partner.call('GET', '/api/v1/hotline/figures')).status).toBe(200);
+    const figures = await admin.call('GET', '/api/v1/hotline/figures');
     expect(figures.status).toBe(200);
     expect(figures.json.total).toBeGreaterThanOrEqual(8);
     expect(figures.json.byStatus).toMatchObject({ completed: 1 });
@@ -220,7 +221,7 @@ describe('figures and the console', () => {
     const today = new Date().toISOString().slice(0, 10);
     expect((figures.json.perDay as Array<{ day: string; count: number }>).find((point) => point.day === today)?.count).toBe(figures.json.total);
 
-    const csv = await partner.call('GET', '/api/v1/hotline/export.csv');
+    const csv = await admin.call('GET', '/api/v1/hotline/export.csv');
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect(csv.text.split('\r\n')[0]).toContain('reference,created_at');
     expect(csv.text.trim().split('\r\n')).toHaveLength(Number(figures.json.total) + 1);

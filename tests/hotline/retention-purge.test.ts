@@ -4,6 +4,7 @@ import { hotlineFigures } from '../../src/hotline/hotline-figures';
 import { purgeClosedRequests } from '../../src/hotline/purge-closed-requests';
 import { recordCallbackRequest } from '../../src/hotline/record-callback-request';
 import { createLocks } from '../../src/platform/redis-lock';
+import { createAlertBudget } from '../../src/hotline/alert-budget';
 import { createDutyRota } from '../../src/hotline/duty-rota';
 import { createCallbackWork } from '../../src/hotline/work-callback-request';
 import { createPhoneProtection } from '../../src/shared/phone-protection';
@@ -29,7 +30,7 @@ it('erases the numbers and notes of requests closed more than N days ago, and ke
   const protection = createPhoneProtection(infra.config.secrets);
   const withLock = createLocks(infra.redis.client, infra.config.queuePrefix);
   const audit = createAuditLog(infra.mongo.connection, now);
-  const intake = { store, rota: createDutyRota(infra.mongo.connection), withLock, queueSms: () => Promise.resolve(), texts: loadTexts('templates'), joinWindowHours: 24, now, logger: infra.logger };
+  const intake = { store, rota: createDutyRota(infra.mongo.connection), withLock, alertBudget: createAlertBudget(infra.redis.client, infra.config.queuePrefix, 20), queueSms: () => Promise.resolve(), texts: loadTexts('templates'), joinWindowHours: 24, now, logger: infra.logger };
   const work = createCallbackWork({ store, withLock, protection, audit, now });
   const agent = { id: 'agent-1', name: 'Awa', isAdmin: false };
   const request = (reference: string, phone: string) => ({ reference, phoneHash: protection.hash(phone), phoneSealed: protection.encrypt(phone), language: 'fr', window: 'morning', topic: 'case', urgency: 'normal', region: 'kayes', confirmBySms: false, channel: 'ussd' as const });
