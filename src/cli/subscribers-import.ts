@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { parseConfig, readEnvironment } from '../config/config';
 import { localSecrets } from '../config/generated-secrets';
@@ -10,6 +11,9 @@ import { importSubscribers } from '../subscribers/import-subscribers';
 import { csvText } from '../subscribers/csv-text';
 import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
+import { importAudit } from '../subscribers/run-import-job';
+import { fileNameOf } from '../subscribers/subscriber-imports';
+import { createAuditLog } from '../staff/audit-log';
 import { loadTexts } from '../texts/texts';
 
 /**
@@ -65,7 +69,9 @@ async function main(): Promise<number> {
       },
     );
     if (tty) process.stderr.write('\n');
+    await createAuditLog(mongo.connection).append(importAudit({ actor: `cli:${userInfo().username}`, fileName: fileNameOf(file), ip: '' }, 'done', report));
     console.log(`${report.imported} of ${report.rows} rows imported, ${report.rejected.length} rejected`);
+    if (report.optedOutByPerson) console.log(`${report.optedOutByPerson} opted out by the person: not re-subscribed`);
     for (const { line, reason } of report.rejected) console.log(`  line ${line}: ${reason}`);
     return report.imported === 0 && report.rows > 0 ? 1 : 0;
   } finally {

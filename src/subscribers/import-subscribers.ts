@@ -27,8 +27,18 @@ const rejection = (line: number, code: RejectionCode, values: Record<string, str
 export interface ImportReport {
   rows: number;
   imported: number;
+  /** Rows of people who opted out by their own action (STOP, USSD, the gateway's opt-out): not re-subscribed. */
+  optedOutByPerson: number;
   /** The rows that were not kept, and why. */
   rejected: Rejection[];
+}
+
+export interface ImportDeps {
+  subscribers: SubscriberStore;
+  optouts: OptOutSet;
+  protection: PhoneProtection;
+  languages: readonly string[];
+  now(): Date;
 }
 
 export const IMPORT_COLUMNS = { required: ['phone', 'language', 'consent_source'], optional: ['region', 'topics', 'consent_at'] } as const;
@@ -80,21 +90,22 @@ export function parseCsv(text: string): Array<{ line: number; cells: string[] }>
 /**
  * Imports subscribers who consented elsewhere (a paper form, a partner's list). Every row names
  * where the consent came from; a bad row is reported by its line and the good ones are kept.
- * Re-importing the same file changes nothing that a later choice (a STOP) decided.
+ * A person's own opt-out (STOP, USSD) is never undone by an import, whatever date the row carries:
+ * those rows are skipped and counted. Re-importing the same file changes nothing a later choice decided.
  */
 export async function importSubscribers(
-  deps: { subscribers: SubscriberStore; optouts: OptOutSet; protection: PhoneProtection; languages: readonly string[]; now(): Date },
+  deps: ImportDeps,
   csv: string,
   onProgress: (done: number, total: number) => void | Promise<void> = () => undefined,
 ): Promise<ImportReport> {
   const [header, ...rows] = parseCsv(csv.replace(/^\uFEFF/, ''));
-  if (!header) return { rows: 0, imported: 0, rejected: [rejection(1, 'empty_file')] };
+  if (!header) return { rows: 0, imported: 0, optedOutByPerson: 0, rejected: [rejection(1, 'empty_file')] };
   const columns = header.cells.map((name) => name.trim().toLowerCase());
   const missing = IMPORT_COLUMNS.required.filter((name) => !columns.includes(name));
-  if (missing.length) return { rows: rows.length, imported: 0, rejected: [rejection(1, 'missing_columns', { columns: missing.join(', ') })] };
+  if (missing.length) return { rows: rows.length, imported: 0, optedOutByPerson: 0, rejected: [rejection(1, 'missing_columns', { columns: missing.join(', ') })] };
   const at = (name: string, cells: string[]) => (cells[columns.indexOf(name)] ?? '').trim();
 
-  const report: ImportReport = { rows: rows.length, imported: 0, rejected: [] };
+  const report: ImportReport = { rows: rows.length, imported: 0, optedOutByPerson: 0, rejected: [] };
   for (const [index, row] of rows.entries()) {
     const phone = toE164(at('phone', row.cells));
     const language = at('language', row.cells).toLowerCase();
@@ -116,12 +127,13 @@ export async function importSubscribers(
       report.rejected.push(refused ?? rejection(row.line, 'bad_phone'));
     } else {
       const phoneHash = deps.protection.hash(phone);
-      const changed = await deps.subscribers.optIn(
+      const outcome = await deps.subscribers.optInOnBehalf(
         { phoneHash, phoneSealed: deps.protection.encrypt(phone), language, region: at('region', row.cells).toLowerCase().slice(0, 40), source: 'import', evidence: `import: ${source.slice(0, 200)}`, topics: topics.length ? topics : [...TOPICS] },
         consentAt,
       );
-      if (changed) await deps.optouts.remove(phoneHash);
-      report.imported += 1;
+      if (outcome === 'changed') await deps.optouts.remove(phoneHash);
+      if (outcome === 'opted_out_by_person') report.optedOutByPerson += 1;
+      else report.imported += 1;
     }
     if ((index + 1) % 100 === 0 || index + 1 === rows.length) await onProgress(index + 1, rows.length);
   }

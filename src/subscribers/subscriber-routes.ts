@@ -43,7 +43,8 @@ export function subscriberRoutes(deps: { api: ApiRegistry; shell: ConsoleShell; 
   // A CSV upload is not JSON: its own parser and size limit, the same access and CSRF rules.
   router.post('/api/v1/subscribers/imports', allow({ roles: MANAGERS }), express.text({ type: ['text/csv', 'text/plain', 'application/csv'], limit: '20mb' }), requireCsrf(), async (req, res) => {
     if (typeof req.body !== 'string' || req.body.trim() === '') throw AppError.badRequest(`Send the CSV file as the body (content-type text/csv), with columns ${IMPORT_COLUMNS.required.join(', ')}`);
-    const importId = await imports.start(req.body, (staffOf(res) as StaffContext).user._id);
+    const fileName = typeof req.query.filename === 'string' ? req.query.filename : 'api upload';
+    const importId = await imports.start(req.body, { actor: (staffOf(res) as StaffContext).user._id, fileName, ip: req.ip ?? '' });
     res.status(202).json({ importId, status: `/api/v1/subscribers/imports/${importId}` });
   });
 
@@ -52,7 +53,8 @@ export function subscriberRoutes(deps: { api: ApiRegistry; shell: ConsoleShell; 
     const pasted = (req.body as Record<string, unknown> | undefined)?.csv;
     const csv = req.file ? csvText(req.file.buffer) : typeof pasted === 'string' ? pasted : '';
     if (csv.trim() === '') return res.redirect(303, '/console/subscribers?empty=1');
-    const id = await imports.start(csv, (staffOf(res) as StaffContext).user._id);
+    const fileName = req.file ? req.file.originalname : 'pasted text';
+    const id = await imports.start(csv, { actor: (staffOf(res) as StaffContext).user._id, fileName, ip: req.ip ?? '' });
     res.redirect(303, `/console/subscribers/import/${id}`);
   });
   router.use('/console/subscribers', express.urlencoded({ extended: false, limit: '5mb' }), requireCsrf());
@@ -75,7 +77,7 @@ ${req.query.empty ? `<p class="error" role="alert">${t(req, 'console.subscribers
     // A report kept (7 days) from before rejections had codes has only the English reason.
     const rejected = status.report?.rejected.slice(0, 500).map((r) => `<li>${t(req, 'console.subscribers.line', { line: String(r.line) })}: ${escape(r.code ? t(req, `console.subscribers.rejected.${r.code}`, r.values) : r.reason)}</li>`).join('') ?? '';
     return `<p>${t(req, `console.subscribers.state.${status.state}`)}</p><progress max="${status.total || 1}" value="${status.done}">${status.done}/${status.total}</progress> ${status.done} / ${status.total}
-${status.report ? `<p>${t(req, 'console.subscribers.result', { imported: String(status.report.imported), rejected: String(status.report.rejected.length) })}</p>${rejected ? `<ul>${rejected}</ul>` : ''}` : ''}${status.error ? `<p class="error">${escape(status.error)}</p>` : ''}`;
+${status.report ? `<p>${t(req, 'console.subscribers.result', { imported: String(status.report.imported), rejected: String(status.report.rejected.length) })}</p>${status.report.optedOutByPerson ? `<p>${t(req, 'console.subscribers.opted_out_by_person', { count: String(status.report.optedOutByPerson) })}</p>` : ''}${rejected ? `<ul>${rejected}</ul>` : ''}` : ''}${status.error ? `<p class="error">${escape(status.error)}</p>` : ''}`;
   };
   router.get('/console/subscribers/import/:id/progress', allow({ roles: MANAGERS }), async (req, res) => {
     res.type('html').set('cache-control', 'no-store').send(await progressHtml(req, importIdOf(req)));

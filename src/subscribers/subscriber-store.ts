@@ -3,6 +3,14 @@ import { modelOn } from '../platform/mongo';
 
 export const CONSENT_SOURCES = ['ussd', 'sms', 'import', 'console'] as const;
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
+/**
+ * The channels where only the person speaks: a STOP keyword or AT's opt-out callback (sms), the USSD
+ * menu (ussd). An opt-out from one of them is the person's own, undone only by the person.
+ */
+export const OWN_ACTION_SOURCES: readonly ConsentSource[] = ['sms', 'ussd'];
+const OPTED_OUT_BY_PERSON = { 'consent.status': 'opted_out', 'consent.source': { $in: OWN_ACTION_SOURCES } };
+export const optedOutByPerson = (subscriber: Pick<Subscriber, 'consent'> | undefined): boolean =>
+  subscriber?.consent?.status === 'opted_out' && OWN_ACTION_SOURCES.includes(subscriber.consent.source);
 
 /** A person who said yes (or later no) to awareness SMS, keyed by the keyed hash of their number. */
 export interface Subscriber {
@@ -60,10 +68,10 @@ export function createSubscriberStore(connection: Connection) {
   );
 
   /** Applies `update` only if the stored consent is not newer than `at`; creates the subscriber if absent. */
-  async function changeIfNotNewer(phoneHash: string, at: Date, update: Record<string, unknown>, create: boolean): Promise<boolean> {
+  async function changeIfNotNewer(phoneHash: string, at: Date, update: Record<string, unknown>, create: boolean, unless?: Record<string, unknown>): Promise<boolean> {
     try {
       const result = await subscribers.updateOne(
-        { _id: phoneHash, $or: [{ 'consent.at': { $lte: at } }, { 'consent.at': { $exists: false } }] },
+        { _id: phoneHash, $or: [{ 'consent.at': { $lte: at } }, { 'consent.at': { $exists: false } }], ...(unless ? { $nor: [unless] } : {}) },
         { ...update, ...(create ? { $setOnInsert: { ...(update.$setOnInsert as object | undefined), createdAt: at } } : {}) },
         { upsert: create },
       );
@@ -99,15 +107,16 @@ export function createSubscriberStore(connection: Connection) {
       return changeIfNotNewer(input.phoneHash, at, { $pull: { topics: input.topic }, $set: { updatedAt: at } }, false);
     },
     async optIn(input: ConsentChange & { topics: readonly string[] }, at: Date): Promise<boolean> {
-      return changeIfNotNewer(
-        input.phoneHash,
-        at,
-        {
-          $addToSet: { topics: { $each: [...input.topics] } },
-          $set: { phoneSealed: input.phoneSealed, language: input.language, region: input.region ?? '', consent: { status: 'opted_in', source: input.source, at, evidence: input.evidence }, updatedAt: at, flagged: null },
-        },
-        true,
-      );
+      return changeIfNotNewer(input.phoneHash, at, optInUpdate(input, at), true);
+    },
+    /**
+     * An opt-in someone else reports (an import): never over the person's own opt-out, whatever its
+     * date. Says why nothing changed, so the import can count those rows.
+     */
+    async optInOnBehalf(input: ConsentChange & { topics: readonly string[] }, at: Date): Promise<'changed' | 'unchanged' | 'opted_out_by_person'> {
+      if (await changeIfNotNewer(input.phoneHash, at, optInUpdate(input, at), true, OPTED_OUT_BY_PERSON)) return 'changed';
+      const stored = await subscribers.findById(input.phoneHash, { consent: 1 }).lean<Pick<Subscriber, 'consent'>>().exec();
+      return optedOutByPerson(stored ?? undefined) ? 'opted_out_by_person' : 'unchanged';
     },
     async flag(phoneHash: string, reason: string, at: Date): Promise<void> {
       await subscribers.updateOne({ _id: phoneHash }, { $set: { flagged: { reason, at }, updatedAt: at } });
@@ -166,6 +175,13 @@ export function createSubscriberStore(connection: Connection) {
     async optedOut(): Promise<string[]> {
       return (await subscribers.find({ 'consent.status': 'opted_out' }, { _id: 1 }).lean<Array<{ _id: string }>>().exec()).map((row) => row._id);
     },
+  };
+}
+
+function optInUpdate(input: ConsentChange & { topics: readonly string[] }, at: Date): Record<string, unknown> {
+  return {
+    $addToSet: { topics: { $each: [...input.topics] } },
+    $set: { phoneSealed: input.phoneSealed, language: input.language, region: input.region ?? '', consent: { status: 'opted_in', source: input.source, at, evidence: input.evidence }, updatedAt: at, flagged: null },
   };
 }
 

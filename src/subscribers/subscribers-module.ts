@@ -4,9 +4,9 @@ import type { Infrastructure, SafelineModule } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
 import { staffSurfaceOf } from '../staff/staff-surface';
 import { loadTexts } from '../texts/texts';
-import { importSubscribers } from './import-subscribers';
 import { createOptOutSet } from './optout-set';
 import { IMPORT_QUEUE, createSubscriberImports, type ImportJob } from './subscriber-imports';
+import { runImportJob } from './run-import-job';
 import { subscriberRoutes } from './subscriber-routes';
 import { createSubscriberStore } from './subscriber-store';
 
@@ -29,20 +29,8 @@ export const subscribersModule: SafelineModule = {
       languages: loadTexts(resolve(infra.config.ussd.templatesDir)).languages.map((language) => language.code),
       now: () => new Date(),
     };
-    void infra.queues.create<ImportJob>(IMPORT_QUEUE).process(1, processWith(async (job) => {
-      const { importId } = job.data;
-      const csv = await imports.file(importId);
-      if (csv === null) return imports.save(importId, { state: 'failed', done: 0, total: 0, report: null, error: 'The file expired before the import ran' });
-      let last = 0;
-      const report = await importSubscribers(deps, csv, async (done, total) => {
-        if (Date.now() - last < 250 && done < total) return;
-        last = Date.now();
-        await imports.save(importId, { state: 'running', done, total, report: null, error: null });
-        await job.progress(Math.round((done / Math.max(total, 1)) * 100));
-      });
-      await imports.save(importId, { state: 'done', done: report.rows, total: report.rows, report, error: null });
-      await imports.dropFile(importId);
-      infra.logger.info({ importId, rows: report.rows, imported: report.imported, rejected: report.rejected.length }, 'subscriber import done');
-    }));
+    const audit = staffSurfaceOf(infra).audit;
+    void infra.queues.create<ImportJob>(IMPORT_QUEUE).process(1, processWith((job) =>
+      runImportJob({ ...deps, imports, audit, logger: infra.logger }, job.data, async (percent) => void (await job.progress(percent)))));
   },
 };
