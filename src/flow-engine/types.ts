@@ -41,9 +41,15 @@ export interface FlowState {
   readonly ended: boolean;
 }
 
-/** What the engine knows of the call; all plain data, so a step is reproducible. */
+/** What the engine knows of the call. */
 export interface StepContext {
   readonly sessionId: string;
+  /**
+   * A fresh reference code, unique across callers (allocated, never derived from the session: see
+   * hotline/reference-codes.ts). Synchronous, so the engine stays free of I/O; a step is reproducible
+   * given the codes this hands out.
+   */
+  readonly newReference: () => string;
 }
 
 export interface NodeBase {

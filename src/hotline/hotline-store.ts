@@ -4,7 +4,13 @@ import { CLOSED_STATUSES, OPEN_STATUSES, type RequestStatus } from './callback-p
 
 /** An anonymous report of a suspected case: no phone number, ever. */
 export interface CaseReport {
-  _id: string; // the reference code the caller was given
+  _id: string; // its reference code (the caller's, unless `aliases` says otherwise)
+  /** What made it (a flow event's id, an SMS id): a replay finds it again instead of storing it twice. */
+  eventKey?: string;
+  /** Codes a caller was told for it besides `_id` (a replayed hop showed a newer one): lookups find it by them. */
+  aliases?: string[];
+  /** The code the caller was told when another record already had it: kept, but not a lookup key (it is the other's). */
+  toldReference?: string;
   kind: string;
   region: string;
   urgency: string;
@@ -27,6 +33,10 @@ export interface CallAttempt {
 /** A request to be called back. The number is sealed (AES-256-GCM) and found by its keyed hash. */
 export interface CallbackRequest {
   _id: string; // reference code
+  eventKey?: string;
+  /** As for reports: other codes a caller was told for this request, and a told code that was another's. */
+  aliases?: string[];
+  toldReference?: string;
   /** Both null once the retention purge has run. */
   phoneHash: string | null;
   phoneSealed: string | null;
@@ -46,7 +56,7 @@ export interface CallbackRequest {
   day: string;
   dueAt: Date;
   /** Later requests from the same number that joined this one (their reference codes). */
-  joined: Array<{ reference: string; at: Date; channel: string }>;
+  joined: Array<{ reference: string; eventKey?: string; at: Date; channel: string }>;
   claimedBy: string | null;
   claimedByName: string | null;
   claimedAt: Date | null;
@@ -63,6 +73,18 @@ export interface CallbackRequest {
   updatedAt: Date;
   purgedAt: Date | null;
 }
+
+/** The event that made a report or request, and the code it was stored under: insert-only, one per event. */
+interface EventClaim {
+  _id: string; // event key
+  reference: string;
+  at: Date;
+}
+
+/** What an insert-only write found: stored now, stored before by the same event (a replay), or the code is another's. */
+export type InsertOutcome = 'inserted' | 'ours' | 'taken';
+
+const isDuplicate = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
 
 /** Which number has an open request: keyed by the phone hash, so the lookup is by `_id`. */
 interface OpenPointer {
@@ -88,6 +110,9 @@ const requestSchema = () =>
   new Schema<CallbackRequest>(
     {
       _id: String,
+      eventKey: String,
+      aliases: [String],
+      toldReference: String,
       phoneHash: String,
       phoneSealed: String,
       language: String,
@@ -103,7 +128,7 @@ const requestSchema = () =>
       queuedAt: Date,
       day: String,
       dueAt: Date,
-      joined: [{ _id: false, reference: String, at: Date, channel: String }],
+      joined: [{ _id: false, reference: String, eventKey: String, at: Date, channel: String }],
       claimedBy: String,
       claimedByName: String,
       claimedAt: Date,
@@ -124,30 +149,70 @@ const requestSchema = () =>
 /** Case reports, callback requests and the open-request pointers; plain objects in and out. */
 export function createHotlineStore(connection: Connection) {
   const reports: Model<CaseReport> = modelOn<CaseReport>(connection, 'CaseReport', () =>
-    new Schema<CaseReport>({ _id: String, kind: String, region: String, urgency: String, wantsCallback: Boolean, channel: String, createdAt: Date, day: String }, { collection: 'case_reports', versionKey: false }),
+    new Schema<CaseReport>({ _id: String, eventKey: String, aliases: [String], toldReference: String, kind: String, region: String, urgency: String, wantsCallback: Boolean, channel: String, createdAt: Date, day: String }, { collection: 'case_reports', versionKey: false }),
   );
   const requests: Model<CallbackRequest> = modelOn<CallbackRequest>(connection, 'CallbackRequest', requestSchema);
   const pointers: Model<OpenPointer> = modelOn<OpenPointer>(connection, 'OpenCallbackPointer', () =>
     new Schema<OpenPointer>({ _id: String, reference: String, at: Date }, { collection: 'callback_open_by_phone', versionKey: false }),
   );
+  const claims: Model<EventClaim> = modelOn<EventClaim>(connection, 'HotlineEventClaim', () =>
+    new Schema<EventClaim>({ _id: String, reference: String, at: Date }, { collection: 'hotline_event_claims', versionKey: false }),
+  );
+  // Insert-only: a code already taken is never overwritten nor merged into; the caller picks another.
+  const insertOnly = async <T extends { _id: string; eventKey?: string }>(model: Model<T>, doc: T): Promise<InsertOutcome> => {
+    try {
+      await model.create(doc);
+      return 'inserted';
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+      const existing = await model.findById(doc._id, { eventKey: 1 }).lean<{ eventKey?: string }>().exec();
+      return existing && existing.eventKey !== undefined && existing.eventKey === doc.eventKey ? 'ours' : 'taken';
+    }
+  };
 
   return {
-    // Upserts keyed by the reference code: a replayed or retried event writes nothing twice.
-    async recordReport(report: Omit<CaseReport, 'createdAt' | 'day'>, at: Date): Promise<void> {
-      const { _id, ...fields } = report;
-      await reports.updateOne({ _id }, { $setOnInsert: { ...fields, createdAt: at, day: day(at) } }, { upsert: true });
+    /**
+     * The first claim of an event key wins and names the code to store it under; a later one (a
+     * replayed hop, a relay or job that ran twice) learns that code instead.
+     */
+    async claimEvent(eventKey: string, reference: string, at: Date): Promise<{ reference: string; replay: boolean }> {
+      try {
+        await claims.create({ _id: eventKey, reference, at });
+        return { reference, replay: false };
+      } catch (err) {
+        if (!isDuplicate(err)) throw err;
+        const found = await claims.findById(eventKey).lean<EventClaim>().exec();
+        return { reference: found?.reference ?? reference, replay: true };
+      }
+    },
+    /** The claimed code was taken by another record: the event is stored under this one. */
+    async moveClaim(eventKey: string, reference: string): Promise<void> {
+      await claims.updateOne({ _id: eventKey }, { $set: { reference } });
+    },
+
+    insertReport: (report: Omit<CaseReport, 'day'>): Promise<InsertOutcome> => insertOnly(reports, { ...report, day: day(report.createdAt) }),
+    async addReportAlias(reference: string, alias: string): Promise<void> {
+      await reports.updateOne({ _id: reference }, { $addToSet: { aliases: alias } });
     },
     async findReport(reference: string): Promise<CaseReport | undefined> {
-      return (await reports.findById(reference).lean<CaseReport>().exec()) ?? undefined;
+      const direct = await reports.findById(reference).lean<CaseReport>().exec();
+      return (direct ?? (await reports.findOne({ aliases: reference }).lean<CaseReport>().exec())) ?? undefined;
     },
     async listReports(limit: number): Promise<CaseReport[]> {
       return reports.find().sort({ createdAt: -1 }).limit(limit).lean<CaseReport[]>().exec();
     },
 
-    /** Inserts a new request unless one with that reference exists (a replay). */
-    async insertRequest(request: Omit<CallbackRequest, 'day'>): Promise<void> {
-      const { _id, ...fields } = request;
-      await requests.updateOne({ _id }, { $setOnInsert: { ...fields, day: day(request.createdAt) } }, { upsert: true });
+    /** Inserts a new request under its code, unless that code is already another's (then: 'taken'). */
+    async insertRequest(request: Omit<CallbackRequest, 'day'>): Promise<InsertOutcome> {
+      if (await requests.exists({ $or: [{ 'joined.reference': request._id }, { aliases: request._id }] })) return 'taken';
+      return insertOnly(requests, { ...request, day: day(request.createdAt) });
+    },
+    /** A code some request already answers to (its own, a joined request's, or an alias). */
+    async requestCodeInUse(reference: string): Promise<boolean> {
+      return (await requests.exists({ $or: [{ _id: reference }, { 'joined.reference': reference }, { aliases: reference }] })) !== null;
+    },
+    async addRequestAlias(reference: string, alias: string): Promise<void> {
+      await requests.updateOne({ _id: reference }, { $addToSet: { aliases: alias } });
     },
     async findCallbackRequest(reference: string): Promise<CallbackRequest | undefined> {
       return normalized(await requests.findById(reference).lean<CallbackRequest>().exec());
@@ -155,7 +220,8 @@ export function createHotlineStore(connection: Connection) {
     /** A code a caller gives may be one that joined another request (a scan, but a rare one). */
     async findByAnyReference(reference: string): Promise<CallbackRequest | undefined> {
       const direct = await requests.findById(reference).lean<CallbackRequest>().exec();
-      return normalized(direct ?? (await requests.findOne({ 'joined.reference': reference }).lean<CallbackRequest>().exec()));
+      const other = direct ?? (await requests.findOne({ $or: [{ 'joined.reference': reference }, { aliases: reference }] }).lean<CallbackRequest>().exec());
+      return normalized(other);
     },
     /** Callers hold the request's lock: the server applies updates as read-then-write. */
     async updateRequest(reference: string, set: Partial<CallbackRequest>, push?: { attempts?: CallAttempt; joined?: CallbackRequest['joined'][number]; confirmed?: string }): Promise<void> {
@@ -190,7 +256,9 @@ export function createHotlineStore(connection: Connection) {
     },
 
     openPointer: async (phoneHash: string): Promise<OpenPointer | undefined> => (await pointers.findById(phoneHash).lean<OpenPointer>().exec()) ?? undefined,
+    /** Points a phone at its open request: only at a request of that same phone. */
     setOpenPointer: async (phoneHash: string, reference: string, at: Date): Promise<void> => {
+      if (!(await requests.exists({ _id: reference, phoneHash }))) throw new Error('an open-request pointer may only name a request of the same phone');
       await pointers.updateOne({ _id: phoneHash }, { $set: { reference, at } }, { upsert: true });
     },
     /** Drops the pointer if it still names this request. */

@@ -1,4 +1,3 @@
-import { referenceCode } from '../flow-engine/interpolate';
 import { WINDOWS, insideWindow, type CallbackWindow } from '../hotline/callback-policy';
 import type { HotlineIntake } from '../hotline/hotline-intake';
 import { AppError } from '../platform/app-error';
@@ -27,6 +26,8 @@ export interface InboundDeps {
   subscribers: SubscriberStore;
   optouts: OptOutSet;
   hotline: HotlineIntake;
+  /** A fresh reference code (allocated, unique: see hotline/reference-codes.ts). */
+  newReference(): Promise<string>;
   protection: PhoneProtection;
   queueSms(jobId: string, job: SingleSmsJob): Promise<void>;
   texts: Texts;
@@ -73,9 +74,21 @@ export async function handleInboundSms(deps: InboundDeps, sms: InboundSms): Prom
       break;
     }
     case 'help': {
-      const reference = referenceCode(`sms:${sms.id}`);
-      await deps.hotline.recordCallbackRequest(
-        { reference, phoneHash, phoneSealed, language: match.language, window: windowAround(at), topic: 'other', urgency: 'normal', region: '', confirmBySms: false, channel: 'sms' },
+      // The message id makes it once (AT resends); the code it is stored under is the one the reply tells.
+      const { reference } = await deps.hotline.recordCallbackRequest(
+        {
+          reference: await deps.newReference(),
+          eventKey: `sms:${sms.id}`,
+          phoneHash,
+          phoneSealed,
+          language: match.language,
+          window: windowAround(at),
+          topic: 'other',
+          urgency: 'normal',
+          region: '',
+          confirmBySms: false,
+          channel: 'sms',
+        },
         at,
       );
       await reply('sms.callback_confirmation', { ref: reference });

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Counter, type Registry } from 'prom-client';
 import { createDeliveryReportInbox } from '../campaigns/delivery-reports';
 import { createHotlineIntake } from '../hotline/hotline-intake';
+import { referenceCodesOf, type ReferenceCodesFactory } from '../hotline/reference-codes-of';
 import { createCallbackGuard } from '../platform/callback-guard';
 import { processWith } from '../platform/queues';
 import type { SafelineModule } from '../safeline';
@@ -25,7 +26,7 @@ function droppedReports(registry: Registry): Counter<'reason'> {
 }
 
 /** SMS both ways: AT's callbacks (incoming, delivery reports, opt-outs) on the api role; queued single SMS on the worker. */
-export const smsModule: SafelineModule = {
+export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesOf): SafelineModule => ({
   name: 'sms',
   routers(infra) {
     const { config } = infra;
@@ -41,7 +42,8 @@ export const smsModule: SafelineModule = {
         match: loadKeywords(resolve(config.ussd.templatesDir)),
         subscribers,
         optouts,
-        hotline: createHotlineIntake(infra),
+        hotline: createHotlineIntake(infra, codesOf(infra)),
+        newReference: () => codesOf(infra).fresh(),
         protection,
         queueSms: (jobId, job) => queueSms(infra.queues, jobId, job),
         texts: loadTexts(resolve(config.ussd.templatesDir)),
@@ -82,4 +84,6 @@ export const smsModule: SafelineModule = {
       await sendSingleSms(deps, job.data);
     }));
   },
-};
+});
+
+export const smsModule: SafelineModule = createSmsModule();

@@ -12,8 +12,12 @@ export const FLOW_EVENTS_QUEUE = 'ussd-flow-events';
 
 /** A flow event with who and when, as plain JSON for the queue. The number travels sealed only. */
 export interface FlowEventJob extends JsonObject {
-  /** Unique per event: the session, the hop (how many inputs it had) and the event's place in it. */
+  /**
+   * Unique per event, the same when a hop is replayed: a keyed hash of the session, the hop (how many
+   * inputs it had) and the event's place in it. Without the key it cannot be joined to the session.
+   */
   eventId: string;
+  /** AT's session id; empty for an anonymous event. */
   sessionId: string;
   phoneHash: string;
   phoneSealed: string;
@@ -33,20 +37,29 @@ export function createFlowEventApplier(stores: {
   /** Keeps the Redis language cache in step with MongoDB (the hop already wrote it; this covers its failures). */
   cacheProfile?: (phoneHash: string, profile: LanguageProfile) => Promise<void>;
 }) {
-  return async function applyFlowEvent(job: FlowEventJob): Promise<void> {
+  /** Returns the reference code a report or callback request is stored under. */
+  return async function applyFlowEvent(job: FlowEventJob): Promise<string | undefined> {
     const { event } = job;
     const at = new Date(job.at);
     switch (event.type) {
       case 'report.created':
-        await stores.hotline.recordReport(
-          { _id: str(event.reference), kind: str(event.kind), region: str(event.region), urgency: str(event.urgency), wantsCallback: event.wantsCallback === true, channel: 'ussd' },
-          at,
-        );
-        return;
-      case 'callback.requested':
-        await stores.hotline.recordCallbackRequest(
+        return stores.hotline.recordReport(
           {
             reference: str(event.reference),
+            eventKey: job.eventId,
+            kind: str(event.kind),
+            region: str(event.region),
+            urgency: str(event.urgency),
+            wantsCallback: event.wantsCallback === true,
+            channel: 'ussd',
+          },
+          at,
+        );
+      case 'callback.requested': {
+        const recorded = await stores.hotline.recordCallbackRequest(
+          {
+            reference: str(event.reference),
+            eventKey: job.eventId,
             phoneHash: job.phoneHash,
             phoneSealed: job.phoneSealed,
             language: str(event.language),
@@ -59,7 +72,8 @@ export function createFlowEventApplier(stores: {
           },
           at,
         );
-        return;
+        return recorded.reference;
+      }
       case 'subscription.changed': {
         const changed = await stores.subscribers.recordTopicChoice(
           { phoneHash: job.phoneHash, phoneSealed: job.phoneSealed, language: str(event.language), topic: str(event.topic), subscribed: event.subscribed === true, source: 'ussd', evidence: `ussd session ${job.sessionId}` },
@@ -90,13 +104,25 @@ export const flowEventJobId = (job: FlowEventJob): string => job.eventId;
 /** Events that must not travel with the caller's number: an anonymous report stays anonymous. */
 const ANONYMOUS_EVENTS = new Set(['report.created']);
 
-/** A hop's events as plain JSON jobs; `hop` is the number of inputs the hop's text holds. */
-export function toFlowEventJobs(events: readonly FlowEvent[], who: { sessionId: string; phoneHash: string; phoneSealed: string }, hop: number, at: Date): FlowEventJob[] {
+/** Who made a hop's events, and the keyed hash that turns (session, hop, place) into an event id. */
+export interface EventOrigin {
+  sessionId: string;
+  phoneHash: string;
+  phoneSealed: string;
+  keyedHash(value: string): string;
+}
+
+/**
+ * A hop's events as plain JSON jobs; `hop` is the number of inputs the hop's text holds. An anonymous
+ * report's job carries neither the session id nor the phone: nothing in it, nor in its job id, links
+ * it to the session notices or to a phone hash (the id is keyed).
+ */
+export function toFlowEventJobs(events: readonly FlowEvent[], who: EventOrigin, hop: number, at: Date): FlowEventJob[] {
   return events.map((event, index) => {
     const anonymous = ANONYMOUS_EVENTS.has(event.type);
     return {
-      eventId: `${who.sessionId}:${hop}:${index}`,
-      sessionId: who.sessionId,
+      eventId: who.keyedHash(`flow-event:${who.sessionId}:${hop}:${index}`),
+      sessionId: anonymous ? '' : who.sessionId,
       phoneHash: anonymous ? '' : who.phoneHash,
       phoneSealed: anonymous ? '' : who.phoneSealed,
       at: at.toISOString(),
@@ -105,12 +131,23 @@ export function toFlowEventJobs(events: readonly FlowEvent[], who: { sessionId: 
   });
 }
 
-/** Writes events directly, for when Redis cannot take them (the reply still carries its reference code). */
-export async function applyDirectly(jobs: readonly FlowEventJob[], apply: ApplyFlowEvent, logger: Logger): Promise<void> {
+/**
+ * Writes events directly, for when Redis cannot take them, before the caller sees a code. Returns
+ * each told code that was stored under another (taken by another record, or a replay that found the
+ * event stored), so the hop can show the stored one; a later event of the hop naming a changed code
+ * (a report's callback) is written with the stored one.
+ */
+export async function applyDirectly(jobs: readonly FlowEventJob[], apply: ApplyFlowEvent, logger: Logger): Promise<Map<string, string>> {
+  const changed = new Map<string, string>();
   for (const job of jobs) {
     logger.warn({ event: job.event.type }, 'redis unavailable, writing the flow event directly');
-    await withTimeout(apply(job), 2_000, 'apply flow event');
+    const told = str(job.event.reference);
+    const known = changed.get(told);
+    const event = known ? { ...job.event, reference: known } : job.event;
+    const stored = await withTimeout(apply({ ...job, event }), 2_000, 'apply flow event');
+    if (told && stored && stored !== (known ?? told)) changed.set(told, stored);
   }
+  return changed;
 }
 
 // Done jobs leave Redis at once: their data is about residents. 600 capped attempts wait out

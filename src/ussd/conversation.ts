@@ -1,6 +1,6 @@
 import { startFlow, step, type EngineOptions } from '../flow-engine/engine';
 import type { FlowSet } from '../flow-engine/flow';
-import type { FlowEvent, FlowState, Screen, Vars } from '../flow-engine/types';
+import type { FlowEvent, FlowState, Screen, StepContext, Vars } from '../flow-engine/types';
 import type { Texts } from '../texts/texts';
 import { renderScreen, type PagingKeys, type RenderedScreen, type ScreenLimits } from './render-screen';
 
@@ -81,8 +81,8 @@ const resumeScreen: Screen = {
 };
 
 /** The first request of a session: the entry flow, or the offer to resume a dropped session. */
-export function begin(deps: ConversationDeps, sessionId: string, vars: Vars, resumable?: ConversationState): Turn {
-  const started = startFlow(deps.flows, vars, { sessionId });
+export function begin(deps: ConversationDeps, context: StepContext, vars: Vars, resumable?: ConversationState): Turn {
+  const started = startFlow(deps.flows, vars, context);
   const fresh: ConversationState = { flow: started.state, screen: started.screen, page: 0 };
   // Worth offering only if the dropped session had got further than where a new one starts.
   const further = resumable && (resumable.flow.position.flow !== fresh.flow.position.flow || resumable.flow.position.node !== fresh.flow.position.node);
@@ -93,10 +93,10 @@ export function begin(deps: ConversationDeps, sessionId: string, vars: Vars, res
 }
 
 /** One input typed by the caller. */
-export function answer(deps: ConversationDeps, sessionId: string, state: ConversationState, input: string): Turn {
+export function answer(deps: ConversationDeps, context: StepContext, state: ConversationState, input: string): Turn {
   if (state.resume) {
     if (input === '1') return show(deps, { flow: state.resume.flow, screen: state.resume.screen, page: state.resume.page }, []);
-    if (input === '2') return begin(deps, sessionId, { ...state.flow.vars });
+    if (input === '2') return begin(deps, context, { ...state.flow.vars });
     return show(deps, { ...state, screen: { ...resumeScreen, notice: { key: 'common.invalid_option' } } }, []);
   }
   const language = languageOf(deps, state.flow.vars);
@@ -106,7 +106,7 @@ export function answer(deps: ConversationDeps, sessionId: string, state: Convers
   // An ended flow still on show (a long END text being paged): anything else shows the page again.
   if (state.flow.ended) return show(deps, state, []);
 
-  const result = step(deps.flows, state.flow, input, { sessionId }, engineOptions(deps));
+  const result = step(deps.flows, state.flow, input, context, engineOptions(deps));
   return show(deps, { flow: result.state, screen: result.screen, page: 0 }, result.events);
 }
 
@@ -116,12 +116,12 @@ export function answer(deps: ConversationDeps, sessionId: string, state: Convers
  * input are returned; earlier ones were applied on earlier hops. Free text that contained "*" is
  * split wrongly here: the documented limit of this mode.
  */
-export function replay(deps: ConversationDeps, sessionId: string, vars: Vars, text: string): Turn {
-  let turn = begin(deps, sessionId, vars);
+export function replay(deps: ConversationDeps, context: StepContext, vars: Vars, text: string): Turn {
+  let turn = begin(deps, context, vars);
   if (text === '') return turn;
   for (const input of text.split('*')) {
     if (turn.reply.end) break;
-    turn = answer(deps, sessionId, turn.state, input);
+    turn = answer(deps, context, turn.state, input);
   }
   return turn;
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger';
 import type { PhoneProtection } from '../shared/phone-protection';
 import { toFlowEventJobs, type FlowEventJob } from './apply-flow-events';
 import type { CallerProfiles } from './caller-profiles';
+import type { StepContext } from '../flow-engine/types';
 import { answer, begin, languageOf, replay, type ConversationDeps, type Turn } from './conversation';
 import { SessionStoreUnavailable, type HopSnapshot, type LanguageProfile, type SessionStore, type StoredSession } from './session-store';
 import type { UssdRequest } from './ussd-request';
@@ -12,8 +13,10 @@ export interface HandleUssdDeps {
   readonly sessions: SessionStore;
   readonly profiles: CallerProfiles;
   readonly protection: PhoneProtection;
-  /** Writes events straight to MongoDB when Redis cannot keep them. */
-  readonly applyDirectly: (jobs: readonly FlowEventJob[]) => Promise<void>;
+  /** Writes events straight to MongoDB when Redis cannot keep them; returns told codes stored under others. */
+  readonly applyDirectly: (jobs: readonly FlowEventJob[]) => Promise<ReadonlyMap<string, string>>;
+  /** Reference codes: `take` is synchronous (the engine's), `prepare` keeps a few in memory. */
+  readonly referenceCodes: { prepare(): Promise<void>; take(): string };
   readonly logger: Logger;
   readonly now: () => Date;
   /** The rate limits a hop from this phone and sender counts against (none: not limited). */
@@ -54,8 +57,7 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
   const callerHash = deps.protection.hash(request.phoneNumber);
   // Counted in the same round trip as the read; while Redis is down nothing is counted (the menus must still answer).
   const counters = deps.counters?.(callerHash, source) ?? [];
-  // Reference codes derive from a keyed hash of AT's session id, not the id itself: stored session
-  // notices (which carry the id and the phone's hash) cannot be joined to an anonymous report.
+  // The engine sees a keyed hash of AT's session id, not the id itself.
   const flowSessionId = deps.protection.hash(`ussd-session:${sessionId}`);
   // A later hop reads its session alone; a first hop also the resume offer and the language.
   let snapshot: HopSnapshot | undefined;
@@ -104,20 +106,28 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
     return known ? { language: known, caller_language: known } : { language: deps.conversation.texts.defaultLanguage };
   };
 
-  let turn: Turn;
   const input = session ? newInput(session, text) : undefined;
-  if (session && input !== undefined) {
-    turn = answer(deps.conversation, flowSessionId, session.conversation, input);
-  } else if (!session && text === '') {
-    turn = begin(deps.conversation, flowSessionId, await callerVars(), snapshot?.resumable);
-  } else {
+  const vars = session && input !== undefined ? undefined : await callerVars();
+  // A step is pure given the codes it takes: `codes` records them, so it can be run again with the stored ones.
+  const run = (newReference: () => string): Turn => {
+    const context: StepContext = { sessionId: flowSessionId, newReference };
+    if (session && input !== undefined) return answer(deps.conversation, context, session.conversation, input);
+    if (!session && text === '') return begin(deps.conversation, context, vars ?? {}, snapshot?.resumable);
     // Unknown session with input (Redis down, expired, or a text that does not extend ours).
-    turn = replay(deps.conversation, flowSessionId, await callerVars(), text);
-  }
+    return replay(deps.conversation, context, vars ?? {}, text);
+  };
+  await deps.referenceCodes.prepare();
+  const taken: string[] = [];
+  let turn = run(() => {
+    const code = deps.referenceCodes.take();
+    taken.push(code);
+    return code;
+  });
 
-  const reply = format(turn);
+  let reply = format(turn);
   const hop = text === '' ? 0 : text.split('*').length;
-  const jobs = turn.events.length ? toFlowEventJobs(turn.events, { sessionId, phoneHash, phoneSealed: deps.protection.encrypt(request.phoneNumber) }, hop, deps.now()) : [];
+  const origin = { sessionId, phoneHash, phoneSealed: deps.protection.encrypt(request.phoneNumber), keyedHash: (value: string) => deps.protection.hash(value) };
+  const jobs = turn.events.length ? toFlowEventJobs(turn.events, origin, hop, deps.now()) : [];
   let kept = false;
   if (storeUp) {
     const chosen = turn.events.findLast((event) => event.type === 'language.chosen')?.language;
@@ -136,7 +146,18 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
       });
   }
   // The events are kept (with the session, or written directly) before the caller sees a reference code.
-  if (!kept && jobs.length) await deps.applyDirectly(jobs);
+  if (!kept && jobs.length) {
+    const stored = await deps.applyDirectly(jobs);
+    if (stored.size > 0) {
+      // Written directly, so the caller can be told the code it is stored under: the same step again, with those codes.
+      let next = 0;
+      turn = run(() => {
+        const told = taken[next++] ?? deps.referenceCodes.take();
+        return stored.get(told) ?? told;
+      });
+      reply = format(turn);
+    }
+  }
   return reply;
 }
 

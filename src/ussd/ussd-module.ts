@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
 import { createHotlineIntake } from '../hotline/hotline-intake';
+import { referenceCodesOf, type ReferenceCodesFactory } from '../hotline/reference-codes-of';
 import { createCallbackGuard } from '../platform/callback-guard';
 import { processWith } from '../platform/queues';
 import type { Infrastructure, SafelineModule } from '../safeline';
@@ -29,7 +30,7 @@ const sessionStore = (infra: Infrastructure, connection: Redis) =>
     resumeSeconds: infra.config.ussd.resumeWindowSeconds,
   });
 
-function applier(infra: Infrastructure, sessions: SessionStore) {
+function applier(infra: Infrastructure, sessions: SessionStore, codesOf: ReferenceCodesFactory) {
   const subscribers = createSubscriberStore(infra.mongo.connection);
   const protection = createPhoneProtection(infra.config.secrets);
   const profiles = createCallerProfiles(infra.mongo.connection);
@@ -37,7 +38,7 @@ function applier(infra: Infrastructure, sessions: SessionStore) {
     protection,
     profiles,
     apply: createFlowEventApplier({
-      hotline: createHotlineIntake(infra),
+      hotline: createHotlineIntake(infra, codesOf(infra)),
       subscribers,
       optouts: createOptOutSet(infra.redis.client, infra.config.queuePrefix, () => subscribers.optedOut()),
       profiles,
@@ -57,14 +58,14 @@ export function loadConversation(config: Infrastructure['config']): Conversation
 
 /** What the USSD routes need, built once per process (both the fast route and the router use it). */
 const built = new WeakMap<Infrastructure, UssdRouteDeps>();
-function routeDeps(infra: Infrastructure): UssdRouteDeps {
+function routeDeps(infra: Infrastructure, codesOf: ReferenceCodesFactory): UssdRouteDeps {
   const existing = built.get(infra);
   if (existing) return existing;
   const { config, logger } = infra;
   const conversation = loadConversation(config);
   // Fail fast rather than queue while Redis is away (the hop then replays), and batch concurrent hops.
   const sessions = sessionStore(infra, infra.redis.open('ussd-sessions', { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
-  const { protection, profiles, apply } = applier(infra, sessions);
+  const { protection, profiles, apply } = applier(infra, sessions, codesOf);
   const sessionEvents = createSessionEventsStore(infra.mongo.connection, protection, now);
   const guard = createCallbackGuard({ config, redis: infra.redis.client, registry: infra.metrics.registry });
   const perPhone = config.callbacks.ussdMaxHopsPerPhonePerMinute;
@@ -74,6 +75,7 @@ function routeDeps(infra: Infrastructure): UssdRouteDeps {
     profiles,
     protection,
     applyDirectly: (jobs: readonly FlowEventJob[]) => applyDirectly(jobs, apply, logger),
+    referenceCodes: codesOf(infra),
     logger,
     now,
     counters: (phoneHash: string, source: string) => guard.counters('ussd', source, { hash: phoneHash, max: perPhone }),
@@ -94,16 +96,17 @@ function routeDeps(infra: Infrastructure): UssdRouteDeps {
 }
 
 /** The residents' USSD channel: AT's callbacks on the api role, flow events applied on the worker role. */
-export const ussdModule: SafelineModule = {
+export const createUssdModule = (codesOf: ReferenceCodesFactory = referenceCodesOf): SafelineModule => ({
   name: 'ussd',
-  routers: (infra) => [ussdRoutes(routeDeps(infra))],
-  fastRoutes: (infra) => [ussdHopRoute(routeDeps(infra))],
+  routers: (infra) => [ussdRoutes(routeDeps(infra, codesOf))],
+  fastRoutes: (infra) => [ussdHopRoute(routeDeps(infra, codesOf))],
   startWorkers(infra) {
     const sessions = sessionStore(infra, infra.redis.client);
-    const { apply, profiles } = applier(infra, sessions);
+    const { apply, profiles } = applier(infra, sessions, codesOf);
     const events = infra.queues.create<FlowEventJob>(FLOW_EVENTS_QUEUE);
     // Most of a job is waiting on MongoDB and Redis: 16 at a time keeps the worker's one core busy.
-    void events.process(16, processWith((job) => apply(job.data)));
+    // Nothing is returned into the finished job (a report's code stays out of Redis).
+    void events.process(16, processWith(async (job) => void (await apply(job.data))));
     const relay = startOutboxRelay(infra.redis.client, sessions.outboxKey, events, infra.logger);
     infra.onStop(() => relay.stop());
 
@@ -113,4 +116,6 @@ export const ussdModule: SafelineModule = {
     void maintenance.add(WARM_LANGUAGE_CACHE, { task: WARM_LANGUAGE_CACHE }, { jobId: `${WARM_LANGUAGE_CACHE}:start`, removeOnComplete: true, removeOnFail: true }).catch(() => undefined);
     void maintenance.add(WARM_LANGUAGE_CACHE, { task: WARM_LANGUAGE_CACHE }, { repeat: { every: 5 * 60_000 }, removeOnComplete: true, removeOnFail: true }).catch(() => undefined);
   },
-};
+});
+
+export const ussdModule: SafelineModule = createUssdModule();

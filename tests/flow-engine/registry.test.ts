@@ -7,6 +7,12 @@ import { loadFixtureFlows, readFixture, type FixtureStep } from './flow-fixtures
 
 const fixtures = join(__dirname, '../fixtures/flows');
 const options = { navigation: { back: '0', home: '00' }, maxWrongTries: 3 };
+/** A context whose codes come from a fixed list, so a step's result is reproducible. */
+const CODES = ['K7M2QX', 'P3N8RT', 'W4H9CD'];
+const contextOf = (sessionId: string) => {
+  let taken = 0;
+  return { sessionId, newReference: () => CODES[taken++ % CODES.length] ?? '' };
+};
 
 function run(path: string): void {
   const fixture = readFixture(path);
@@ -14,7 +20,8 @@ function run(path: string): void {
   expect(problems).toEqual([]);
   let result: StepResult | undefined;
   for (const scripted of fixture.steps ?? []) {
-    result = scripted.input === null || !result ? startFlow(set, fixture.vars ?? {}, { sessionId: 'fixture' }) : step(set, result.state, scripted.input, { sessionId: 'fixture' }, options);
+    const context = contextOf('fixture');
+    result = scripted.input === null || !result ? startFlow(set, fixture.vars ?? {}, context) : step(set, result.state, scripted.input, context, options);
     assertStep(result, scripted);
   }
   expect(result).toBeDefined();
@@ -57,25 +64,26 @@ describe('the node and action registry', () => {
 describe('the engine', () => {
   it('ends the session politely after the third wrong input in a row', () => {
     const { set } = loadFixtureFlows(readFixture(join(fixtures, 'nodes/menu.yaml')));
-    let result = startFlow(set, {}, { sessionId: 's' });
-    result = step(set, result.state, '9', { sessionId: 's' }, options);
-    result = step(set, result.state, 'x', { sessionId: 's' }, options);
+    let result = startFlow(set, {}, contextOf('s'));
+    result = step(set, result.state, '9', contextOf('s'), options);
+    result = step(set, result.state, 'x', contextOf('s'), options);
     expect(result.screen.end).toBe(false);
-    result = step(set, result.state, '', { sessionId: 's' }, options);
+    result = step(set, result.state, '', contextOf('s'), options);
     expect(result.screen).toEqual({ end: true, body: [{ key: 'common.too_many_errors' }], options: [] });
   });
 
-  it('gives the same reference code for the same session, and another for another session', () => {
+  it('takes its reference code from the context, never from the session', () => {
     const { set } = loadFixtureFlows(readFixture(join(fixtures, 'actions/create_report.yaml')));
     const vars = { region: 'kayes' };
-    const a = startFlow(set, vars, { sessionId: 'ATUid_1' }).state.vars.ref;
-    expect(startFlow(set, vars, { sessionId: 'ATUid_1' }).state.vars.ref).toBe(a);
-    expect(startFlow(set, vars, { sessionId: 'ATUid_2' }).state.vars.ref).not.toBe(a);
+    const codes = ['K7M2QX', 'P3N8RT'];
+    const context = { sessionId: 'ATUid_1', newReference: () => codes.shift() ?? '' };
+    expect(startFlow(set, vars, context).state.vars.ref).toBe('K7M2QX');
+    expect(startFlow(set, vars, context).state.vars.ref).toBe('P3N8RT');
   });
 
   it('does no I/O: the same state and input give the same result', () => {
     const { set } = loadFixtureFlows(readFixture(join(fixtures, 'nodes/action.yaml')));
-    const first = startFlow(set, {}, { sessionId: 's' });
-    expect(step(set, first.state, '1', { sessionId: 's' }, options)).toEqual(step(set, first.state, '1', { sessionId: 's' }, options));
+    const first = startFlow(set, {}, contextOf('s'));
+    expect(step(set, first.state, '1', contextOf('s'), options)).toEqual(step(set, first.state, '1', contextOf('s'), options));
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createHotlineIntake } from '../../src/hotline/hotline-intake';
+import { referenceCodesOf } from '../../src/hotline/reference-codes-of';
 import { createHotlineStore, type HotlineStore } from '../../src/hotline/hotline-store';
 import { modules } from '../../src/modules';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
@@ -97,8 +98,8 @@ describe('urgent alerts to agents under a flood of urgent requests', () => {
     const alerted = REF.exec(final.find((message) => REF.test(message.text))?.text ?? '')?.[1] ?? '';
     const phone = phones[refs.indexOf(alerted)] ?? '';
     await running.infra.mongo.connection.collection('callback_requests').updateOne({ _id: alerted as never }, { $set: { alertedAt: null } });
-    const input = { reference: alerted, phoneHash: protection.hash(phone), phoneSealed: protection.encrypt(phone), language: 'en', window: 'midday', topic: 'marriage', urgency: 'child_in_danger', region: 'segou', confirmBySms: false, channel: 'ussd' as const };
-    await createHotlineIntake(running.infra).recordCallbackRequest(input, new Date());
+    const input = { reference: alerted, eventKey: `replay:${alerted}`, phoneHash: protection.hash(phone), phoneSealed: protection.encrypt(phone), language: 'en', window: 'midday', topic: 'marriage', urgency: 'child_in_danger', region: 'segou', confirmBySms: false, channel: 'ussd' as const };
+    await createHotlineIntake(running.infra, referenceCodesOf(running.infra)).recordCallbackRequest(input, new Date());
     await settle();
     expect((await alerts()).filter((message) => message.text.includes(alerted))).toHaveLength(1);
     expect(await alerts()).toHaveLength(CAP + 1);

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Router } from 'express';
 import { createHotlineIntake } from '../../src/hotline/hotline-intake';
+import { referenceCodesOf } from '../../src/hotline/reference-codes-of';
 import { modules } from '../../src/modules';
 import { startSafeline, type RunningSafeline, type SafelineModule } from '../../src/safeline';
 import { createPhoneProtection } from '../../src/shared/phone-protection';
@@ -59,13 +60,13 @@ beforeAll(async () => {
 
   // Ten requests through the intake use case: 7 from Kayes (fr, normal), 2 from Segou (bm, urgent), 1 from Mopti (fr, a child in danger).
   const protection = createPhoneProtection(config.secrets);
-  const intake = createHotlineIntake(running.infra);
+  const intake = createHotlineIntake(running.infra, referenceCodesOf(running.infra));
   const kinds = [...Array<string[]>(7).fill(['kayes', 'fr', 'normal']), ...Array<string[]>(2).fill(['segou', 'bm', 'urgent']), ['mopti', 'fr', 'child_in_danger']];
   for (const [index, [region = '', language = '', urgency = '']] of kinds.entries()) {
     const phone = `+2237030${String(index).padStart(4, '0')}`;
     const reference = newReference();
     refs.push(reference);
-    const input = { reference, phoneHash: protection.hash(phone), phoneSealed: protection.encrypt(phone), language, window: 'morning', topic: 'other', urgency, region, confirmBySms: false, channel: 'ussd' as const };
+    const input = { reference, eventKey: `seed:${reference}`, phoneHash: protection.hash(phone), phoneSealed: protection.encrypt(phone), language, window: 'morning', topic: 'other', urgency, region, confirmBySms: false, channel: 'ussd' as const };
     await intake.recordCallbackRequest(input, new Date());
   }
   // One is worked and closed: an attempt, an outcome.

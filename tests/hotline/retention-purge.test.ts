@@ -30,10 +30,10 @@ it('erases the numbers and notes of requests closed more than N days ago, and ke
   const protection = createPhoneProtection(infra.config.secrets);
   const withLock = createLocks(infra.redis.client, infra.config.queuePrefix);
   const audit = createAuditLog(infra.mongo.connection, now);
-  const intake = { store, rota: createDutyRota(infra.mongo.connection), withLock, alertBudget: createAlertBudget(infra.redis.client, infra.config.queuePrefix, 20), queueSms: () => Promise.resolve(), texts: loadTexts('templates'), joinWindowHours: 24, now, logger: infra.logger };
+  const intake = { store, rota: createDutyRota(infra.mongo.connection), withLock, alertBudget: createAlertBudget(infra.redis.client, infra.config.queuePrefix, 20), queueSms: () => Promise.resolve(), texts: loadTexts('templates'), freshCode: () => Promise.resolve('FRESH2'), joinWindowHours: 24, now, logger: infra.logger };
   const work = createCallbackWork({ store, withLock, protection, audit, now });
   const agent = { id: 'agent-1', name: 'Awa', isAdmin: false };
-  const request = (reference: string, phone: string) => ({ reference, phoneHash: protection.hash(phone), phoneSealed: protection.encrypt(phone), language: 'fr', window: 'morning', topic: 'case', urgency: 'normal', region: 'kayes', confirmBySms: false, channel: 'ussd' as const });
+  const request = (reference: string, phone: string) => ({ reference, eventKey: `test:${reference}:${phone}`, phoneHash: protection.hash(phone), phoneSealed: protection.encrypt(phone), language: 'fr', window: 'morning', topic: 'case', urgency: 'normal', region: 'kayes', confirmBySms: false, channel: 'ussd' as const });
 
   // Three requests: one closed long ago, one closed recently, one still open.
   for (const [reference, phone] of [['OLD222', '+22370000201'], ['NEW333', '+22370000202'], ['OPEN44', '+22370000203']] as const) {

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { referenceCode } from '../interpolate';
 import type { ActionType } from './action-type';
 
 export const REPORT_KINDS = ['begging', 'mines', 'domestic', 'sexual', 'forced_labour', 'migration', 'marriage', 'other'] as const;
@@ -17,7 +16,7 @@ export const createReport: ActionType<z.infer<typeof params>> = {
   name: 'create_report',
   params,
   run(p, env) {
-    const reference = referenceCode(`${env.context.sessionId}:report`);
+    const reference = env.context.newReference();
     return {
       ok: true,
       setVars: { ref: reference },

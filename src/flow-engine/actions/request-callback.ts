@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { referenceCode } from '../interpolate';
 import type { ActionType } from './action-type';
 import { URGENCIES } from './create-report';
 
@@ -20,7 +19,7 @@ export const requestCallback: ActionType<z.infer<typeof params>> = {
   name: 'request_callback',
   params,
   run(p, env) {
-    const reference = p.report || referenceCode(`${env.context.sessionId}:callback`);
+    const reference = p.report || env.context.newReference();
     return {
       ok: true,
       setVars: { ref: reference },
