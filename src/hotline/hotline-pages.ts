@@ -28,7 +28,10 @@ export function hotlinePages(deps: HotlineApiDeps & { shell: ConsoleShell; texts
     language: typeof req.query.language === 'string' && req.query.language ? req.query.language.slice(0, 3) : undefined,
   });
 
-  const pageOf = (req: Request): number => (typeof req.query.page === 'string' && /^\d{1,6}$/.test(req.query.page) ? Math.max(1, Number(req.query.page)) : 1);
+  const pageOf = (req: Request): number => {
+    const asked = typeof req.query.page === 'string' && /^\d{1,6}$/.test(req.query.page) ? Number(req.query.page) : 1;
+    return Math.max(1, asked);
+  };
   /** The live part: counts, this page of rows, page links; `page` comes along in the query. */
   const queueBlock = async (req: Request): Promise<string> => {
     const filters = filtersOf(req);

@@ -202,7 +202,11 @@ export function createHotlineStore(connection: Connection) {
      * a few hundred.
      */
     async openQueue(filter: Pick<QueueFilter, 'region' | 'language'>): Promise<CallbackRequest[]> {
-      const found = await requests.find(queueQueryOf(filter), { phoneSealed: 0, phoneHash: 0 }).sort({ urgencyRank: 1, dueAt: 1, _id: 1 }).lean<CallbackRequest[]>().exec();
+      const found = await requests
+        .find(queueQueryOf(filter), { phoneSealed: 0, phoneHash: 0 })
+        .sort({ urgencyRank: 1, dueAt: 1, _id: 1 })
+        .lean<CallbackRequest[]>()
+        .exec();
       return found.map((request) => normalized(request) as CallbackRequest);
     },
     /** Requests created in [from, to), without numbers: for figures and CSV. */

@@ -4,6 +4,7 @@ import type { QueueFilters, QueuePage } from './queue-page';
 
 type Translate = (key: string, vars?: Record<string, string>) => string;
 
+const COLUMNS = ['reference', 'urgency', 'due', 'window', 'region', 'language', 'status', 'agent'];
 const when = (at: Date | null): string => (at ? at.toISOString().slice(0, 16).replace('T', ' ') : '');
 
 /** The queue's own URL with these filters and page, so links and the live refresh keep both. */
@@ -24,7 +25,8 @@ function pageNumbers(page: number, pages: number): number[] {
 
 function pager(view: QueuePage, filters: QueueFilters, t: Translate): string {
   if (view.pages <= 1) return '';
-  const link = (page: number, label: string, rel = '') => `<a href="/console/hotline${escape(queueQuery(filters, page))}"${rel}>${label}</a>`;
+  const link = (page: number, label: string, rel = '') =>
+    `<a href="/console/hotline${escape(queueQuery(filters, page))}"${rel}>${label}</a>`;
   const numbers = pageNumbers(view.page, view.pages)
     .map((n) => (n === view.page ? `<li><strong aria-current="page">${n}</strong></li>` : `<li>${link(n, String(n))}</li>`))
     .join('');
@@ -45,14 +47,17 @@ function row(item: QueuePage['items'][number], t: Translate): string {
  * sits, its rows and the page links. The page polls it with the same query, so it keeps its page.
  */
 export function queueHtml(view: QueuePage, filters: QueueFilters, t: Translate): string {
-  const counts = OPEN_STATUSES.map(
-    (status) => `<li><a href="/console/hotline${escape(queueQuery({ ...filters, status }))}">${t(`console.hotline.status.${status}`)}</a>: <span data-count="${status}">${view.counts[status]}</span></li>`,
-  ).join('');
+  const counts = OPEN_STATUSES.map((status) => {
+    const link = `<a href="/console/hotline${escape(queueQuery({ ...filters, status }))}">${t(`console.hotline.status.${status}`)}</a>`;
+    return `<li>${link}: <span data-count="${status}">${view.counts[status]}</span></li>`;
+  }).join('');
   const first = view.total === 0 ? 0 : (view.page - 1) * view.perPage + 1;
-  const where = t('console.hotline.page_of', { page: String(view.page), pages: String(view.pages), from: String(first), to: String(first + view.items.length - Math.min(1, first)), total: String(view.total) });
-  const columns = ['reference', 'urgency', 'due', 'window', 'region', 'language', 'status', 'agent'].map((key) => `<th scope="col">${t(`console.hotline.col_${key}`)}</th>`).join('');
+  const last = view.total === 0 ? 0 : first + view.items.length - 1;
+  const where = t('console.hotline.page_of', { page: String(view.page), pages: String(view.pages), from: String(first), to: String(last), total: String(view.total) });
+  const columns = COLUMNS.map((key) => `<th scope="col">${t(`console.hotline.col_${key}`)}</th>`).join('');
   const rows = view.items.length ? view.items.map((item) => row(item, t)).join('') : `<tr><td colspan="8">${t('console.hotline.empty')}</td></tr>`;
-  return `<section aria-label="${t('console.hotline.counts_label')}" class="counts"><p><strong>${t('console.hotline.counts_open', { count: String(view.counts.open) })}</strong></p><ul>${counts}</ul></section>
+  const open = t('console.hotline.counts_open', { count: String(view.counts.open) });
+  return `<section aria-label="${t('console.hotline.counts_label')}" class="counts"><p><strong>${open}</strong></p><ul>${counts}</ul></section>
 <p class="where">${where}</p>
 <table><thead><tr>${columns}</tr></thead><tbody>${rows}</tbody></table>
 ${pager(view, filters, t)}`;

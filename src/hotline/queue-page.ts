@@ -30,7 +30,8 @@ export async function queuePageOf(store: HotlineStore, filters: QueueFilters, re
   const total = closed ? closed.total : matching.length;
   const pages = Math.max(1, Math.ceil(total / perPage));
   const page = Math.min(Math.max(1, requestedPage), pages);
-  const items = !closed ? matching.slice((page - 1) * perPage, page * perPage) : page === requestedPage ? closed.items : (await closedPage(page)).items;
+  let items = matching.slice((page - 1) * perPage, page * perPage);
+  if (closed) items = page === requestedPage ? closed.items : (await closedPage(page)).items;
   return {
     items: items.map((item) => queueView(item, now)),
     page,
