@@ -326,7 +326,11 @@ export function parseConfig(env: Environment): Config {
         firstDelaySeconds: e.LOGIN_FIRST_DELAY_SECONDS,
       },
     },
-    hotline: { joinWindowHours: e.HOTLINE_JOIN_WINDOW_HOURS, retentionDays: e.HOTLINE_RETENTION_DAYS, alertsPerHour: e.HOTLINE_ALERTS_PER_HOUR },
+    hotline: {
+      joinWindowHours: e.HOTLINE_JOIN_WINDOW_HOURS,
+      retentionDays: e.HOTLINE_RETENTION_DAYS,
+      alertsPerHour: e.HOTLINE_ALERTS_PER_HOUR,
+    },
     dataDir: e.DATA_DIR,
     embeddedMongodbPort: e.EMBEDDED_MONGODB_PORT,
   });

@@ -7,11 +7,12 @@ import { maskPhone } from '../shared/redact';
 import type { StaffContext } from '../staff/access';
 import type { ApiRegistry } from '../staff/api-registry';
 import type { AuditLog } from '../staff/audit-log';
-import { ATTEMPT_OUTCOMES, CLOSED_STATUSES, CLOSING_OUTCOMES, OPEN_STATUSES, isOpen } from './callback-policy';
+import { ATTEMPT_OUTCOMES, CLOSED_STATUSES, CLOSING_OUTCOMES, OPEN_STATUSES } from './callback-policy';
 import type { DutyRota } from './duty-rota';
 import { hotlineCsv, hotlineFigures } from './hotline-figures';
 import { partnerCsv, partnerFigures } from './partner-figures';
-import type { CallbackRequest, HotlineStore } from './hotline-store';
+import { QUEUE_PAGE_SIZE, queuePageOf, queueView } from './queue-page';
+import type { HotlineStore } from './hotline-store';
 import type { Agent, CallbackWork } from './work-callback-request';
 
 export const REFERENCE_PATTERN = /^[2-9A-HJKMNP-TV-Z]{6}$/;
@@ -22,6 +23,8 @@ const queueQuery = z.strictObject({
   status: z.enum([...OPEN_STATUSES, ...CLOSED_STATUSES]).optional(),
   region: z.string().max(40).optional(),
   language: z.string().max(3).optional(),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  perPage: z.coerce.number().int().min(1).max(200).default(QUEUE_PAGE_SIZE),
 });
 const period = z.strictObject({ from: z.coerce.date().optional(), to: z.coerce.date().optional() });
 const attempt = z.strictObject({ outcome: z.enum(ATTEMPT_OUTCOMES), note });
@@ -60,11 +63,7 @@ export function referenceOf(req: Request): string {
   return reference;
 }
 
-/** What an agent sees of a request: everything but the number. */
-export function queueView(request: CallbackRequest, now: Date) {
-  const { phoneSealed: _sealed, phoneHash: _hash, ...rest } = request;
-  return { ...rest, overdue: isOpen(request.status) && request.dueAt.getTime() < now.getTime(), numberErased: request.purgedAt !== null };
-}
+export { queueView };
 
 /** Default period for figures: the last 30 days. */
 export function periodOf(query: { from?: Date; to?: Date }, now: Date): { from: Date; to: Date } {
@@ -76,10 +75,10 @@ export function periodOf(query: { from?: Date; to?: Date }, now: Date): { from: 
 }
 
 export function registerHotlineApi(api: ApiRegistry, deps: HotlineApiDeps): void {
-  api.add({ method: 'get', path: '/hotline/queue', summary: 'Open callback requests, most urgent and soonest due first', access: { roles: AGENTS }, query: queueQuery }, async ({ query }) => {
-    const items = await deps.store.queue({ statuses: query.status ? [query.status] : undefined, region: query.region, language: query.language });
-    const now = deps.now();
-    return { items: items.map((item) => queueView(item, now)) };
+  const queueSummary = 'Open callback requests, most urgent and soonest due first, a page at a time, with the open counts per status';
+  api.add({ method: 'get', path: '/hotline/queue', summary: queueSummary, access: { roles: AGENTS }, query: queueQuery }, async ({ query }) => {
+    const { page, perPage, ...filters } = query;
+    return queuePageOf(deps.store, filters, page, perPage, deps.now());
   });
 
   api.add({ method: 'get', path: '/hotline/requests/:ref', summary: 'One callback request (any of its reference codes), without the number', access: { roles: AGENTS } }, async ({ req }) => {

@@ -6,6 +6,8 @@ import { allow, requireCsrf, staffOf, type StaffContext } from '../staff/access'
 import { LIVE_HEAD, escapeHtml as escape, type ConsoleShell } from '../staff/console-shell';
 import { ATTEMPT_OUTCOMES, CLOSING_OUTCOMES, OPEN_STATUSES, CLOSED_STATUSES, WINDOWS, type CallbackWindow, type ClosingOutcome } from './callback-policy';
 import { agentOf, queueView, referenceOf, type HotlineApiDeps } from './hotline-api';
+import { queueHtml, queueQuery } from './queue-html';
+import { QUEUE_PAGE_SIZE, queuePageOf } from './queue-page';
 
 const AGENTS = ['hotline_agent', 'admin'] as const;
 const attemptForm = z.object({ outcome: z.enum(ATTEMPT_OUTCOMES), note: z.string().trim().max(2_000).default('') });
@@ -26,23 +28,19 @@ export function hotlinePages(deps: HotlineApiDeps & { shell: ConsoleShell; texts
     language: typeof req.query.language === 'string' && req.query.language ? req.query.language.slice(0, 3) : undefined,
   });
 
-  const rows = async (req: Request): Promise<string> => {
+  const pageOf = (req: Request): number => {
+    const asked = typeof req.query.page === 'string' && /^\d{1,6}$/.test(req.query.page) ? Number(req.query.page) : 1;
+    return Math.max(1, asked);
+  };
+  /** The live part: counts, this page of rows, page links; `page` comes along in the query. */
+  const queueBlock = async (req: Request): Promise<string> => {
     const filters = filtersOf(req);
-    const now = deps.now();
-    const items = (await deps.store.queue({ statuses: filters.status ? [filters.status] : undefined, region: filters.region, language: filters.language })).map((item) => queueView(item, now));
-    if (items.length === 0) return `<tr><td colspan="8">${t(req, 'console.hotline.empty')}</td></tr>`;
-    return items
-      .map(
-        (item) => `<tr class="${item.overdue ? 'overdue' : ''}"><td><a href="/console/hotline/${item._id}">${item._id}</a>${item.overdue ? ` <strong>${t(req, 'console.hotline.overdue')}</strong>` : ''}</td>
-<td><span class="badge ${escape(item.urgency)}">${t(req, `console.hotline.urgency.${item.urgency}`)}</span></td><td>${escape(when(item.dueAt))}</td>
-<td>${t(req, `console.hotline.window.${item.window}`)}</td><td>${escape(item.region || '-')}</td><td>${escape(item.language)}</td>
-<td>${t(req, `console.hotline.status.${item.status}`)}</td><td>${escape(item.claimedByName ?? '')}</td></tr>`,
-      )
-      .join('');
+    const view = await queuePageOf(deps.store, filters, pageOf(req), QUEUE_PAGE_SIZE, deps.now());
+    return queueHtml(view, filters, (key, vars) => t(req, key, vars));
   };
 
   router.get('/console/hotline/rows', allow({ roles: AGENTS }), async (req, res) => {
-    res.type('html').set('cache-control', 'no-store').send(await rows(req));
+    res.type('html').set('cache-control', 'no-store').send(await queueBlock(req));
   });
 
   router.get('/console/hotline', allow({ roles: AGENTS }, { html: true }), async (req, res) => {
@@ -60,8 +58,7 @@ export function hotlinePages(deps: HotlineApiDeps & { shell: ConsoleShell; texts
 <label>${t(req, 'console.hotline.col_region')}<input name="region" value="${escape(filters.region ?? '')}"></label>
 <label>${t(req, 'console.hotline.col_language')}<select name="language"><option value=""></option>${languages}</select></label><button>${t(req, 'console.audit_filter')}</button></form>
 <p>${t(req, 'console.hotline.auto_refresh')} <span id="live-updated" aria-live="polite"></span></p>
-<table><thead><tr><th scope="col">${t(req, 'console.hotline.col_reference')}</th><th scope="col">${t(req, 'console.hotline.col_urgency')}</th><th scope="col">${t(req, 'console.hotline.col_due')}</th><th scope="col">${t(req, 'console.hotline.col_window')}</th><th scope="col">${t(req, 'console.hotline.col_region')}</th><th scope="col">${t(req, 'console.hotline.col_language')}</th><th scope="col">${t(req, 'console.hotline.col_status')}</th><th scope="col">${t(req, 'console.hotline.col_agent')}</th></tr></thead>
-<tbody data-live-src="/console/hotline/rows${req.originalUrl.includes('?') ? escape(req.originalUrl.slice(req.originalUrl.indexOf('?'))) : ''}">${await rows(req)}</tbody></table>`,
+<div id="queue" data-live-src="/console/hotline/rows${escape(queueQuery(filtersOf(req), pageOf(req)))}">${await queueBlock(req)}</div>`,
       staff,
       LIVE_HEAD(10),
     );

@@ -102,6 +102,14 @@ export interface QueueFilter {
 
 const day = (at: Date): string => at.toISOString().slice(0, 10);
 
+/** The queue's filter as a query: open requests unless statuses are given. */
+function queueQueryOf(filter: QueueFilter): Record<string, unknown> {
+  const query: Record<string, unknown> = { status: { $in: filter.statuses?.length ? filter.statuses : OPEN_STATUSES } };
+  if (filter.region) query.region = filter.region;
+  if (filter.language) query.language = filter.language;
+  return query;
+}
+
 /** Lists may be missing on a stored request (an upsert does not always keep empty arrays). */
 const normalized = (request: CallbackRequest | null): CallbackRequest | undefined =>
   request ? { ...request, joined: request.joined ?? [], attempts: request.attempts ?? [], confirmed: request.confirmed ?? [] } : undefined;
@@ -240,6 +248,32 @@ export function createHotlineStore(connection: Connection) {
         .lean<CallbackRequest[]>()
         .exec()
         .then((found) => found.map((request) => normalized(request) as CallbackRequest));
+    },
+    /** One page of the queue, in the queue's order, and how many match in all. */
+    async queuePage(filter: QueueFilter, page: number, perPage: number): Promise<{ items: CallbackRequest[]; total: number }> {
+      const query = queueQueryOf(filter);
+      const total = await requests.countDocuments(query).exec();
+      const found = await requests
+        .find(query, { phoneSealed: 0, phoneHash: 0 })
+        .sort({ urgencyRank: 1, dueAt: 1, _id: 1 })
+        .skip((page - 1) * perPage)
+        .limit(perPage)
+        .lean<CallbackRequest[]>()
+        .exec();
+      return { items: found.map((request) => normalized(request) as CallbackRequest), total };
+    },
+    /**
+     * Every open request under the region and language filters, in the queue's order. One read
+     * serves the counts and the page: the test server scans for each query, and the open ones are
+     * a few hundred.
+     */
+    async openQueue(filter: Pick<QueueFilter, 'region' | 'language'>): Promise<CallbackRequest[]> {
+      const found = await requests
+        .find(queueQueryOf(filter), { phoneSealed: 0, phoneHash: 0 })
+        .sort({ urgencyRank: 1, dueAt: 1, _id: 1 })
+        .lean<CallbackRequest[]>()
+        .exec();
+      return found.map((request) => normalized(request) as CallbackRequest);
     },
     /** Requests created in [from, to), without numbers: for figures and CSV. */
     async createdBetween(from: Date, to: Date): Promise<CallbackRequest[]> {

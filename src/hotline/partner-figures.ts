@@ -33,7 +33,8 @@ const small = (count: number): boolean => count > 0 && count < SMALLEST_SHOWN;
  */
 export function suppressed(counts: ReadonlyArray<readonly [string, number]>): Array<[string, Cell]> {
   const hidden = new Set(counts.filter(([, count]) => small(count)).map(([key]) => key));
-  const next = hidden.size === 1 ? counts.filter(([key, count]) => count > 0 && !hidden.has(key)).sort(([, a], [, b]) => a - b)[0] : undefined;
+  const others = counts.filter(([key, count]) => count > 0 && !hidden.has(key)).sort(([, a], [, b]) => a - b);
+  const next = hidden.size === 1 ? others[0] : undefined;
   return counts.map(([key, count]) => [key, hidden.has(key) ? SUPPRESSED : key === next?.[0] ? HIDDEN : count]);
 }
 
@@ -62,8 +63,16 @@ export function partnerFigures(requests: readonly CallbackRequest[], from: Date,
 /** The partners' CSV: one line per breakdown cell (dimension, value, count), the same cells as their page. */
 export function partnerCsv(figures: PartnerFigures): string {
   const rows: Array<[string, string, Cell]> = [['total', '', figures.total]];
-  const dimensions = { status: figures.byStatus, urgency: figures.byUrgency, region: figures.byRegion, language: figures.byLanguage, outcome: figures.byOutcome };
-  for (const [dimension, counts] of Object.entries(dimensions)) for (const [value, count] of Object.entries(counts)) rows.push([dimension, value, count]);
+  const dimensions = {
+    status: figures.byStatus,
+    urgency: figures.byUrgency,
+    region: figures.byRegion,
+    language: figures.byLanguage,
+    outcome: figures.byOutcome,
+  };
+  for (const [dimension, counts] of Object.entries(dimensions)) {
+    for (const [value, count] of Object.entries(counts)) rows.push([dimension, value, count]);
+  }
   for (const point of figures.perDay) rows.push(['day', point.day, point.count]);
   return `dimension,value,count\r\n${rows.map((row) => `${row.map(csvCell).join(',')}\r\n`).join('')}`;
 }

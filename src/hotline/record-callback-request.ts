@@ -184,9 +184,12 @@ async function alertOneAgent(deps: IntakeDeps, shift: DutyShift, request: Callba
           urgency: deps.texts.t(language, `console.hotline.urgency.${request.urgency}`),
           region: request.region || '-',
         });
-  if (decision === 'summary') deps.logger.warn({ reference: request._id, shift: shift._id, perHour: deps.alertBudget.perHour }, 'urgent alerts capped for an agent this hour');
+  if (decision === 'summary') {
+    deps.logger.warn({ reference: request._id, shift: shift._id, perHour: deps.alertBudget.perHour }, 'urgent alerts capped for an agent this hour');
+  }
+  const purpose = decision === 'summary' ? 'hotline.alert_summary' : 'hotline.alert';
   try {
-    await deps.queueSms(`hotline-alert:${request._id}:${shift._id}`, { toSealed: shift.phoneSealed, text, purpose: decision === 'summary' ? 'hotline.alert_summary' : 'hotline.alert', reference: request._id });
+    await deps.queueSms(`hotline-alert:${request._id}:${shift._id}`, { toSealed: shift.phoneSealed, text, purpose, reference: request._id });
   } catch (err) {
     await deps.alertBudget.release(shift._id, request._id).catch(() => undefined);
     throw err;

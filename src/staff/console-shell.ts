@@ -28,7 +28,8 @@ form.inline{display:inline}form.inline button{display:inline;margin:0;background
 tr.overdue{background:#fef2f2}tr.overdue td:first-child{border-left:6px solid #b91c1c}.badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;background:#e5e7eb}
 .badge.child_in_danger{background:#b91c1c;color:#fff}.badge.urgent{background:#f59e0b}.filters{display:flex;gap:1rem;flex-wrap:wrap;align-items:end}.filters label{margin:0}
 .bars rect{fill:#1e3a8a}.bars .queued{fill:#60a5fa}.bars .delivered{fill:#15803d}.bars .failed{fill:#b91c1c}.bars .optedOut,.bars .cancelled,.bars .unknown{fill:#6b7280}fieldset{margin-top:.75rem}.inline-options label{display:inline-block;margin-right:1rem;font-weight:400}.inline-options input{display:inline;width:auto}
-.phone{font-size:1.6rem;font-weight:700;letter-spacing:.05em}.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:.4rem;padding:.5rem 1rem;min-width:10rem}`;
+.phone{font-size:1.6rem;font-weight:700;letter-spacing:.05em}.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:.4rem;padding:.5rem 1rem;min-width:10rem}
+.pager ul,.counts ul{list-style:none;display:flex;gap:.75rem;flex-wrap:wrap;padding:0;margin:.5rem 0}.pager a,.pager strong{display:inline-block;padding:.2rem .5rem}`;
 
 /**
  * Parts of a page that refresh themselves: an element with data-live-src="/console/..." gets its

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
+import { createHotlineIntake } from '../../src/hotline/hotline-intake';
 import { modules } from '../../src/modules';
+import { createPhoneProtection } from '../../src/shared/phone-protection';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { createStaffStore } from '../../src/staff/staff-store';
 import { PASSWORD, createStaff } from '../support/staff-client';
@@ -10,7 +12,8 @@ import { launchChromium, screenshot, signedIn } from './browser-support';
 
 /**
  * An agent's shift in a real browser: the queue page shows a new request by itself, then the agent
- * claims it, reveals the number, logs an attempt and closes it. An admin sees the figures' chart.
+ * claims it, reveals the number, logs an attempt and closes it. An admin sees the figures' chart. A long
+ * queue comes a page at a time, and the refresh keeps the page.
  */
 let running: RunningSafeline;
 let browser: Browser | undefined;
@@ -80,5 +83,29 @@ it('shows admins the figures with a chart of requests per day', async () => {
   await page.getByRole('link', { name: 'Chiffres de la ligne' }).click();
   await page.getByRole('img', { name: 'Demandes par jour' }).waitFor();
   await screenshot(page, 'hotline-figures');
+  expect(errors).toEqual([]);
+});
+
+it('pages a long queue and keeps the page it is on when the list refreshes', async () => {
+  // 55 more open requests through the intake use case: two pages.
+  const protection = createPhoneProtection(running.infra.config.secrets);
+  const intake = createHotlineIntake(running.infra);
+  for (let index = 0; index < 55; index += 1) {
+    const phone = `+2237056${String(index).padStart(4, '0')}`;
+    const reference = `Q${'23456789ABCDEFGHJKMNPQRSTVWXYZ'[Math.floor(index / 30)] ?? '2'}${'23456789ABCDEFGHJKMNPQRSTVWXYZ'[index % 30] ?? '2'}XYZ`;
+    await intake.recordCallbackRequest({ reference, phoneHash: protection.hash(phone), phoneSealed: protection.encrypt(phone), language: 'fr', window: 'evening', topic: 'other', urgency: 'normal', region: 'kayes', confirmBySms: false, channel: 'ussd' }, new Date());
+  }
+  const { page, errors } = await signIn('agent@safeline.test');
+  await page.goto(`${running.url}/console/hotline`);
+  await page.getByText('Demandes ouvertes : 55').waitFor();
+  expect(await page.locator('#queue tbody tr').count()).toBe(50);
+  await page.getByRole('link', { name: 'Page suivante' }).click();
+  await page.waitForURL(/page=2$/);
+  await page.getByText(/Page 2 sur 2 : demandes 51 à 55 sur 55/).waitFor();
+  // After the next refresh (every 5 s) it is still page 2.
+  await page.locator('#live-updated').filter({ hasText: /\d/ }).waitFor({ timeout: 10_000 });
+  await page.getByText(/Page 2 sur 2/).waitFor();
+  expect(await page.locator('#queue tbody tr').count()).toBe(5);
+  await screenshot(page, 'hotline-queue-page-2');
   expect(errors).toEqual([]);
 });
