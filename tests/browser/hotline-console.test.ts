@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { createHotlineIntake } from '../../src/hotline/hotline-intake';
+import { referenceCodesOf } from '../../src/hotline/reference-codes-of';
 import { modules } from '../../src/modules';
 import { createPhoneProtection } from '../../src/shared/phone-protection';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
@@ -89,11 +90,11 @@ it('shows admins the figures with a chart of requests per day', async () => {
 it('pages a long queue and keeps the page it is on when the list refreshes', async () => {
   // 55 more open requests through the intake use case: two pages.
   const protection = createPhoneProtection(running.infra.config.secrets);
-  const intake = createHotlineIntake(running.infra);
+  const intake = createHotlineIntake(running.infra, referenceCodesOf(running.infra));
   for (let index = 0; index < 55; index += 1) {
     const phone = `+2237056${String(index).padStart(4, '0')}`;
     const reference = `Q${'23456789ABCDEFGHJKMNPQRSTVWXYZ'[Math.floor(index / 30)] ?? '2'}${'23456789ABCDEFGHJKMNPQRSTVWXYZ'[index % 30] ?? '2'}XYZ`;
-    await intake.recordCallbackRequest({ reference, phoneHash: protection.hash(phone), phoneSealed: protection.encrypt(phone), language: 'fr', window: 'evening', topic: 'other', urgency: 'normal', region: 'kayes', confirmBySms: false, channel: 'ussd' }, new Date());
+    await intake.recordCallbackRequest({ reference, eventKey: `seed:${reference}`, phoneHash: protection.hash(phone), phoneSealed: protection.encrypt(phone), language: 'fr', window: 'evening', topic: 'other', urgency: 'normal', region: 'kayes', confirmBySms: false, channel: 'ussd' }, new Date());
   }
   const { page, errors } = await signIn('agent@safeline.test');
   await page.goto(`${running.url}/console/hotline`);

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { createHotlineIntake } from '../../src/hotline/hotline-intake';
+import { referenceCodesOf } from '../../src/hotline/reference-codes-of';
 import { createHotlineStore, type CallbackRequest } from '../../src/hotline/hotline-store';
 import { modules } from '../../src/modules';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
@@ -31,7 +32,7 @@ beforeAll(async () => {
 
   // Open requests through the intake use case, ten at a time; every seventh from Segou.
   const protection = createPhoneProtection(config.secrets);
-  const intake = createHotlineIntake(running.infra);
+  const intake = createHotlineIntake(running.infra, referenceCodesOf(running.infra));
   const refs = Array.from({ length: OPEN }, newReference);
   const started = performance.now();
   for (let batch = 0; batch < OPEN; batch += 10) {
@@ -39,7 +40,7 @@ beforeAll(async () => {
       refs.slice(batch, batch + 10).map((reference, offset) => {
         const index = batch + offset;
         const phone = `+2237040${String(index).padStart(4, '0')}`;
-        const input = { reference, phoneHash: protection.hash(phone), phoneSealed: protection.encrypt(phone), language: 'fr', window: WINDOWS[index % 4] ?? 'morning', topic: 'other', urgency: URGENCIES[index % 5] ?? 'normal', region: index % 7 === 0 ? 'segou' : 'kayes', confirmBySms: false, channel: 'ussd' as const };
+        const input = { reference, eventKey: `seed:${reference}`, phoneHash: protection.hash(phone), phoneSealed: protection.encrypt(phone), language: 'fr', window: WINDOWS[index % 4] ?? 'morning', topic: 'other', urgency: URGENCIES[index % 5] ?? 'normal', region: index % 7 === 0 ? 'segou' : 'kayes', confirmBySms: false, channel: 'ussd' as const };
         return intake.recordCallbackRequest(input, new Date(Date.now() - index * 60_000));
       }),
     );
