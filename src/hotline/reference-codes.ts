@@ -56,7 +56,7 @@ export function createReferenceCodes(deps: { redis: Redis; connection: Connectio
   let refilling: Promise<void> | undefined;
 
   async function reseed(): Promise<void> {
-    const recorded = await withTimeout(highWater.findById('sequence').lean<HighWater>().exec(), 2_000, 'reference code high water');
+    const recorded = await withTimeout(highWater.findById(key).lean<HighWater>().exec(), 2_000, 'reference code high water');
     const start = (recorded?.next ?? 0) + (recorded ? RESEED_GAP : 0);
     // NX: of several processes re-seeding at once, one sets it and all continue from there.
     await deps.redis.set(key, String(start), 'NX');
@@ -71,7 +71,25 @@ export function createReferenceCodes(deps: { redis: Redis; connection: Connectio
     }
     if (reached > SEQUENCE_LIMIT) throw new Error('the reference code sequence is exhausted');
     [next, end] = [reached - BLOCK, reached];
-    void highWater.updateOne({ _id: 'sequence' }, { $max: { next: reached } }, { upsert: true }).exec().catch((err: unknown) => deps.logger.warn({ err }, 'reference code high water not recorded'));
+    record(reached);
+  }
+
+  // One write in flight per process, the highest block end last: the test server applies an update
+  // as read-then-write, so concurrent $max writes could leave a lower value behind.
+  let marked = 0;
+  let recording: Promise<void> | undefined;
+  function record(reached: number): void {
+    marked = Math.max(marked, reached);
+    recording ??= (async () => {
+      let written = 0;
+      while (written < marked) {
+        const value = marked;
+        await highWater.updateOne({ _id: key }, { $max: { next: value } }, { upsert: true }).exec();
+        written = value;
+      }
+    })()
+      .catch((err: unknown) => deps.logger.warn({ err }, 'reference code high water not recorded'))
+      .finally(() => (recording = undefined));
   }
 
   const refill = (): Promise<void> =>
