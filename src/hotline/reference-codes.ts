@@ -43,7 +43,16 @@ export const referenceSequenceKey = (prefix: string): string => `${prefix}:refer
  * sequence never reaches: they cannot collide with sequence codes, and the insert check (retry on a
  * duplicate) covers the rare draw of the same one twice.
  */
-export function createReferenceCodes(deps: { redis: Redis; connection: Connection; prefix: string; permutationKey: string; logger: Logger; timeoutMs?: number }): ReferenceCodeSource {
+export interface ReferenceCodeDeps {
+  redis: Redis;
+  connection: Connection;
+  prefix: string;
+  permutationKey: string;
+  logger: Logger;
+  timeoutMs?: number;
+}
+
+export function createReferenceCodes(deps: ReferenceCodeDeps): ReferenceCodeSource {
   const permutation: CodePermutation = createCodePermutation(deps.permutationKey);
   const key = referenceSequenceKey(deps.prefix);
   const timeoutMs = deps.timeoutMs ?? 250;
@@ -125,7 +134,11 @@ const MAX_CODE_TRIES = 10;
  * Stores a record under `first`, or under a fresh code when `first` is another record's: never
  * overwriting, never merging. Returns the code it is stored under ('ours': a replay found it stored).
  */
-export async function insertUnderFreeCode(first: string, insert: (code: string) => Promise<'inserted' | 'ours' | 'taken'>, fresh: () => Promise<string>): Promise<string> {
+export async function insertUnderFreeCode(
+  first: string,
+  insert: (code: string) => Promise<'inserted' | 'ours' | 'taken'>,
+  fresh: () => Promise<string>,
+): Promise<string> {
   let code = first;
   for (let attempt = 0; attempt < MAX_CODE_TRIES; attempt += 1) {
     if ((await insert(code)) !== 'taken') return code;
