@@ -198,7 +198,8 @@ export function createHotlineStore(connection: Connection) {
       await claims.updateOne({ _id: eventKey }, { $set: { reference } });
     },
 
-    insertReport: (report: Omit<CaseReport, 'day'>): Promise<InsertOutcome> => insertOnly(reports, { ...report, day: day(report.createdAt) }),
+    insertReport: (report: Omit<CaseReport, 'day'>): Promise<InsertOutcome> =>
+      insertOnly(reports, { ...report, day: day(report.createdAt) }),
     async addReportAlias(reference: string, alias: string): Promise<void> {
       await reports.updateOne({ _id: reference }, { $addToSet: { aliases: alias } });
     },
@@ -228,7 +229,8 @@ export function createHotlineStore(connection: Connection) {
     /** A code a caller gives may be one that joined another request (a scan, but a rare one). */
     async findByAnyReference(reference: string): Promise<CallbackRequest | undefined> {
       const direct = await requests.findById(reference).lean<CallbackRequest>().exec();
-      const other = direct ?? (await requests.findOne({ $or: [{ 'joined.reference': reference }, { aliases: reference }] }).lean<CallbackRequest>().exec());
+      const elsewhere = { $or: [{ 'joined.reference': reference }, { aliases: reference }] };
+      const other = direct ?? (await requests.findOne(elsewhere).lean<CallbackRequest>().exec());
       return normalized(other);
     },
     /** Callers hold the request's lock: the server applies updates as read-then-write. */
@@ -292,7 +294,8 @@ export function createHotlineStore(connection: Connection) {
     openPointer: async (phoneHash: string): Promise<OpenPointer | undefined> => (await pointers.findById(phoneHash).lean<OpenPointer>().exec()) ?? undefined,
     /** Points a phone at its open request: only at a request of that same phone. */
     setOpenPointer: async (phoneHash: string, reference: string, at: Date): Promise<void> => {
-      if (!(await requests.exists({ _id: reference, phoneHash }))) throw new Error('an open-request pointer may only name a request of the same phone');
+      const samePhone = await requests.exists({ _id: reference, phoneHash });
+      if (!samePhone) throw new Error('an open-request pointer may only name a request of the same phone');
       await pointers.updateOne({ _id: phoneHash }, { $set: { reference, at } }, { upsert: true });
     },
     /** Drops the pointer if it still names this request. */

@@ -62,7 +62,8 @@ async function enqueue(deps: IntakeDeps, input: CallbackRequestInput, at: Date):
     const known = await deps.store.findByAnyReference(claim.reference);
     if (known && known.phoneHash === input.phoneHash) {
       // A replayed hop showed a newer code: it finds the same request, unless it is another's.
-      if (input.reference !== claim.reference && !(await deps.store.requestCodeInUse(input.reference))) await deps.store.addRequestAlias(known._id, input.reference);
+      const newer = input.reference !== claim.reference;
+      if (newer && !(await deps.store.requestCodeInUse(input.reference))) await deps.store.addRequestAlias(known._id, input.reference);
       return { queuedAs: known._id, joined: known._id !== claim.reference, reference: claim.reference };
     }
     // Claimed, then stopped before it was stored (a crash): store it now.
@@ -75,7 +76,8 @@ async function enqueue(deps: IntakeDeps, input: CallbackRequestInput, at: Date):
     return { queuedAs: open._id, joined: true, reference };
   }
   const first = claim.reference;
-  const stored = await insertUnderFreeCode(first, (code) => deps.store.insertRequest(newRequest({ ...input, reference: code }, first, at, deps.now())), () => deps.freshCode());
+  const insert = (code: string) => deps.store.insertRequest(newRequest({ ...input, reference: code }, first, at, deps.now()));
+  const stored = await insertUnderFreeCode(first, insert, () => deps.freshCode());
   if (stored !== first) {
     await deps.store.moveClaim(input.eventKey, stored);
     deps.logger.error({ told: first, stored }, 'reference code already taken: the callback request is stored under a fresh one');

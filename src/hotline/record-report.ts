@@ -3,7 +3,8 @@ import type { CaseReport, HotlineStore } from './hotline-store';
 import { insertUnderFreeCode } from './reference-codes';
 
 /** An anonymous report as a channel hands it over: the code the caller was told, and what made it. */
-export type ReportInput = Omit<CaseReport, 'createdAt' | 'day' | 'aliases' | 'toldReference' | 'eventKey' | '_id'> & { reference: string; eventKey: string };
+type Derived = 'createdAt' | 'day' | 'aliases' | 'toldReference' | 'eventKey' | '_id';
+export type ReportInput = Omit<CaseReport, Derived> & { reference: string; eventKey: string };
 
 export interface ReportDeps {
   store: HotlineStore;
@@ -21,12 +22,15 @@ export async function recordReport(deps: ReportDeps, input: ReportInput, at: Dat
   const { reference, ...fields } = input;
   const claim = await deps.store.claimEvent(input.eventKey, reference, at);
   const first = claim.reference;
-  const stored = await insertUnderFreeCode(first, (code) => deps.store.insertReport({ ...fields, _id: code, ...(code !== first ? { toldReference: first } : {}), createdAt: at }), () => deps.freshCode());
+  const insert = (code: string) =>
+    deps.store.insertReport({ ...fields, _id: code, ...(code !== first ? { toldReference: first } : {}), createdAt: at });
+  const stored = await insertUnderFreeCode(first, insert, () => deps.freshCode());
   if (stored !== first) {
     await deps.store.moveClaim(input.eventKey, stored);
     deps.logger.error({ told: first, stored }, 'reference code already taken: the report is stored under a fresh one');
   }
   // A replayed hop showed the caller a newer code: it finds this report too, unless it is another's.
-  if (reference !== stored && reference !== first && !(await deps.store.findReport(reference))) await deps.store.addReportAlias(stored, reference);
+  const newer = reference !== stored && reference !== first;
+  if (newer && !(await deps.store.findReport(reference))) await deps.store.addReportAlias(stored, reference);
   return stored;
 }

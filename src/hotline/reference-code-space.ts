@@ -38,13 +38,21 @@ export function createCodePermutation(keyHex: string): CodePermutation {
   const encrypt = (x: number): number => {
     let left = x >>> HALF_BITS;
     let right = x & HALF_MASK;
-    for (const key of keys) [left, right] = [right, left ^ round(right, key)];
+    for (let i = 0; i < ROUNDS; i += 1) {
+      const mixed = left ^ round(right, keys[i] as number);
+      left = right;
+      right = mixed;
+    }
     return left * (1 << HALF_BITS) + right;
   };
   const decrypt = (x: number): number => {
     let left = x >>> HALF_BITS;
     let right = x & HALF_MASK;
-    for (let i = ROUNDS - 1; i >= 0; i -= 1) [left, right] = [right ^ round(left, keys[i] as number), left];
+    for (let i = ROUNDS - 1; i >= 0; i -= 1) {
+      const mixed = right ^ round(left, keys[i] as number);
+      right = left;
+      left = mixed;
+    }
     return left * (1 << HALF_BITS) + right;
   };
   // Cycle-walking: apply the permutation of [0, 2^30) until the value falls inside the space again;

@@ -43,7 +43,16 @@ export const referenceSequenceKey = (prefix: string): string => `${prefix}:refer
  * sequence never reaches: they cannot collide with sequence codes, and the insert check (retry on a
  * duplicate) covers the rare draw of the same one twice.
  */
-export function createReferenceCodes(deps: { redis: Redis; connection: Connection; prefix: string; permutationKey: string; logger: Logger; timeoutMs?: number }): ReferenceCodeSource {
+export interface ReferenceCodeDeps {
+  redis: Redis;
+  connection: Connection;
+  prefix: string;
+  permutationKey: string;
+  logger: Logger;
+  timeoutMs?: number;
+}
+
+export function createReferenceCodes(deps: ReferenceCodeDeps): ReferenceCodeSource {
   const permutation: CodePermutation = createCodePermutation(deps.permutationKey);
   const key = referenceSequenceKey(deps.prefix);
   const timeoutMs = deps.timeoutMs ?? 250;
@@ -56,7 +65,7 @@ export function createReferenceCodes(deps: { redis: Redis; connection: Connectio
   let refilling: Promise<void> | undefined;
 
   async function reseed(): Promise<void> {
-    const recorded = await withTimeout(highWater.findById('sequence').lean<HighWater>().exec(), 2_000, 'reference code high water');
+    const recorded = await withTimeout(highWater.findById(key).lean<HighWater>().exec(), 2_000, 'reference code high water');
     const start = (recorded?.next ?? 0) + (recorded ? RESEED_GAP : 0);
     // NX: of several processes re-seeding at once, one sets it and all continue from there.
     await deps.redis.set(key, String(start), 'NX');
@@ -71,7 +80,25 @@ export function createReferenceCodes(deps: { redis: Redis; connection: Connectio
     }
     if (reached > SEQUENCE_LIMIT) throw new Error('the reference code sequence is exhausted');
     [next, end] = [reached - BLOCK, reached];
-    void highWater.updateOne({ _id: 'sequence' }, { $max: { next: reached } }, { upsert: true }).exec().catch((err: unknown) => deps.logger.warn({ err }, 'reference code high water not recorded'));
+    record(reached);
+  }
+
+  // One write in flight per process, the highest block end last: the test server applies an update
+  // as read-then-write, so concurrent $max writes could leave a lower value behind.
+  let marked = 0;
+  let recording: Promise<void> | undefined;
+  function record(reached: number): void {
+    marked = Math.max(marked, reached);
+    recording ??= (async () => {
+      let written = 0;
+      while (written < marked) {
+        const value = marked;
+        await highWater.updateOne({ _id: key }, { $max: { next: value } }, { upsert: true }).exec();
+        written = value;
+      }
+    })()
+      .catch((err: unknown) => deps.logger.warn({ err }, 'reference code high water not recorded'))
+      .finally(() => (recording = undefined));
   }
 
   const refill = (): Promise<void> =>
@@ -107,7 +134,11 @@ const MAX_CODE_TRIES = 10;
  * Stores a record under `first`, or under a fresh code when `first` is another record's: never
  * overwriting, never merging. Returns the code it is stored under ('ours': a replay found it stored).
  */
-export async function insertUnderFreeCode(first: string, insert: (code: string) => Promise<'inserted' | 'ours' | 'taken'>, fresh: () => Promise<string>): Promise<string> {
+export async function insertUnderFreeCode(
+  first: string,
+  insert: (code: string) => Promise<'inserted' | 'ours' | 'taken'>,
+  fresh: () => Promise<string>,
+): Promise<string> {
   let code = first;
   for (let attempt = 0; attempt < MAX_CODE_TRIES; attempt += 1) {
     if ((await insert(code)) !== 'taken') return code;

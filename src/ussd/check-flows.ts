@@ -52,7 +52,8 @@ export function checkScreens(set: FlowSet, texts: Texts, limits: ScreenLimits, k
           if (!texts.has(code, key)) problems.push({ file: `templates/${code}`, flow: flow.id, node: node.id, message: `missing text "${key}" in ${code}` });
         }
       }
-      const env: NodeEnv = { vars: SAMPLE_VARS, context: { sessionId: 'check', newReference: () => 'ZZZZZZ' }, position: { flow: flow.id, node: node.id } };
+      const context = { sessionId: 'check', newReference: () => 'ZZZZZZ' };
+      const env: NodeEnv = { vars: SAMPLE_VARS, context, position: { flow: flow.id, node: node.id } };
       let outcome;
       try {
         outcome = type.enter(node, env);

@@ -126,7 +126,8 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
 
   let reply = format(turn);
   const hop = text === '' ? 0 : text.split('*').length;
-  const origin = { sessionId, phoneHash, phoneSealed: deps.protection.encrypt(request.phoneNumber), keyedHash: (value: string) => deps.protection.hash(value) };
+  const phoneSealed = deps.protection.encrypt(request.phoneNumber);
+  const origin = { sessionId, phoneHash, phoneSealed, keyedHash: (value: string) => deps.protection.hash(value) };
   const jobs = turn.events.length ? toFlowEventJobs(turn.events, origin, hop, deps.now()) : [];
   let kept = false;
   if (storeUp) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { startRedisServer, type RunningRedisServer } from '../../src/dev-services/redis-server';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
+import { createHotlineStore } from '../../src/hotline/hotline-store';
 import { createPhoneProtection } from '../../src/shared/phone-protection';
 import { createCallerProfiles } from '../../src/ussd/caller-profiles';
 import { ussdModule } from '../../src/ussd/ussd-module';
@@ -61,5 +62,20 @@ describe('USSD while Redis goes down in the middle of a session', () => {
     expect(home.body).toMatch(/^CON Stop human trafficking\n1\. /);
     const hash = createPhoneProtection(running.infra.config.secrets).hash(phone);
     expect(await createCallerProfiles(running.infra.mongo.connection).language(hash)).toBe('en');
+  });
+
+  it('still gives each report its own code while Redis is down, and stores it under the code shown', async () => {
+    const store = createHotlineStore(running.infra.mongo.connection);
+    const codes: string[] = [];
+    for (const phone of ['+22370111004', '+22370111005']) {
+      const call = caller(running.url, token, phone, `ATUid_${randomUUID()}`);
+      let reply = await call.dial();
+      // English, report, migration, Gao, urgent, no callback.
+      for (const input of ['3', '2', '6', '8', '2', '2']) reply = await call.type(input);
+      expect(reply.body).toMatch(/^END /);
+      codes.push(/\b([2-9A-HJKMNP-TV-Z]{6})\b/.exec(reply.body)?.[1] ?? '');
+    }
+    expect(new Set(codes).size).toBe(2);
+    for (const code of codes) expect(await store.findReport(code)).toMatchObject({ _id: code, kind: 'migration', region: 'gao' });
   });
 });
