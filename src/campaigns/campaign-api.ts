@@ -12,6 +12,7 @@ import { campaignPreviewFor, campaignViewOf } from './campaign-views';
 import { AXES } from './campaign-store';
 import { campaignReportCsv } from './campaign-report';
 import { listTemplates, textsFromTemplate } from './campaign-templates';
+import { TestSendLimited, type TestSend } from './test-send';
 
 const MANAGERS = ['campaign_manager', 'admin'] as const;
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
@@ -53,7 +54,7 @@ export const campaignIdOf = (req: Request): string => {
 };
 const actor = (staff: StaffContext | undefined): string => staff?.user._id ?? 'unknown';
 
-export function registerCampaignApi(api: ApiRegistry, deps: CampaignDeps & { audit: AuditLog; texts: Texts; templateKeys: readonly string[] }): void {
+export function registerCampaignApi(api: ApiRegistry, deps: CampaignDeps & { audit: AuditLog; texts: Texts; templateKeys: readonly string[]; testSend: TestSend }): void {
   const enabled = deps.texts.languages.map((language) => language.code);
   const textsOf = (input: { texts?: Record<string, string>; template?: { key: string; variables: Record<string, string> } }): Record<string, string> => {
     if (input.template) return textsFromTemplate(deps.texts, input.template.key, input.template.variables);
@@ -104,13 +105,15 @@ export function registerCampaignApi(api: ApiRegistry, deps: CampaignDeps & { aud
     });
   }
 
-  api.add({ method: 'post', path: '/campaigns/:id/test', summary: 'Send each language\'s text to staff numbers, marked [TEST]', access: { roles: MANAGERS }, body: testInput }, async ({ req, body, staff }) => {
+  api.add({ method: 'post', path: '/campaigns/:id/test', summary: 'Send each language\'s text to staff numbers, marked [TEST]; opted-out numbers are left out; 10 an hour per user', access: { roles: MANAGERS }, body: testInput }, async ({ req, res, body, staff }) => {
     const phones = body.phones.map((raw) => toE164(raw));
     if (phones.some((phone) => !phone)) throw AppError.badRequest('phones: one is not a valid phone number');
-    const id = campaignIdOf(req);
-    const queued = await deps.management.testSend(id, phones as string[]);
-    await deps.audit.append({ actor: actor(staff), action: 'campaign.test_sent', target: id, ip: req.ip ?? '', details: { messages: queued } });
-    return { queued };
+    try {
+      return await deps.testSend({ campaignId: campaignIdOf(req), phones: phones as string[], actor: actor(staff), ip: req.ip ?? '' });
+    } catch (err) {
+      if (err instanceof TestSendLimited) res.setHeader('retry-after', String(err.retryAfterSeconds));
+      throw err;
+    }
   });
 
   api.add({ method: 'get', path: '/campaigns/:id/report.csv', summary: 'Per-recipient results as CSV (phone numbers for admins only)', access: { roles: MANAGERS } }, async ({ req, res, staff }) => {

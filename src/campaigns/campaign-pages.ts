@@ -8,6 +8,7 @@ import type { Texts } from '../texts/texts';
 import { TOPICS } from '../subscribers/topics';
 import { campaignIdOf, campaignInput } from './campaign-api';
 import type { CampaignDeps } from './campaign-deps';
+import { TestSendLimited, type TestSend } from './test-send';
 import { AXES, type Campaign } from './campaign-store';
 import { textsFromTemplate } from './campaign-templates';
 import { campaignPreviewFor, campaignViewOf } from './campaign-views';
@@ -20,7 +21,7 @@ const list = (value: unknown): string[] => ([] as unknown[]).concat(value ?? [])
 const num = (value: unknown): number | null => (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : null);
 
 /** The manager's pages: campaigns, a form with a preview, and one campaign's live progress. */
-export function campaignPages(deps: CampaignDeps & { shell: ConsoleShell; texts: Texts; audit: AuditLog; templateKeys: readonly string[] }): Router {
+export function campaignPages(deps: CampaignDeps & { shell: ConsoleShell; texts: Texts; audit: AuditLog; templateKeys: readonly string[]; testSend: TestSend }): Router {
   const router = Router();
   const page = deps.shell.page;
   const t = deps.shell.t;
@@ -138,13 +139,19 @@ ${funnelSvg(rows, deps.shell.t(req, 'console.campaigns.progress'))}<p>${t(req, '
     res.type('html').set('cache-control', 'no-store').send(await progressHtml(req, await campaignOf(req)));
   });
 
+  // After a test send: how many went, and how many numbers were left out because they opted out.
+  const testNotice = (req: Request): string => {
+    if (typeof req.query.tested !== 'string') return '';
+    const leftOut = Number(req.query.left_out) || 0;
+    return `<p role="status">${t(req, 'console.campaigns.test_queued', { count: String(Number(req.query.tested) || 0) })}${leftOut ? ` ${t(req, 'console.campaigns.test_left_out', { count: String(leftOut) })}` : ''}</p>`;
+  };
   const detail = async (req: Request, res: Response, error?: string): Promise<void> => {
     const staff = staffOf(res) as StaffContext;
     const campaign = await campaignOf(req);
     const action = (name: string) => `<form class="inline-options" method="post" action="/console/campaigns/${campaign._id}/${name}">${csrfField(staff)}<button>${t(req, `console.campaigns.action.${name}`)}</button></form>`;
     const actions = { draft: ['schedule', 'cancel'], scheduled: ['pause', 'cancel'], running: ['pause', 'cancel'], paused: ['resume', 'cancel'], completed: [], cancelled: [] }[campaign.status];
     page(req, res, campaign.name, `<p><a href="/console/campaigns">${t(req, 'console.campaigns.title')}</a></p><h1>${escape(campaign.name)}</h1>
-${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}<div data-live-src="/console/campaigns/${campaign._id}/progress" data-live-every="2000">${await progressHtml(req, campaign)}</div><p><span id="live-updated" aria-live="polite"></span></p>
+${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}${testNotice(req)}<div data-live-src="/console/campaigns/${campaign._id}/progress" data-live-every="2000">${await progressHtml(req, campaign)}</div><p><span id="live-updated" aria-live="polite"></span></p>
 ${actions.map(action).join('')}
 <h2>${t(req, 'console.campaigns.texts')}</h2><dl>${Object.entries(campaign.texts).map(([language, text]) => `<dt>${escape(language)}${campaign.asciiLanguages.includes(language) ? ' (ASCII)' : ''}</dt><dd>${escape(text)}</dd>`).join('')}</dl>
 <form method="post" action="/console/campaigns/${campaign._id}/test">${csrfField(staff)}<label for="t-phones">${t(req, 'console.campaigns.test_phones')}</label><input id="t-phones" name="phones" required><button>${t(req, 'console.campaigns.test_send')}</button></form>
@@ -173,8 +180,14 @@ ${actions.map(action).join('')}
       res.status(400);
       return detail(req, res, deps.shell.t(req, 'console.campaigns.bad_phones'));
     }
-    await deps.management.testSend(campaignIdOf(req), phones as string[]);
-    res.redirect(303, `/console/campaigns/${campaignIdOf(req)}`);
+    try {
+      const sent = await deps.testSend({ campaignId: campaignIdOf(req), phones: phones as string[], actor: (staffOf(res) as StaffContext).user._id, ip: req.ip ?? '' });
+      res.redirect(303, `/console/campaigns/${campaignIdOf(req)}?tested=${sent.queued}&left_out=${sent.optedOut}`);
+    } catch (err) {
+      if (!(err instanceof TestSendLimited)) throw err;
+      res.status(429).setHeader('retry-after', String(err.retryAfterSeconds));
+      return detail(req, res, deps.shell.t(req, 'console.campaigns.test_limited', { minutes: String(Math.ceil(err.retryAfterSeconds / 60)) }));
+    }
   });
 
   router.use('/console', deps.shell.forbidden);

@@ -7,6 +7,7 @@ import { registerCampaignApi } from './campaign-api';
 import { campaignDepsOf } from './campaign-deps';
 import { campaignPages } from './campaign-pages';
 import { templateKeys as campaignTemplateKeys } from './campaign-templates';
+import { createTestSends } from './test-send';
 
 /** The campaign API on /api/v1 and the manager's console pages. */
 export function campaignApiRouters(infra: Infrastructure): Router[] {
@@ -14,6 +15,7 @@ export function campaignApiRouters(infra: Infrastructure): Router[] {
   const deps = campaignDepsOf(infra);
   const texts = loadTexts(resolve(infra.config.ussd.templatesDir));
   const templateKeys = campaignTemplateKeys(resolve(infra.config.ussd.templatesDir), texts.defaultLanguage);
-  registerCampaignApi(api, { ...deps, audit, texts, templateKeys });
-  return [campaignPages({ ...deps, shell, texts, audit, templateKeys })];
+  const testSend = createTestSends({ redis: infra.redis.client, prefix: infra.config.queuePrefix, management: deps.management, optouts: deps.optouts, protection: deps.protection, audit });
+  registerCampaignApi(api, { ...deps, audit, texts, templateKeys, testSend });
+  return [campaignPages({ ...deps, shell, texts, audit, templateKeys, testSend })];
 }

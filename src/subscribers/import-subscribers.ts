@@ -2,6 +2,7 @@ import type { PhoneProtection } from '../shared/phone-protection';
 import { toE164 } from '../shared/phone-number';
 import type { OptOutSet } from './optout-set';
 import type { SubscriberStore } from './subscriber-store';
+import { csvRows } from './csv-rows';
 import { TOPICS, isTopic } from './topics';
 
 /** Why a row was not kept: English text for the API and the command line; a code and values for the console's languages. */
@@ -29,9 +30,13 @@ export interface ImportReport {
   imported: number;
   /** Rows of people who opted out by their own action (STOP, USSD, the gateway's opt-out): not re-subscribed. */
   optedOutByPerson: number;
-  /** The rows that were not kept, and why. */
+  /** How many rows were not kept. */
+  rejectedCount: number;
+  /** The first MAX_LISTED of them, and why: a file of a million bad rows must not make a report that size. */
   rejected: Rejection[];
 }
+export const MAX_LISTED = 1_000;
+const WRITE_BATCH = 500;
 
 export interface ImportDeps {
   subscribers: SubscriberStore;
@@ -44,50 +49,6 @@ export interface ImportDeps {
 export const IMPORT_COLUMNS = { required: ['phone', 'language', 'consent_source'], optional: ['region', 'topics', 'consent_at'] } as const;
 
 /**
- * RFC 4180 CSV: quoted fields, "" inside quotes, CRLF or LF. The separator is "," or, when the
- * header has ";" and no "," (spreadsheets set to French), ";". Returns rows with their line numbers.
- */
-export function parseCsv(text: string): Array<{ line: number; cells: string[] }> {
-  const firstLine = text.slice(0, text.search(/\r|\n|$/));
-  const separator = firstLine.includes(';') && !firstLine.includes(',') ? ';' : ',';
-  const rows: Array<{ line: number; cells: string[] }> = [];
-  let cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let line = 1;
-  let rowLine = 1;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i += 1;
-      } else if (c === '"') quoted = false;
-      else {
-        if (c === '\n') line += 1;
-        cell += c;
-      }
-    } else if (c === '"') quoted = true;
-    else if (c === separator) {
-      cells.push(cell);
-      cell = '';
-    }
-    else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i += 1;
-      cells.push(cell);
-      if (cells.some((value) => value.trim() !== '')) rows.push({ line: rowLine, cells });
-      cells = [];
-      cell = '';
-      line += 1;
-      rowLine = line;
-    } else cell += c;
-  }
-  cells.push(cell);
-  if (cells.some((value) => value.trim() !== '')) rows.push({ line: rowLine, cells });
-  return rows;
-}
-
-/**
  * Imports subscribers who consented elsewhere (a paper form, a partner's list). Every row names
  * where the consent came from; a bad row is reported by its line and the good ones are kept.
  * A person's own opt-out (STOP, USSD) is never undone by an import, whatever date the row carries:
@@ -95,18 +56,38 @@ export function parseCsv(text: string): Array<{ line: number; cells: string[] }>
  */
 export async function importSubscribers(
   deps: ImportDeps,
-  csv: string,
+  csv: string | AsyncIterable<string>,
   onProgress: (done: number, total: number) => void | Promise<void> = () => undefined,
+  /** Rows expected (the file's line count less its header), for the progress until the end is reached. */
+  expectedRows = 0,
 ): Promise<ImportReport> {
-  const [header, ...rows] = parseCsv(csv.replace(/^\uFEFF/, ''));
-  if (!header) return { rows: 0, imported: 0, optedOutByPerson: 0, rejected: [rejection(1, 'empty_file')] };
-  const columns = header.cells.map((name) => name.trim().toLowerCase());
+  const rows = csvRows(typeof csv === 'string' ? [csv] : csv);
+  const first = await rows.next();
+  if (first.done) return { rows: 0, imported: 0, optedOutByPerson: 0, rejectedCount: 1, rejected: [rejection(1, 'empty_file')] };
+  const columns = first.value.cells.map((name) => name.trim().toLowerCase());
   const missing = IMPORT_COLUMNS.required.filter((name) => !columns.includes(name));
-  if (missing.length) return { rows: rows.length, imported: 0, optedOutByPerson: 0, rejected: [rejection(1, 'missing_columns', { columns: missing.join(', ') })] };
+  if (missing.length) {
+    let count = 0;
+    for await (const row of rows) if (row) count += 1;
+    return { rows: count, imported: 0, optedOutByPerson: 0, rejectedCount: 1, rejected: [rejection(1, 'missing_columns', { columns: missing.join(', ') })] };
+  }
   const at = (name: string, cells: string[]) => (cells[columns.indexOf(name)] ?? '').trim();
 
-  const report: ImportReport = { rows: rows.length, imported: 0, optedOutByPerson: 0, rejected: [] };
-  for (const [index, row] of rows.entries()) {
+  const report: ImportReport = { rows: 0, imported: 0, optedOutByPerson: 0, rejectedCount: 0, rejected: [] };
+  // Good rows are written WRITE_BATCH at a time: one round trip each, not one per row.
+  let pending: Parameters<SubscriberStore['optInManyOnBehalf']>[0][number][] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const outcomes = await deps.subscribers.optInManyOnBehalf(pending);
+    await deps.optouts.remove(...pending.filter((_, i) => outcomes[i] === 'changed').map((p) => p.change.phoneHash));
+    for (const outcome of outcomes) {
+      if (outcome === 'opted_out_by_person') report.optedOutByPerson += 1;
+      else report.imported += 1;
+    }
+    pending = [];
+  };
+  for await (const row of rows) {
+    report.rows += 1;
     const phone = toE164(at('phone', row.cells));
     const language = at('language', row.cells).toLowerCase();
     const source = at('consent_source', row.cells);
@@ -124,18 +105,16 @@ export async function importSubscribers(
               ? rejection(row.line, 'bad_consent_at')
               : undefined;
     if (refused || !phone) {
-      report.rejected.push(refused ?? rejection(row.line, 'bad_phone'));
+      report.rejectedCount += 1;
+      if (report.rejected.length < MAX_LISTED) report.rejected.push(refused ?? rejection(row.line, 'bad_phone'));
     } else {
-      const phoneHash = deps.protection.hash(phone);
-      const outcome = await deps.subscribers.optInOnBehalf(
-        { phoneHash, phoneSealed: deps.protection.encrypt(phone), language, region: at('region', row.cells).toLowerCase().slice(0, 40), source: 'import', evidence: `import: ${source.slice(0, 200)}`, topics: topics.length ? topics : [...TOPICS] },
-        consentAt,
-      );
-      if (outcome === 'changed') await deps.optouts.remove(phoneHash);
-      if (outcome === 'opted_out_by_person') report.optedOutByPerson += 1;
-      else report.imported += 1;
+      const change = { phoneHash: deps.protection.hash(phone), phoneSealed: deps.protection.encrypt(phone), language, region: at('region', row.cells).toLowerCase().slice(0, 40), source: 'import' as const, evidence: `import: ${source.slice(0, 200)}`, topics: topics.length ? topics : [...TOPICS] };
+      pending.push({ change, at: consentAt });
     }
-    if ((index + 1) % 100 === 0 || index + 1 === rows.length) await onProgress(index + 1, rows.length);
+    if (pending.length >= WRITE_BATCH) await flush();
+    if (report.rows % 100 === 0) await onProgress(report.rows - pending.length, Math.max(expectedRows, report.rows));
   }
+  await flush();
+  await onProgress(report.rows, report.rows);
   return report;
 }

@@ -59,8 +59,8 @@ export function createOptOutSet(redis: Redis, prefix: string, loadAll: () => Pro
     async add(phoneHash: string): Promise<void> {
       await redis.sadd(key, phoneHash);
     },
-    async remove(phoneHash: string): Promise<void> {
-      await redis.srem(key, phoneHash);
+    async remove(...phoneHashes: string[]): Promise<void> {
+      if (phoneHashes.length) await redis.srem(key, ...phoneHashes);
     },
     /** For each hash, whether it opted out: one round trip when the set is whole, a rebuild first when it is not. */
     async which(phoneHashes: readonly string[]): Promise<boolean[]> {

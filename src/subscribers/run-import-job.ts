@@ -9,7 +9,7 @@ export const importAudit = (job: ImportOrigin & { importId?: string }, state: 'd
   action: 'subscribers.imported',
   ...(job.importId ? { target: job.importId } : {}),
   ...(job.ip ? { ip: job.ip } : {}),
-  details: { file: job.fileName, state, rows: report?.rows ?? 0, imported: report?.imported ?? 0, skipped: report?.optedOutByPerson ?? 0, rejected: report?.rejected.length ?? 0 },
+  details: { file: job.fileName, state, rows: report?.rows ?? 0, imported: report?.imported ?? 0, skipped: report?.optedOutByPerson ?? 0, rejected: report?.rejectedCount ?? 0 },
 });
 
 /**
@@ -29,16 +29,17 @@ export async function runImportJob(
       await deps.audit.append(importAudit(job, 'failed', null));
       return;
     }
+    const expected = (await deps.imports.status(importId))?.total ?? 0;
     let last = 0;
     const report = await importSubscribers(deps, csv, async (done, total) => {
       if (Date.now() - last < 250 && done < total) return;
       last = Date.now();
       await deps.imports.save(importId, { state: 'running', done, total, report: null, error: null });
       await progress(Math.round((done / Math.max(total, 1)) * 100));
-    });
+    }, expected);
     await deps.imports.save(importId, { state: 'done', done: report.rows, total: report.rows, report, error: null });
     await deps.audit.append(importAudit(job, 'done', report));
-    deps.logger.info({ importId, rows: report.rows, imported: report.imported, skipped: report.optedOutByPerson, rejected: report.rejected.length }, 'subscriber import done');
+    deps.logger.info({ importId, rows: report.rows, imported: report.imported, skipped: report.optedOutByPerson, rejected: report.rejectedCount }, 'subscriber import done');
   } catch (err) {
     await deps.imports.save(importId, { state: 'failed', done: 0, total: 0, report: null, error: 'The import failed; nothing after the failing row was imported. Try again.' });
     await deps.audit.append(importAudit(job, 'failed', null)).catch(() => undefined);

@@ -77,7 +77,7 @@ ${req.query.empty ? `<p class="error" role="alert">${t(req, 'console.subscribers
     // A report kept (7 days) from before rejections had codes has only the English reason.
     const rejected = status.report?.rejected.slice(0, 500).map((r) => `<li>${t(req, 'console.subscribers.line', { line: String(r.line) })}: ${escape(r.code ? t(req, `console.subscribers.rejected.${r.code}`, r.values) : r.reason)}</li>`).join('') ?? '';
     return `<p>${t(req, `console.subscribers.state.${status.state}`)}</p><progress max="${status.total || 1}" value="${status.done}">${status.done}/${status.total}</progress> ${status.done} / ${status.total}
-${status.report ? `<p>${t(req, 'console.subscribers.result', { imported: String(status.report.imported), rejected: String(status.report.rejected.length) })}</p>${status.report.optedOutByPerson ? `<p>${t(req, 'console.subscribers.opted_out_by_person', { count: String(status.report.optedOutByPerson) })}</p>` : ''}${rejected ? `<ul>${rejected}</ul>` : ''}` : ''}${status.error ? `<p class="error">${escape(status.error)}</p>` : ''}`;
+${status.report ? `<p>${t(req, 'console.subscribers.result', { imported: String(status.report.imported), rejected: String(status.report.rejectedCount ?? status.report.rejected.length) })}</p>${status.report.optedOutByPerson ? `<p>${t(req, 'console.subscribers.opted_out_by_person', { count: String(status.report.optedOutByPerson) })}</p>` : ''}${rejected ? `<ul>${rejected}</ul>` : ''}` : ''}${status.error ? `<p class="error">${escape(status.error)}</p>` : ''}`;
   };
   router.get('/console/subscribers/import/:id/progress', allow({ roles: MANAGERS }), async (req, res) => {
     res.type('html').set('cache-control', 'no-store').send(await progressHtml(req, importIdOf(req)));

@@ -71,7 +71,7 @@ export function createSubscriberStore(connection: Connection) {
   async function changeIfNotNewer(phoneHash: string, at: Date, update: Record<string, unknown>, create: boolean, unless?: Record<string, unknown>): Promise<boolean> {
     try {
       const result = await subscribers.updateOne(
-        { _id: phoneHash, $or: [{ 'consent.at': { $lte: at } }, { 'consent.at': { $exists: false } }], ...(unless ? { $nor: [unless] } : {}) },
+        { ...notNewerThan(phoneHash, at), ...(unless ? { $nor: [unless] } : {}) },
         { ...update, ...(create ? { $setOnInsert: { ...(update.$setOnInsert as object | undefined), createdAt: at } } : {}) },
         { upsert: create },
       );
@@ -110,13 +110,36 @@ export function createSubscriberStore(connection: Connection) {
       return changeIfNotNewer(input.phoneHash, at, optInUpdate(input, at), true);
     },
     /**
-     * An opt-in someone else reports (an import): never over the person's own opt-out, whatever its
-     * date. Says why nothing changed, so the import can count those rows.
+     * Opt-ins someone else reports (an import), a batch at a time: never over the person's own
+     * opt-out, whatever its date. For each, whether it was applied, or why not (so an import counts
+     * those rows). The stored consents are read first; numbers not on file are inserted together
+     * (the common case, and fast: a filter other than _id alone makes this server scan the
+     * collection), those on file are changed one by one under the same conditions as any consent
+     * change, so a STOP that lands meanwhile is never overwritten.
      */
-    async optInOnBehalf(input: ConsentChange & { topics: readonly string[] }, at: Date): Promise<'changed' | 'unchanged' | 'opted_out_by_person'> {
-      if (await changeIfNotNewer(input.phoneHash, at, optInUpdate(input, at), true, OPTED_OUT_BY_PERSON)) return 'changed';
-      const stored = await subscribers.findById(input.phoneHash, { consent: 1 }).lean<Pick<Subscriber, 'consent'>>().exec();
-      return optedOutByPerson(stored ?? undefined) ? 'opted_out_by_person' : 'unchanged';
+    async optInManyOnBehalf(inputs: ReadonlyArray<{ change: ConsentChange & { topics: readonly string[] }; at: Date }>): Promise<Array<'changed' | 'unchanged' | 'opted_out_by_person'>> {
+      if (inputs.length === 0) return [];
+      const rows = await subscribers.find({ _id: { $in: inputs.map(({ change }) => change.phoneHash) } }, { consent: 1 }).lean<Array<Pick<Subscriber, '_id' | 'consent'>>>().exec();
+      const stored = new Map(rows.map((row) => [row._id, row]));
+      const outcomes = inputs.map(({ change, at }): 'changed' | 'unchanged' | 'opted_out_by_person' => {
+        const row = stored.get(change.phoneHash);
+        return optedOutByPerson(row) ? 'opted_out_by_person' : row?.consent?.at && row.consent.at > at ? 'unchanged' : 'changed';
+      });
+      const fresh = inputs.map((input, i) => ({ ...input, i })).filter(({ change, i }) => outcomes[i] === 'changed' && !stored.has(change.phoneHash));
+      let inserted = 0;
+      try {
+        if (fresh.length) inserted = (await subscribers.collection.insertMany(fresh.map(({ change, at }) => newSubscriber(change, at)) as never[], { ordered: true })).insertedCount;
+      } catch (err) {
+        // Created meanwhile, or twice in this file: the server stops at that row; the rest go one by one.
+        if (!isDuplicateKey(err)) throw err;
+        inserted = (err as { insertedCount?: number; result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
+      }
+      const done = new Set(fresh.slice(0, inserted).map(({ i }) => i));
+      for (const [i, { change, at }] of inputs.entries()) {
+        if (outcomes[i] !== 'changed' || done.has(i) || (await changeIfNotNewer(change.phoneHash, at, optInUpdate(change, at), true, OPTED_OUT_BY_PERSON))) continue;
+        outcomes[i] = optedOutByPerson((await subscribers.findById(change.phoneHash, { consent: 1 }).lean<Pick<Subscriber, 'consent'>>().exec()) ?? undefined) ? 'opted_out_by_person' : 'unchanged';
+      }
+      return outcomes;
     },
     async flag(phoneHash: string, reason: string, at: Date): Promise<void> {
       await subscribers.updateOne({ _id: phoneHash }, { $set: { flagged: { reason, at }, updatedAt: at } });
@@ -176,6 +199,14 @@ export function createSubscriberStore(connection: Connection) {
       return (await subscribers.find({ 'consent.status': 'opted_out' }, { _id: 1 }).lean<Array<{ _id: string }>>().exec()).map((row) => row._id);
     },
   };
+}
+
+/** The subscriber, if its stored consent is not newer than `at`. */
+const notNewerThan = (phoneHash: string, at: Date) => ({ _id: phoneHash, $or: [{ 'consent.at': { $lte: at } }, { 'consent.at': { $exists: false } }] });
+
+function newSubscriber(input: ConsentChange & { topics: readonly string[] }, at: Date): Subscriber {
+  const { phoneHash, phoneSealed, language, source, evidence } = input;
+  return { _id: phoneHash, phoneSealed, language, region: input.region ?? '', topics: [...new Set(input.topics)], consent: { status: 'opted_in', source, at, evidence }, createdAt: at, updatedAt: at, flagged: null };
 }
 
 function optInUpdate(input: ConsentChange & { topics: readonly string[] }, at: Date): Record<string, unknown> {

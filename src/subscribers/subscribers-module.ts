@@ -10,7 +10,8 @@ import { runImportJob } from './run-import-job';
 import { subscriberRoutes } from './subscriber-routes';
 import { createSubscriberStore } from './subscriber-store';
 
-const importsOf = (infra: Infrastructure) => createSubscriberImports(infra.redis.client, infra.config.queuePrefix, infra.queues.create<ImportJob>(IMPORT_QUEUE));
+const importsOf = (infra: Infrastructure) =>
+  createSubscriberImports(infra.redis.client, infra.config.queuePrefix, infra.queues.create<ImportJob>(IMPORT_QUEUE), createPhoneProtection(infra.config.secrets));
 
 /** Subscribers and consent: counts and imports for managers; the import job on the worker. */
 export const subscribersModule: SafelineModule = {

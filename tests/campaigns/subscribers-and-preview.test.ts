@@ -8,7 +8,7 @@ import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
 import { createStaffStore } from '../../src/staff/staff-store';
 import { csvText } from '../../src/subscribers/csv-text';
-import { parseCsv } from '../../src/subscribers/import-subscribers';
+import { csvRows, type CsvRow } from '../../src/subscribers/csv-rows';
 import { createSubscriberStore } from '../../src/subscribers/subscriber-store';
 import { eventually } from '../support/eventually';
 import { seedSubscribers } from '../support/seed-subscribers';
@@ -100,9 +100,15 @@ describe('importing subscribers', () => {
     expect(summary.json.bySource).toMatchObject({ import: 6 });
   });
 
-  it('parses quoted cells, doubled quotes and either separator', () => {
-    expect(parseCsv('a,b\r\n"x, y","say ""hi"""\n').map((row) => row.cells)).toEqual([['a', 'b'], ['x, y', 'say "hi"']]);
-    expect(parseCsv('a;b\n1;2').map((row) => row.line)).toEqual([1, 2]);
+  it('parses quoted cells, doubled quotes and either separator, piece by piece, with each row\u2019s first line', async () => {
+    const all = async (pieces: string[]) => {
+      const rows: CsvRow[] = [];
+      for await (const row of csvRows(pieces)) rows.push(row);
+      return rows;
+    };
+    expect((await all(['a,b\r\n"x, y","say ""hi"""\n'])).map((row) => row.cells)).toEqual([['a', 'b'], ['x, y', 'say "hi"']]);
+    expect((await all(['a;b\n1;2'])).map((row) => row.line)).toEqual([1, 2]);
+    expect(await all(['\uFEFFa;', 'b\n"x\ny";1\n\n ; \n', '2;"3', '"'])).toEqual([{ line: 1, cells: ['a', 'b'] }, { line: 2, cells: ['x\ny', '1'] }, { line: 6, cells: ['2', '3'] }]);
   });
 });
 
