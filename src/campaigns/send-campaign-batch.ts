@@ -172,17 +172,20 @@ async function reconcile(deps: SendDeps, batch: CampaignBatch): Promise<void> {
   const retryBatch = await deps.messages.getBatch(retryBatchId(batch));
   // Written before the crash, maybe without its job: queue it (again: the job id makes it once).
   if (retryBatch?.status === 'queued') await queueRetry(deps, retryBatch);
-  const retrying = retryBatch?.recipients ?? [];
-  const have = new Set([...recorded, ...retrying].map((r) => r.message));
+  const retrying = new Set((retryBatch?.recipients ?? []).map((r) => r.message));
+  // A retried recipient's result is its retry batch's to count, even when that batch already ran and
+  // recorded it: this batch counts only what it recorded itself, so no recipient is counted twice.
+  const own = recorded.filter((r) => !retrying.has(r.message));
+  const have = new Set([...own.map((r) => r.message), ...retrying]);
   const unknown = batch.recipients.filter((r) => !have.has(r.message));
-  deps.logger.warn({ batch: batch._id, unknown: unknown.length, recorded: recorded.length, retrying: retrying.length }, 'batch was cut off mid-send: not resending, marking unknown');
-  const count = (outcome: SendResult['outcome']) => recorded.filter((r) => r.outcome === outcome).length;
+  deps.logger.warn({ batch: batch._id, unknown: unknown.length, recorded: own.length, retrying: retrying.size }, 'batch was cut off mid-send: not resending, marking unknown');
+  const count = (outcome: SendResult['outcome']) => own.filter((r) => r.outcome === outcome).length;
   await closeBatch(deps, batch, unknown.map((r) => result(batch, r, 'unknown', 0, 'Cut off mid-send')), {
     sent: count('accepted'),
     failed: count('failed'),
     optedOut: count('opted_out'),
     cancelled: count('cancelled'),
-    costMilli: Math.round(recorded.reduce((sum, r) => sum + r.cost, 0) * 1_000),
+    costMilli: Math.round(own.reduce((sum, r) => sum + r.cost, 0) * 1_000),
     unknown: unknown.length,
   });
 }
