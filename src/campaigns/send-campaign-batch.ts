@@ -132,7 +132,6 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
     await queueRetry(deps, retryBatch);
   }
   const accepted = results.filter((r) => r.outcome === 'accepted');
-  await deps.progress.rememberMessages(batch.run, accepted.map((r) => r._id));
   await closeBatch(deps, batch, results, {
     sent: accepted.length,
     failed: results.filter((r) => r.outcome === 'failed').length,
@@ -153,10 +152,14 @@ function result(batch: CampaignBatch, recipient: BatchRecipient, outcome: SendRe
   return { _id: `x:${recipient.message}`, message: recipient.message, campaign: batch.campaign, run: batch.run, subscriber: recipient.subscriber, outcome, statusCode, status, cost: 0, parts: 0, at: new Date() };
 }
 
-/** Results first, then the counts (once per batch, whatever happens), then the batch is marked closed. */
-async function closeBatch(deps: SendDeps, batch: CampaignBatch, results: SendResult[], counts: Partial<Record<ProgressField, number>>): Promise<void> {
+/**
+ * Results first, then the counts with the accepted messageIds' map (once per batch, whatever happens),
+ * then the batch is marked closed. `recorded`: accepted results written before a crash, mapped too.
+ */
+async function closeBatch(deps: SendDeps, batch: CampaignBatch, results: SendResult[], counts: Partial<Record<ProgressField, number>>, recorded: readonly SendResult[] = []): Promise<void> {
   await deps.messages.insertResults(results);
-  await deps.progress.closeBatch(batch.run, batch._id, counts);
+  const accepted = [...recorded, ...results].filter((r) => r.outcome === 'accepted').map((r) => r._id);
+  await deps.progress.closeBatch(batch.run, batch._id, counts, accepted);
   await deps.messages.setBatchStatus(batch._id, batch.recipients.length && counts.cancelled === batch.recipients.length ? 'cancelled' : 'done', deps.now());
   await deps.finishRunIfDone(batch.campaign, batch.run);
 }
@@ -187,5 +190,5 @@ async function reconcile(deps: SendDeps, batch: CampaignBatch): Promise<void> {
     cancelled: count('cancelled'),
     costMilli: Math.round(own.reduce((sum, r) => sum + r.cost, 0) * 1_000),
     unknown: unknown.length,
-  });
+  }, own);
 }

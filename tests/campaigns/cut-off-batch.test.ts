@@ -55,6 +55,8 @@ it('reconciles a batch cut off after its retry batch was written: the retry send
   // The refused one went to the gateway once, by its retry; the other two were never resent.
   expect(bed.fake.accepted.filter((sms) => sms.message === text).map((sms) => sms.number)).toEqual([refused]);
   expect(done.progress).toMatchObject({ recipients: 3, sent: 2, unknown: 1 });
+  // The result written before the crash is counted as sent now, and only now its delivery reports find the run.
+  expect(await deps.progress.runsOf(['ATXid_before_the_crash_kidal'])).toEqual([run]);
 }, 40_000);
 
 it('counts each recipient once when the retry batch runs and records before the cut-off batch is reconciled', async () => {
