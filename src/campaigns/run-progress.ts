@@ -1,11 +1,16 @@
 import type Redis from 'ioredis';
 
-export const PROGRESS_FIELDS = ['recipients', 'sent', 'delivered', 'failed', 'optedOut', 'unknown', 'cancelled', 'costMilli', 'estimatedCostMilli', 'fanoutDone'] as const;
+/**
+ * `failed`: failed to send (the gateway refused, or transient failures past the retries); `failedDelivery`: sent,
+ * then reported not delivered. So sent + failed + unknown + optedOut + cancelled = recipients once all is sent,
+ * and delivered + failedDelivery <= sent.
+ */
+export const PROGRESS_FIELDS = ['recipients', 'sent', 'delivered', 'failedDelivery', 'failed', 'optedOut', 'unknown', 'cancelled', 'costMilli', 'estimatedCostMilli', 'fanoutDone'] as const;
 export type ProgressField = (typeof PROGRESS_FIELDS)[number];
 /** The counters, and how many batches are still to send. */
 export type RunProgress = Record<ProgressField | 'batchesPending', number>;
 
-/** Recipients planned and not yet sent, failed, skipped, cancelled or lost: what is still to go. */
+/** Recipients planned and not yet sent, failed to send, skipped, cancelled or lost: exactly what is still to send. */
 export const waitingOf = (p: Pick<RunProgress, 'recipients' | 'sent' | 'failed' | 'optedOut' | 'cancelled' | 'unknown'>): number =>
   Math.max(0, p.recipients - p.sent - p.failed - p.optedOut - p.cancelled - p.unknown);
 
@@ -53,7 +58,7 @@ for i = 1, #ARGV, 2 do
   end
 end
 if delivered > 0 then redis.call('HINCRBY', KEYS[2], 'delivered', delivered) end
-if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failed', failed) end
+if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failedDelivery', failed) end
 if ttl > 0 and redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ttl) end
 return {delivered, failed}`;
 
