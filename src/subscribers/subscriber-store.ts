@@ -90,6 +90,15 @@ export function createSubscriberStore(connection: Connection) {
   const optOut = (phoneHash: string, source: ConsentSource, evidence: string, at: Date): Promise<boolean> =>
     changeIfNotNewer(phoneHash, at, { $set: { topics: [], consent: { status: 'opted_out', source, at, evidence }, updatedAt: at }, $setOnInsert: { phoneSealed: '', language: '', region: '', flagged: null } }, true);
 
+  /** One import row for a number already on file (see optInManyOnBehalf). */
+  async function optInOneOnBehalf(change: ConsentChange & { topics: readonly string[] }, at: Date): Promise<'changed' | 'unchanged' | 'opted_out_by_person'> {
+    const stored = (await subscribers.findById(change.phoneHash, { consent: 1 }).lean<Pick<Subscriber, 'consent'>>().exec()) ?? undefined;
+    if (optedOutByPerson(stored)) return 'opted_out_by_person';
+    if (stored?.consent?.at && stored.consent.at > at) return 'unchanged';
+    if (await changeIfNotNewer(change.phoneHash, at, optInUpdate(change, at), true, OPTED_OUT_BY_PERSON)) return 'changed';
+    return optedOutByPerson((await subscribers.findById(change.phoneHash, { consent: 1 }).lean<Pick<Subscriber, 'consent'>>().exec()) ?? undefined) ? 'opted_out_by_person' : 'unchanged';
+  }
+
   return {
     optOut,
     /** Adds or removes a topic; "all" removes every topic and records the opt-out. */
@@ -112,32 +121,27 @@ export function createSubscriberStore(connection: Connection) {
     /**
      * Opt-ins someone else reports (an import), a batch at a time: never over the person's own
      * opt-out, whatever its date. For each, whether it was applied, or why not (so an import counts
-     * those rows). The stored consents are read first; numbers not on file are inserted together
-     * (the common case, and fast: a filter other than _id alone makes this server scan the
-     * collection), those on file are changed one by one under the same conditions as any consent
-     * change, so a STOP that lands meanwhile is never overwritten.
+     * those rows). Numbers not on file, the common case, are inserted together; the server stops an
+     * insert at its first number already on file, which then goes alone (read by _id, changed under
+     * the same conditions as any consent change, so a STOP that lands meanwhile is never overwritten),
+     * and the insert goes on after it. No filter but _id alone: any other makes this server scan.
      */
     async optInManyOnBehalf(inputs: ReadonlyArray<{ change: ConsentChange & { topics: readonly string[] }; at: Date }>): Promise<Array<'changed' | 'unchanged' | 'opted_out_by_person'>> {
-      if (inputs.length === 0) return [];
-      const rows = await subscribers.find({ _id: { $in: inputs.map(({ change }) => change.phoneHash) } }, { consent: 1 }).lean<Array<Pick<Subscriber, '_id' | 'consent'>>>().exec();
-      const stored = new Map(rows.map((row) => [row._id, row]));
-      const outcomes = inputs.map(({ change, at }): 'changed' | 'unchanged' | 'opted_out_by_person' => {
-        const row = stored.get(change.phoneHash);
-        return optedOutByPerson(row) ? 'opted_out_by_person' : row?.consent?.at && row.consent.at > at ? 'unchanged' : 'changed';
-      });
-      const fresh = inputs.map((input, i) => ({ ...input, i })).filter(({ change, i }) => outcomes[i] === 'changed' && !stored.has(change.phoneHash));
-      let inserted = 0;
-      try {
-        if (fresh.length) inserted = (await subscribers.collection.insertMany(fresh.map(({ change, at }) => newSubscriber(change, at)) as never[], { ordered: true })).insertedCount;
-      } catch (err) {
-        // Created meanwhile, or twice in this file: the server stops at that row; the rest go one by one.
-        if (!isDuplicateKey(err)) throw err;
-        inserted = (err as { insertedCount?: number; result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
-      }
-      const done = new Set(fresh.slice(0, inserted).map(({ i }) => i));
-      for (const [i, { change, at }] of inputs.entries()) {
-        if (outcomes[i] !== 'changed' || done.has(i) || (await changeIfNotNewer(change.phoneHash, at, optInUpdate(change, at), true, OPTED_OUT_BY_PERSON))) continue;
-        outcomes[i] = optedOutByPerson((await subscribers.findById(change.phoneHash, { consent: 1 }).lean<Pick<Subscriber, 'consent'>>().exec()) ?? undefined) ? 'opted_out_by_person' : 'unchanged';
+      const outcomes: Array<'changed' | 'unchanged' | 'opted_out_by_person'> = [];
+      for (let from = 0; from < inputs.length; ) {
+        let inserted = inputs.length - from;
+        try {
+          await subscribers.collection.insertMany(inputs.slice(from).map(({ change, at }) => newSubscriber(change, at)) as never[], { ordered: true });
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+          inserted = (err as { result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
+        }
+        for (let i = 0; i < inserted; i += 1) outcomes.push('changed');
+        from += inserted;
+        const onFile = inputs[from];
+        if (!onFile) break;
+        outcomes.push(await optInOneOnBehalf(onFile.change, onFile.at));
+        from += 1;
       }
       return outcomes;
     },
