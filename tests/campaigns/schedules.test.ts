@@ -140,7 +140,7 @@ it('test-sends each language to staff numbers, marked [TEST], counting nowhere',
   const id = await create({ name: 'test first', texts: { fr: 'Ne confiez jamais vos papiers.', bm: 'I ka sebenw kana di mogo si ma.' } });
   const sent = await manager.call('POST', `/api/v1/campaigns/${id}/test`, { phones: ['76 01 02 03', '+223 70 11 22 33'] });
   expect(sent.status).toBe(200);
-  expect(sent.json).toEqual({ queued: 4 });
+  expect(sent.json).toEqual({ queued: 4, optedOut: 0 });
   await eventually(() => Promise.resolve(bed.fake.accepted.filter((sms) => sms.message.startsWith('[TEST] ')).length), (n) => n >= 4);
   const tests = bed.fake.accepted.filter((sms) => sms.message.startsWith('[TEST] ')).map((sms) => `${sms.number} ${sms.message}`).sort();
   expect(tests).toEqual([
