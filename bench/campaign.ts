@@ -44,6 +44,8 @@ const seconds = (ms: number): number => round(ms / 1_000, 1);
 const peakRssMb = (pid: number): number => round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1_024, 1);
 
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+/** The V8 options the image runs safeline with (the Dockerfile's NODE_OPTIONS): the bench measures what is deployed. */
+const DEPLOYED_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(__dirname, '..', 'Dockerfile'), 'utf8'))?.[1] ?? '';
 const rssMb = (pid: number): number => round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1_024, 1);
 
 /** With --trace-gc, each process's V8 GC trace (live heap after each collection) goes to bench/results/campaign-<role>-gc.log. */
@@ -183,7 +185,7 @@ async function main(): Promise<void> {
   const fake = await startFakeAfricasTalking();
   onCleanup(() => fake.close());
   const apiPort = await freePort();
-  const env = { ...process.env, ...secrets, MONGODB_URI: mongodbUri, REDIS_URL, QUEUE_PREFIX: prefix, HOST: '127.0.0.1', CALLBACK_ALLOWED_IPS: '127.0.0.1,::1', LOG_LEVEL: 'warn', SMS_GATEWAY: 'africastalking', AT_USERNAME: fake.username, AT_API_KEY: fake.apiKey, AT_BASE_URL: fake.url, SMS_MAX_PER_SECOND: '100000', CAMPAIGN_BATCH_SIZE: String(BATCH) };
+  const env = { ...process.env, NODE_OPTIONS: DEPLOYED_NODE_OPTIONS, ...secrets, MONGODB_URI: mongodbUri, REDIS_URL, QUEUE_PREFIX: prefix, HOST: '127.0.0.1', CALLBACK_ALLOWED_IPS: '127.0.0.1,::1', LOG_LEVEL: 'warn', SMS_GATEWAY: 'africastalking', AT_USERNAME: fake.username, AT_API_KEY: fake.apiKey, AT_BASE_URL: fake.url, SMS_MAX_PER_SECOND: '100000', CAMPAIGN_BATCH_SIZE: String(BATCH) };
   const api = startProcess('api', { ...env, PORT: String(apiPort) });
   const workerPort = await freePort();
   const worker = startProcess('worker', { ...env, PORT: String(workerPort) });
@@ -279,6 +281,7 @@ async function main(): Promise<void> {
   const results = {
     recipients,
     batchSize: BATCH,
+    nodeOptions: DEPLOYED_NODE_OPTIONS,
     wallSeconds: seconds(wallMs),
     fanOutSeconds: seconds(marks.fanOut ?? NaN),
     sendsDoneSeconds: seconds(marks.sent ?? NaN),

@@ -158,9 +158,9 @@ export function startDeliveryReportApplier(deps: {
       // A report can overtake the send's own record of its messageId (the gateway answers, then
       // reports within milliseconds): keep it for a while, it is tried again on the next drains.
       const now = deps.now().getTime();
-      const early = reports.filter((report, i) => !runs[i] && now - new Date(report.at).getTime() < deps.unknownAfterMs);
-      if (early.length) await deps.redis.rpush(keys.inbox, ...early.map((report) => JSON.stringify(report)));
-      const docs: DeliveryReport[] = reports.flatMap((report, i) => (early.includes(report) ? [] : [{
+      const early = new Set(reports.filter((report, i) => !runs[i] && now - new Date(report.at).getTime() < deps.unknownAfterMs));
+      if (early.size) await deps.redis.rpush(keys.inbox, ...[...early].map((report) => JSON.stringify(report)));
+      const docs: DeliveryReport[] = reports.flatMap((report, i) => (early.has(report) ? [] : [{
         _id: `${report.id}:${report.status}`,
         messageId: report.id,
         status: report.status,
@@ -172,7 +172,13 @@ export function startDeliveryReportApplier(deps: {
       await deps.messages.insertReports(docs);
       let unknown = docs.filter((doc) => !doc.run).length;
       const byRun = new Map<string, Array<{ messageId: string; status: string }>>();
-      for (const doc of docs) if (doc.run && doc.final) byRun.set(doc.run, [...(byRun.get(doc.run) ?? []), { messageId: doc.messageId, status: doc.status }]);
+      // Pushed, not copied: a drain of a thousand reports of one run made a thousand ever longer arrays.
+      for (const doc of docs) {
+        if (!doc.run || !doc.final) continue;
+        const finals = byRun.get(doc.run) ?? [];
+        if (finals.length === 0) byRun.set(doc.run, finals);
+        finals.push({ messageId: doc.messageId, status: doc.status });
+      }
       // A run archived after its report period counts nothing more: its late reports are unknown too.
       for (const [run, finals] of byRun) if (!(await deps.progress.countFinals(run, finals))) unknown += finals.length;
       if (unknown) {
