@@ -11,6 +11,10 @@ RUN npm run build
 
 FROM node:20-slim AS runtime
 ENV NODE_ENV=production
+# V8 sizes its heap from the machine's memory (4 GB of heap on a 24 GB host) and, while collections are
+# cheap, lets it grow up to 4 times what is live: a long campaign's worker reached 432 MB with about 65 MB
+# live. A stated limit keeps that factor near 1.3, whatever the campaign's size; bench:campaign reads this line.
+ENV NODE_OPTIONS="--max-old-space-size=384"
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import Queue from 'bull';
@@ -43,8 +43,17 @@ const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 
 const seconds = (ms: number): number => round(ms / 1_000, 1);
 const peakRssMb = (pid: number): number => round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1_024, 1);
 
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+/** The V8 options the image runs safeline with (the Dockerfile's NODE_OPTIONS): the bench measures what is deployed. */
+const DEPLOYED_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(__dirname, '..', 'Dockerfile'), 'utf8'))?.[1] ?? '';
+const rssMb = (pid: number): number => round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1_024, 1);
+
+/** With --trace-gc, each process's V8 GC trace (live heap after each collection) goes to bench/results/campaign-<role>-gc.log. */
 function startProcess(role: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'src', 'main.ts'), role], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const traceGc = flag('trace-gc');
+  if (traceGc) mkdirSync(join(__dirname, 'results'), { recursive: true });
+  const out = traceGc ? openSync(join(__dirname, 'results', `campaign-${role}-gc.log`), 'w') : 'ignore';
+  const child = spawn(process.execPath, [...(traceGc ? ['--trace-gc'] : []), '-r', '@swc-node/register', join(__dirname, '..', 'src', 'main.ts'), role], { env, stdio: ['ignore', out, 'inherit'] });
   onCleanup(() => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))));
   return child;
 }
@@ -150,9 +159,11 @@ async function main(): Promise<void> {
   const client = await MongoClient.connect(mongodbUri, { retryWrites: false });
   onCleanup(() => client.close());
 
-  console.log(`baseline: bare Bull, 20,000 empty jobs...`);
-  const bull = await bareBull(redis, `${prefix}_bare`, 20_000);
-  console.log(`  ${bull.jobsPerSecond} jobs/s, Redis ${bull.redisCpuUsPerJob} us CPU per job`);
+  // --skip-baselines: only safeline's own run (its api and worker start after the baselines, so their memory is the same).
+  const baselines = !flag('skip-baselines');
+  console.log(baselines ? `baseline: bare Bull, 20,000 empty jobs...` : 'baselines skipped');
+  const bull = baselines ? await bareBull(redis, `${prefix}_bare`, 20_000) : { jobsPerSecond: NaN, redisCpuUsPerJob: NaN };
+  if (baselines) console.log(`  ${bull.jobsPerSecond} jobs/s, Redis ${bull.redisCpuUsPerJob} us CPU per job`);
   const secrets = generateSecrets();
   const config = parseConfig({ ...secrets, MONGODB_URI: mongodbUri });
   const protection = createPhoneProtection(config.secrets);
@@ -165,9 +176,8 @@ async function main(): Promise<void> {
     });
     await client.db().collection('subscribers').insertMany(docs, { ordered: false });
   }
-  console.log(`baseline: raw driver, the same documents for ${recipients} recipients...`);
-  const raw = await rawDriver(client, 'bench_raw', server.pid, recipients);
-  console.log(`  ${raw.recipientsPerSecond} recipients/s, store ${raw.storeCpuUsPerRecipient} us CPU per recipient`);
+  const raw = baselines ? (console.log(`baseline: raw driver, the same documents for ${recipients} recipients...`), await rawDriver(client, 'bench_raw', server.pid, recipients)) : { recipientsPerSecond: NaN, storeCpuUsPerRecipient: NaN, split: { mongoServer: NaN, postgres: NaN, total: NaN } };
+  if (baselines) console.log(`  ${raw.recipientsPerSecond} recipients/s, store ${raw.storeCpuUsPerRecipient} us CPU per recipient`);
 
   const hash = await hashPassword('bench-manager-password', 2 ** 12);
   await client.db().collection('staff_users').insertOne({ _id: 'bench-manager' as never, email: 'bench@safeline.test', name: 'bench', passwordHash: hash, roles: ['campaign_manager'], disabled: false, createdAt: new Date() });
@@ -175,13 +185,16 @@ async function main(): Promise<void> {
   const fake = await startFakeAfricasTalking();
   onCleanup(() => fake.close());
   const apiPort = await freePort();
-  const env = { ...process.env, ...secrets, MONGODB_URI: mongodbUri, REDIS_URL, QUEUE_PREFIX: prefix, HOST: '127.0.0.1', CALLBACK_ALLOWED_IPS: '127.0.0.1,::1', LOG_LEVEL: 'warn', SMS_GATEWAY: 'africastalking', AT_USERNAME: fake.username, AT_API_KEY: fake.apiKey, AT_BASE_URL: fake.url, SMS_MAX_PER_SECOND: '100000', CAMPAIGN_BATCH_SIZE: String(BATCH) };
+  const env = { ...process.env, NODE_OPTIONS: DEPLOYED_NODE_OPTIONS, ...secrets, MONGODB_URI: mongodbUri, REDIS_URL, QUEUE_PREFIX: prefix, HOST: '127.0.0.1', CALLBACK_ALLOWED_IPS: '127.0.0.1,::1', LOG_LEVEL: 'warn', SMS_GATEWAY: 'africastalking', AT_USERNAME: fake.username, AT_API_KEY: fake.apiKey, AT_BASE_URL: fake.url, SMS_MAX_PER_SECOND: '100000', CAMPAIGN_BATCH_SIZE: String(BATCH) };
   const api = startProcess('api', { ...env, PORT: String(apiPort) });
   const workerPort = await freePort();
   const worker = startProcess('worker', { ...env, PORT: String(workerPort) });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await Promise.all([waitReady(apiUrl), waitReady(`http://127.0.0.1:${workerPort}`)]);
-  fake.deliveryReportsTo(`${apiUrl}/sms/delivery?token=${secrets.SMS_CALLBACK_TOKEN}`);
+  // As AT does, reports come a little after the send's answer: posted at once, many would overtake
+  // the send's own record, count against DELIVERY_REPORT_MAX_UNKNOWN_PER_MINUTE, get 429 and (the fake
+  // does not retry) never be applied, and the run would never finish.
+  fake.deliveryReportsTo(`${apiUrl}/sms/delivery?token=${secrets.SMS_CALLBACK_TOKEN}`, { delayMs: 2_000 });
 
   // Sign in as a manager, as the console would.
   const jar: string[] = [];
@@ -202,8 +215,20 @@ async function main(): Promise<void> {
   const store0 = storeCpu(server.pid);
   const redisCpu0 = (await redisCpuMs(redis)) ?? 0;
   const started = performance.now();
-  await call('POST', `/api/v1/campaigns/${id}/schedule`, undefined, csrf);
   const marks: Record<string, number> = {};
+  // Resident memory every second, kept as the highest seen in each phase: what grows with the audience shows as a rise from phase to phase.
+  type Phase = 'idle' | 'fanOut' | 'sending' | 'reports';
+  const phaseOf = (): Phase => (marks.sent !== undefined ? 'reports' : marks.fanOut !== undefined ? 'sending' : 'fanOut');
+  const rssByPhase: Record<'api' | 'worker', Record<Phase, number>> = { api: { idle: rssMb(api.pid ?? 0), fanOut: 0, sending: 0, reports: 0 }, worker: { idle: rssMb(worker.pid ?? 0), fanOut: 0, sending: 0, reports: 0 } };
+  const sampleRss = setInterval(() => {
+    const phase = phaseOf();
+    for (const [role, child] of [['api', api], ['worker', worker]] as const) {
+      const mb = child.exitCode === null ? rssMb(child.pid ?? 0) : 0;
+      rssByPhase[role][phase] = Math.max(rssByPhase[role][phase], mb);
+    }
+  }, 1_000);
+  onCleanup(() => clearInterval(sampleRss));
+  await call('POST', `/api/v1/campaigns/${id}/schedule`, undefined, csrf);
   type View = { status: string; progress: { recipients: number; sent: number; failed: number; delivered: number; unknown: number; optedOut: number } };
   let view: View | undefined;
   await withTimeout(
@@ -226,6 +251,7 @@ async function main(): Promise<void> {
     'the campaign',
   );
   const wallMs = performance.now() - started;
+  clearInterval(sampleRss);
   const used = cpu();
   const store = storeCpuSince(server.pid, store0);
   const redisCpu = ((await redisCpuMs(redis)) ?? 0) - redisCpu0;
@@ -255,6 +281,7 @@ async function main(): Promise<void> {
   const results = {
     recipients,
     batchSize: BATCH,
+    nodeOptions: DEPLOYED_NODE_OPTIONS,
     wallSeconds: seconds(wallMs),
     fanOutSeconds: seconds(marks.fanOut ?? NaN),
     sendsDoneSeconds: seconds(marks.sent ?? NaN),
@@ -267,6 +294,7 @@ async function main(): Promise<void> {
     queue: { redisCpuUsPerRecipient: round(queueUs), ratioToBareBullJob: round(queueUs / bull.redisCpuUsPerJob) },
     cpuSeconds: { api: seconds(used.api - cpu0.api), worker: seconds(used.worker - cpu0.worker), mongoServer: seconds(store.mongoServer), postgres: seconds(store.postgres), redis: seconds(redisCpu) },
     peakRssMb: { api: peakRssMb(api.pid ?? 0), worker: peakRssMb(worker.pid ?? 0), mongoServer: peakRssMb(server.pid), bench: round(process.memoryUsage().rss / 1_048_576, 1) },
+    rssMbByPhase: rssByPhase,
     deliveryReportBurst: { posted: ids.length, refused, acceptedPerSecond: round(ids.length / (burstMs / 1_000), 0), appliedWithinSeconds: seconds(drainMs) },
   };
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');

@@ -160,8 +160,8 @@ export function startDeliveryReportApplier(deps: {
       const now = deps.now().getTime();
       // Put back in the inbox only once the rest is written, in the step that empties our taken list: a
       // failed write gives the whole batch back once, never these twice.
-      const early = reports.filter((report, i) => !runs[i] && now - new Date(report.at).getTime() < deps.unknownAfterMs);
-      const docs: DeliveryReport[] = reports.flatMap((report, i) => (early.includes(report) ? [] : [{
+      const early = new Set(reports.filter((report, i) => !runs[i] && now - new Date(report.at).getTime() < deps.unknownAfterMs));
+      const docs: DeliveryReport[] = reports.flatMap((report, i) => (early.has(report) ? [] : [{
         _id: `${report.id}:${report.status}`,
         messageId: report.id,
         status: report.status,
@@ -177,7 +177,13 @@ export function startDeliveryReportApplier(deps: {
       const fresh = docs.filter((doc) => stored.delete(doc._id));
       let unknown = fresh.filter((doc) => !doc.run).length;
       const byRun = new Map<string, Array<{ messageId: string; status: string }>>();
-      for (const doc of docs) if (doc.run && doc.final) byRun.set(doc.run, [...(byRun.get(doc.run) ?? []), { messageId: doc.messageId, status: doc.status }]);
+      // Pushed, not copied: a drain of a thousand reports of one run made a thousand ever longer arrays.
+      for (const doc of docs) {
+        if (!doc.run || !doc.final) continue;
+        const finals = byRun.get(doc.run) ?? [];
+        if (finals.length === 0) byRun.set(doc.run, finals);
+        finals.push({ messageId: doc.messageId, status: doc.status });
+      }
       // A run archived after its report period counts nothing more: its late reports are unknown too.
       for (const [run, finals] of byRun) {
         if (!(await deps.progress.countFinals(run, finals))) unknown += fresh.filter((doc) => doc.run === run && doc.final).length;
@@ -187,7 +193,7 @@ export function startDeliveryReportApplier(deps: {
         deps.logger.warn({ unknown }, 'delivery reports for unknown message ids');
       }
       const done = deps.redis.multi();
-      if (early.length) done.rpush(keys.inbox, ...early.map((report) => JSON.stringify(report)));
+      if (early.size) done.rpush(keys.inbox, ...[...early].map((report) => JSON.stringify(report)));
       await done.del(taken).exec();
       return raw.length;
     } catch (err) {

@@ -99,15 +99,22 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
     let added = 0;
     for (const [language, recipients] of byLanguage) {
       for (let i = 0; i < recipients.length; i += deps.settings.batchSize) {
-        const chunk = recipients.slice(i, i + deps.settings.batchSize);
-        const batchId = `${job.runId}:${chunk[0]?.subscriber ?? ''}`;
-        const plannedAt = advanceOpenTime(campaign.sendWindow, started, ((planned + added) / deps.settings.batchSize) * interval);
-        const batch: CampaignBatch = { _id: batchId, campaign: campaign._id, run: job.runId, language, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() };
-        // The plan first, in the same Redis step that marks its subscribers as batched: a crash
-        // before the batch is fully written leaves the plan, which the next fan-out finishes.
-        await deps.progress.planBatch(job.runId, batchId, chunk.map((r) => r.subscriber), JSON.stringify(batch));
-        await writeBatch(deps, batch, Math.max(0, plannedAt.getTime() - deps.now().getTime()));
-        added += chunk.length;
+        let chunk = recipients.slice(i, i + deps.settings.batchSize);
+        while (chunk.length > 0) {
+          const batchId = `${job.runId}:${chunk[0]?.subscriber ?? ''}`;
+          const plannedAt = advanceOpenTime(campaign.sendWindow, started, ((planned + added) / deps.settings.batchSize) * interval);
+          const batch: CampaignBatch = { _id: batchId, campaign: campaign._id, run: job.runId, language, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() };
+          // The plan first, in the same Redis step that marks its subscribers as batched: a crash
+          // before the batch is fully written leaves the plan, which the next fan-out finishes.
+          if (await deps.progress.planBatch(job.runId, batchId, chunk.map((r) => r.subscriber), JSON.stringify(batch))) {
+            await writeBatch(deps, batch, Math.max(0, plannedAt.getTime() - deps.now().getTime()));
+            added += chunk.length;
+            break;
+          }
+          // Another fan-out of this run (a stalled job run again) batched some of them meanwhile: plan the rest.
+          const unseenNow = await deps.progress.unseen(job.runId, chunk.map((r) => r.subscriber));
+          chunk = chunk.filter((_, k) => unseenNow[k]);
+        }
       }
     }
     planned += added;

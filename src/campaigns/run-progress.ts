@@ -62,6 +62,17 @@ if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failedDelivery', failed) end
 if ttl > 0 and redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ttl) end
 return {delivered, failed}`;
 
+// Plans a batch only if none of its subscribers is batched yet, marking them in the same step: two
+// fan-outs of one run (a job stalled and run again while the first still works) never batch one
+// subscriber twice. 0: some were taken, the caller plans the rest again.
+const PLAN_BATCH = `
+for i = 3, #ARGV do
+  if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 1 then return 0 end
+end
+redis.call('SADD', KEYS[1], unpack(ARGV, 3))
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1`;
+
 // The run has ended: remember when (once), and give each of its keys that moment plus ARGV[2] ms.
 // Idempotent: called again, it sets the same expiry.
 const END_RUN = `
@@ -168,10 +179,9 @@ export function createRunProgress(redis: Redis, prefix: string, options: RunProg
       if (subscribers.length === 0) return [];
       return (await redis.smismember(`${prefix}:campaign-run-seen:${run}`, ...subscribers)).map((member) => member === 0);
     },
-    /** Marks the subscribers as batched and keeps the batch's plan, in one step. */
-    async planBatch(run: string, batchId: string, subscribers: readonly string[], plan: string): Promise<void> {
-      await redis.multi().sadd(`${prefix}:campaign-run-seen:${run}`, ...subscribers).hset(`${prefix}:campaign-run-plans:${run}`, batchId, plan).exec();
-    },
+    /** Marks the subscribers as batched and keeps the batch's plan, in one step; false (nothing done) if one of them was batched already. */
+    planBatch: async (run: string, batchId: string, subscribers: readonly string[], plan: string): Promise<boolean> =>
+      (await redis.eval(PLAN_BATCH, 2, `${prefix}:campaign-run-seen:${run}`, `${prefix}:campaign-run-plans:${run}`, batchId, plan, ...subscribers)) === 1,
     plans: async (run: string): Promise<string[]> => Object.values(await redis.hgetall(`${prefix}:campaign-run-plans:${run}`)),
     planDone: async (run: string, batchId: string): Promise<void> => void (await redis.hdel(`${prefix}:campaign-run-plans:${run}`, batchId)),
     /** The senders' copy of the status; a final one (completed, cancelled) is kept `keepMs`, then they read MongoDB's. */

@@ -56,6 +56,15 @@ describe('docker-compose.yml', () => {
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
 
+  // Without a stated limit V8 takes a quarter of the host's memory and lets the heap grow to 4 times
+  // what is live during a long campaign; npm start and bench:campaign run with the same limit.
+  it('runs node with a stated heap limit that fits a 512 MB container, as npm start does', () => {
+    const limit = /^ENV NODE_OPTIONS="--max-old-space-size=(\d+)"$/m.exec(dockerfile)?.[1];
+    expect(Number(limit)).toBeGreaterThanOrEqual(256);
+    expect(Number(limit)).toBeLessThanOrEqual(400);
+    expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start).toBe(`node --max-old-space-size=${limit ?? ''} dist/main.js`);
+  });
+
   it('is multi-stage on Node 20 slim, production dependencies only, as a non-root user, with a health check', () => {
     expect(dockerfile.match(/^FROM node:20-slim AS \w+$/gm)).toHaveLength(2);
     expect(dockerfile).toMatch(/^RUN npm ci --omit=dev/m);
