@@ -124,8 +124,11 @@ ${languages.map((l) => `<label for="c-text-${l.code}">${t(req, 'console.campaign
     const view = await campaignViewOf(deps, campaign);
     const p = view.progress;
     const counts = { ...p, queued: waitingOf(p) };
-    const keys = (['recipients', 'queued', 'sent', 'delivered', 'failed', 'optedOut', 'unknown', 'cancelled'] as const).filter((key) => counts[key] > 0 || !['unknown', 'cancelled'].includes(key));
-    const rows = keys.map((key) => ({ key, label: deps.shell.t(req, `console.campaigns.${key === 'optedOut' ? 'opted_out' : key}`), value: counts[key] }));
+    // Failed to send (never sent) and failed delivery (sent, not delivered) apart: the first adds up with
+    // sent to the recipients, the second is part of sent.
+    const keys = (['recipients', 'queued', 'sent', 'delivered', 'failedDelivery', 'failed', 'optedOut', 'unknown', 'cancelled'] as const).filter((key) => counts[key] > 0 || !['unknown', 'cancelled'].includes(key));
+    const label = { optedOut: 'opted_out', failedDelivery: 'failed_delivery' } as Partial<Record<(typeof keys)[number], string>>;
+    const rows = keys.map((key) => ({ key, label: deps.shell.t(req, `console.campaigns.${label[key] ?? key}`), value: counts[key] }));
     return `<p>${t(req, 'console.campaigns.col_status')}: <strong>${t(req, `console.campaigns.status.${view.status}`)}</strong>${view.stoppedReason ? ` - <span class="error">${escape(view.stoppedReason)}</span>` : ''}</p>
 ${funnelSvg(rows, deps.shell.t(req, 'console.campaigns.progress'))}<p>${t(req, 'console.campaigns.cost_so_far', { cost: p.cost.toFixed(0) })}</p>`;
   };

@@ -17,13 +17,14 @@ export async function campaignViewOf(deps: Pick<CampaignDeps, 'progress' | 'mess
       recipients: sum.recipients + run.recipients,
       sent: sum.sent + run.sent,
       delivered: sum.delivered + run.delivered,
+      failedDelivery: sum.failedDelivery + (run.failedDelivery ?? 0),
       failed: sum.failed + run.failed,
       optedOut: sum.optedOut + run.optedOut,
       unknown: sum.unknown + run.unknown,
       cancelled: sum.cancelled + run.cancelled,
       cost: sum.cost + run.costMilli / 1_000,
     }),
-    { recipients: 0, sent: 0, delivered: 0, failed: 0, optedOut: 0, unknown: 0, cancelled: 0, cost: 0 },
+    { recipients: 0, sent: 0, delivered: 0, failedDelivery: 0, failed: 0, optedOut: 0, unknown: 0, cancelled: 0, cost: 0 },
   );
   return { ...campaign, progress: total, runs };
 }

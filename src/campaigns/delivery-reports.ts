@@ -158,8 +158,9 @@ export function startDeliveryReportApplier(deps: {
       // A report can overtake the send's own record of its messageId (the gateway answers, then
       // reports within milliseconds): keep it for a while, it is tried again on the next drains.
       const now = deps.now().getTime();
+      // Put back in the inbox only once the rest is written, in the step that empties our taken list: a
+      // failed write gives the whole batch back once, never these twice.
       const early = reports.filter((report, i) => !runs[i] && now - new Date(report.at).getTime() < deps.unknownAfterMs);
-      if (early.length) await deps.redis.rpush(keys.inbox, ...early.map((report) => JSON.stringify(report)));
       const docs: DeliveryReport[] = reports.flatMap((report, i) => (early.includes(report) ? [] : [{
         _id: `${report.id}:${report.status}`,
         messageId: report.id,
@@ -169,17 +170,25 @@ export function startDeliveryReportApplier(deps: {
         run: runs[i] ?? null,
         at: new Date(report.at),
       }]));
-      await deps.messages.insertReports(docs);
-      let unknown = docs.filter((doc) => !doc.run).length;
+      // Unknown reports are counted by the write that stored them: a report posted again (or given back
+      // after a failed write) is stored once and counted once.
+      const stored = new Set(await deps.messages.insertReports(docs));
+      // The first doc of each report stored now (a report posted twice is twice in one batch).
+      const fresh = docs.filter((doc) => stored.delete(doc._id));
+      let unknown = fresh.filter((doc) => !doc.run).length;
       const byRun = new Map<string, Array<{ messageId: string; status: string }>>();
       for (const doc of docs) if (doc.run && doc.final) byRun.set(doc.run, [...(byRun.get(doc.run) ?? []), { messageId: doc.messageId, status: doc.status }]);
       // A run archived after its report period counts nothing more: its late reports are unknown too.
-      for (const [run, finals] of byRun) if (!(await deps.progress.countFinals(run, finals))) unknown += finals.length;
+      for (const [run, finals] of byRun) {
+        if (!(await deps.progress.countFinals(run, finals))) unknown += fresh.filter((doc) => doc.run === run && doc.final).length;
+      }
       if (unknown) {
         await deps.redis.incrby(`${deps.prefix}:delivery-reports-unknown`, unknown);
         deps.logger.warn({ unknown }, 'delivery reports for unknown message ids');
       }
-      await deps.redis.del(taken);
+      const done = deps.redis.multi();
+      if (early.length) done.rpush(keys.inbox, ...early.map((report) => JSON.stringify(report)));
+      await done.del(taken).exec();
       return raw.length;
     } catch (err) {
       // Give the batch back to the head of the inbox: nothing is lost, it is tried again.

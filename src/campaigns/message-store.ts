@@ -118,6 +118,22 @@ export function createMessageStore(connection: Connection) {
     }
   }
 
+  /** The same, returning the `_id`s it wrote now: what was already there (or twice in `docs`) is left out. */
+  async function insertNew<T extends { _id: string }>(model: { insertMany(docs: T[], options: { ordered: false; lean: true }): Promise<unknown> }, docs: T[]): Promise<string[]> {
+    if (docs.length === 0) return [];
+    try {
+      await model.insertMany(docs, { ordered: false, lean: true });
+      return docs.map((doc) => doc._id);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const refused = ((err as { writeErrors?: Array<{ index?: number; err?: { index?: number } }> }).writeErrors ?? []).map((w) => w.index ?? w.err?.index);
+      // Without the positions of the refused, nothing can be said to be new: claim none rather than too many.
+      if (refused.some((index) => typeof index !== 'number')) return [];
+      const skip = new Set(refused);
+      return docs.filter((_, i) => !skip.has(i)).map((doc) => doc._id);
+    }
+  }
+
   return {
     insertMessages: (docs: CampaignMessage[]) => insertAll(messages, docs),
     insertBatch: (batch: CampaignBatch) => insertAll(batches, [batch]),
@@ -129,7 +145,8 @@ export function createMessageStore(connection: Connection) {
     pendingBatches: async (run: string): Promise<Array<Pick<CampaignBatch, '_id' | 'status'>>> =>
       batches.find({ run, status: { $in: ['queued', 'sending'] } }, { _id: 1, status: 1 }).lean<Array<Pick<CampaignBatch, '_id' | 'status'>>>().exec(),
     insertResults: (docs: SendResult[]) => insertAll(results, docs),
-    insertReports: (docs: DeliveryReport[]) => insertAll(reports, docs),
+    /** Stores reports once per (messageId, status); returns the `_id`s stored by this call. */
+    insertReports: (docs: DeliveryReport[]) => insertNew(reports, docs),
     /** Results already recorded for these messages (a rare path: only after a worker died mid-send). */
     resultsOfBatch: (messageIds: readonly string[]): Promise<SendResult[]> => results.find({ message: { $in: messageIds } }).lean<SendResult[]>().exec(),
     resultsOfRun: (run: string): Promise<SendResult[]> => results.find({ run }).lean<SendResult[]>().exec(),

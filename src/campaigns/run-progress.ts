@@ -1,11 +1,16 @@
 import type Redis from 'ioredis';
 
-export const PROGRESS_FIELDS = ['recipients', 'sent', 'delivered', 'failed', 'optedOut', 'unknown', 'cancelled', 'costMilli', 'estimatedCostMilli', 'fanoutDone'] as const;
+/**
+ * `failed`: failed to send (the gateway refused, or transient failures past the retries); `failedDelivery`: sent,
+ * then reported not delivered. So sent + failed + unknown + optedOut + cancelled = recipients once all is sent,
+ * and delivered + failedDelivery <= sent.
+ */
+export const PROGRESS_FIELDS = ['recipients', 'sent', 'delivered', 'failedDelivery', 'failed', 'optedOut', 'unknown', 'cancelled', 'costMilli', 'estimatedCostMilli', 'fanoutDone'] as const;
 export type ProgressField = (typeof PROGRESS_FIELDS)[number];
 /** The counters, and how many batches are still to send. */
 export type RunProgress = Record<ProgressField | 'batchesPending', number>;
 
-/** Recipients planned and not yet sent, failed, skipped, cancelled or lost: what is still to go. */
+/** Recipients planned and not yet sent, failed to send, skipped, cancelled or lost: exactly what is still to send. */
 export const waitingOf = (p: Pick<RunProgress, 'recipients' | 'sent' | 'failed' | 'optedOut' | 'cancelled' | 'unknown'>): number =>
   Math.max(0, p.recipients - p.sent - p.failed - p.optedOut - p.cancelled - p.unknown);
 
@@ -15,12 +20,20 @@ export const waitingOf = (p: Pick<RunProgress, 'recipients' | 'sent' | 'failed' 
  * gateway messageId to its run for delivery reports. MongoDB keeps the records the report is built from.
  */
 // Adds a batch's counts once (a batch closed again after a crash adds nothing) and drops it from the pending set.
+// In the same step, and only then, its accepted messageIds go into the map a delivery report finds its run
+// by: a report can count as delivered only for a message counted as sent (delivered <= sent, always).
 // A run whose live counters are gone (archived after its report period) takes nothing more: a
 // stray job closing a batch again must not bring its keys back without a lifetime.
+// KEYS: counted, counters, pending, map bucket. ARGV: batch, bucket expiry, run, n ids, ids..., field, value...
 const CLOSE_BATCH = `
 if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+local ids = tonumber(ARGV[4])
 if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
-  for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+  for i = 5 + ids, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+  if ids > 0 then
+    for i = 5, 4 + ids do redis.call('HSET', KEYS[4], ARGV[i], ARGV[3]) end
+    redis.call('PEXPIREAT', KEYS[4], ARGV[2])
+  end
 end
 redis.call('SREM', KEYS[3], ARGV[1])
 return 1`;
@@ -45,7 +58,7 @@ for i = 1, #ARGV, 2 do
   end
 end
 if delivered > 0 then redis.call('HINCRBY', KEYS[2], 'delivered', delivered) end
-if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failed', failed) end
+if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failedDelivery', failed) end
 if ttl > 0 and redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ttl) end
 return {delivered, failed}`;
 
@@ -116,10 +129,15 @@ export function createRunProgress(redis: Redis, prefix: string, options: RunProg
     /** The map of versions before the buckets lasts one more window, for the reports of what they sent. */
     expireLegacyMap: async (): Promise<void> => void (await redis.pexpire(legacyMessageRuns, window, 'NX')),
     addPending: async (run: string, batchId: string): Promise<void> => void (await redis.sadd(pending(run), batchId)),
-    /** Counts a closed batch, once, atomically, and takes it off the pending set. */
-    async closeBatch(run: string, batchId: string, counts: Partial<Record<ProgressField, number>>): Promise<void> {
+    /**
+     * Counts a closed batch, once, atomically, takes it off the pending set and maps its accepted
+     * messageIds to the run (so their delivery reports count only once their sends are counted).
+     */
+    async closeBatch(run: string, batchId: string, counts: Partial<Record<ProgressField, number>>, messageIds: readonly string[] = []): Promise<void> {
       const args = Object.entries(counts).filter(([, value]) => value).flatMap(([field, value]) => [field, String(value)]);
-      await redis.eval(CLOSE_BATCH, 3, `${prefix}:campaign-run-counted:${run}`, runKey(run), pending(run), batchId, ...args);
+      const bucket = bucketOf(options.now().getTime());
+      const keys = [`${prefix}:campaign-run-counted:${run}`, runKey(run), pending(run), messageRuns(bucket)];
+      await redis.eval(CLOSE_BATCH, keys.length, ...keys, batchId, (bucket + 2) * window, run, messageIds.length, ...messageIds, ...args);
     },
     /** Adds counts once per key (a fan-out page written again after a crash counts nothing twice). */
     async addOnce(run: string, key: string, counts: Partial<Record<ProgressField, number>>): Promise<boolean> {
@@ -161,11 +179,6 @@ export function createRunProgress(redis: Redis, prefix: string, options: RunProg
       await (keepMs ? redis.set(statusKey(campaign), status, 'PX', Math.round(keepMs)) : redis.set(statusKey(campaign), status));
     },
     status: (campaign: string): Promise<string | null> => redis.get(statusKey(campaign)),
-    async rememberMessages(run: string, messageIds: readonly string[]): Promise<void> {
-      if (messageIds.length === 0) return;
-      const bucket = bucketOf(options.now().getTime());
-      await redis.multi().hset(messageRuns(bucket), Object.fromEntries(messageIds.map((id) => [id, run]))).pexpireat(messageRuns(bucket), (bucket + 2) * window).exec();
-    },
     /** The run of each messageId, null when unknown or sent longer ago than the report window: one round trip. */
     async runsOf(messageIds: readonly string[]): Promise<Array<string | null>> {
       if (messageIds.length === 0) return [];

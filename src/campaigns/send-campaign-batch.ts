@@ -132,7 +132,6 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
     await queueRetry(deps, retryBatch);
   }
   const accepted = results.filter((r) => r.outcome === 'accepted');
-  await deps.progress.rememberMessages(batch.run, accepted.map((r) => r._id));
   await closeBatch(deps, batch, results, {
     sent: accepted.length,
     failed: results.filter((r) => r.outcome === 'failed').length,
@@ -153,10 +152,14 @@ function result(batch: CampaignBatch, recipient: BatchRecipient, outcome: SendRe
   return { _id: `x:${recipient.message}`, message: recipient.message, campaign: batch.campaign, run: batch.run, subscriber: recipient.subscriber, outcome, statusCode, status, cost: 0, parts: 0, at: new Date() };
 }
 
-/** Results first, then the counts (once per batch, whatever happens), then the batch is marked closed. */
-async function closeBatch(deps: SendDeps, batch: CampaignBatch, results: SendResult[], counts: Partial<Record<ProgressField, number>>): Promise<void> {
+/**
+ * Results first, then the counts with the accepted messageIds' map (once per batch, whatever happens),
+ * then the batch is marked closed. `recorded`: accepted results written before a crash, mapped too.
+ */
+async function closeBatch(deps: SendDeps, batch: CampaignBatch, results: SendResult[], counts: Partial<Record<ProgressField, number>>, recorded: readonly SendResult[] = []): Promise<void> {
   await deps.messages.insertResults(results);
-  await deps.progress.closeBatch(batch.run, batch._id, counts);
+  const accepted = [...recorded, ...results].filter((r) => r.outcome === 'accepted').map((r) => r._id);
+  await deps.progress.closeBatch(batch.run, batch._id, counts, accepted);
   await deps.messages.setBatchStatus(batch._id, batch.recipients.length && counts.cancelled === batch.recipients.length ? 'cancelled' : 'done', deps.now());
   await deps.finishRunIfDone(batch.campaign, batch.run);
 }
@@ -172,17 +175,20 @@ async function reconcile(deps: SendDeps, batch: CampaignBatch): Promise<void> {
   const retryBatch = await deps.messages.getBatch(retryBatchId(batch));
   // Written before the crash, maybe without its job: queue it (again: the job id makes it once).
   if (retryBatch?.status === 'queued') await queueRetry(deps, retryBatch);
-  const retrying = retryBatch?.recipients ?? [];
-  const have = new Set([...recorded, ...retrying].map((r) => r.message));
+  const retrying = new Set((retryBatch?.recipients ?? []).map((r) => r.message));
+  // A retried recipient's result is its retry batch's to count, even when that batch already ran and
+  // recorded it: this batch counts only what it recorded itself, so no recipient is counted twice.
+  const own = recorded.filter((r) => !retrying.has(r.message));
+  const have = new Set([...own.map((r) => r.message), ...retrying]);
   const unknown = batch.recipients.filter((r) => !have.has(r.message));
-  deps.logger.warn({ batch: batch._id, unknown: unknown.length, recorded: recorded.length, retrying: retrying.length }, 'batch was cut off mid-send: not resending, marking unknown');
-  const count = (outcome: SendResult['outcome']) => recorded.filter((r) => r.outcome === outcome).length;
+  deps.logger.warn({ batch: batch._id, unknown: unknown.length, recorded: own.length, retrying: retrying.size }, 'batch was cut off mid-send: not resending, marking unknown');
+  const count = (outcome: SendResult['outcome']) => own.filter((r) => r.outcome === outcome).length;
   await closeBatch(deps, batch, unknown.map((r) => result(batch, r, 'unknown', 0, 'Cut off mid-send')), {
     sent: count('accepted'),
     failed: count('failed'),
     optedOut: count('opted_out'),
     cancelled: count('cancelled'),
-    costMilli: Math.round(recorded.reduce((sum, r) => sum + r.cost, 0) * 1_000),
+    costMilli: Math.round(own.reduce((sum, r) => sum + r.cost, 0) * 1_000),
     unknown: unknown.length,
-  });
+  }, own);
 }

@@ -21,6 +21,8 @@ const optout = z.object({ phoneNumber: field(30).min(3), senderId: field(20).def
 export interface SmsCallbackDeps {
   token: string;
   guard: CallbackGuard;
+  /** False while Redis is away: the callback answers 503 at once rather than wait for it. */
+  redisUp(): boolean;
   /** Incoming SMS and opt-outs per phone per minute (0: off). */
   maxPerPhonePerMinute: number;
   inbound: InboundDeps;
@@ -34,7 +36,7 @@ export interface SmsCallbackDeps {
 /**
  * Africa's Talking's SMS callbacks: incoming messages, delivery reports, opt-outs. AT does not
  * sign them: each URL carries a secret token. Garbage gets 400 and changes nothing; a store that
- * is down gets 503, so AT tries again later.
+ * is down gets 503, so AT tries again later (Redis down: at once, never after a wait).
  */
 export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
   const router = Router();
@@ -52,11 +54,16 @@ export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
     res.status(403).type('text').send('Forbidden');
   };
   const phoneHash = (phone: string): string => deps.protection.hash(toE164(phone) ?? phone);
+  const unavailable = (res: Response, path: string, err: unknown): void => {
+    deps.logger.error({ err, path }, 'sms callback failed; the gateway will retry');
+    res.status(503).json({ error: { code: 'unavailable', message: 'Try again later' } });
+  };
   const handle = <T>(path: string, schema: z.ZodType<T>, phoneOf: (input: T) => string, work: (input: T) => Promise<unknown>) =>
     router.post(path, allow({ public: true }), allowed(path), form, express.json({ limit: '20kb' }), async (req, res) => {
       if (!guard(req, res)) return;
       const parsed = schema.safeParse(req.body ?? {});
       if (!parsed.success) return void res.status(400).json({ error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+      if (!deps.redisUp()) return void unavailable(res, path, 'redis is down');
       // Over a limit: 429 and Retry-After, which AT honours by sending again later; nothing is done now.
       const phone = { hash: phoneHash(phoneOf(parsed.data)), max: deps.maxPerPhonePerMinute };
       const wait = await deps.guard.hit(deps.guard.counters(path, source(req), phone));
@@ -71,8 +78,7 @@ export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
       } catch (err) {
         const status = (err as { status?: unknown }).status;
         if (typeof status === 'number' && status < 500) return void res.status(status).json({ error: { code: 'bad_request', message: (err as Error).message } });
-        deps.logger.error({ err, path }, 'sms callback failed; the gateway will retry');
-        res.status(503).json({ error: { code: 'unavailable', message: 'Try again later' } });
+        unavailable(res, path, err);
       }
     });
 

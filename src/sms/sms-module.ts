@@ -5,7 +5,8 @@ import { createHotlineIntake } from '../hotline/hotline-intake';
 import { referenceCodesOf, type ReferenceCodesFactory } from '../hotline/reference-codes-of';
 import { createCallbackGuard } from '../platform/callback-guard';
 import { processWith } from '../platform/queues';
-import type { SafelineModule } from '../safeline';
+import type Redis from 'ioredis';
+import type { Infrastructure, SafelineModule } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
 import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
@@ -25,6 +26,22 @@ function droppedReports(registry: Registry): Counter<'reason'> {
   return existing ?? new Counter({ name, help, labelNames: ['reason'] as const, registers: [registry] });
 }
 
+/** A callback that needs Redis gets its answer from Redis within this, or 503 (AT sends it again later). */
+const CALLBACK_REDIS_TIMEOUT_MS = 500;
+const callbackConnections = new WeakMap<Infrastructure, Redis>();
+/**
+ * The callbacks' own Redis connection, one per process: it refuses commands at once while Redis is
+ * away (the shared client queues them until it is back, so a callback would hang until the gateway
+ * gives up) and gives up on a command Redis does not answer in time (a link that drops silently).
+ */
+function callbackRedis(infra: Infrastructure): Redis {
+  const existing = callbackConnections.get(infra);
+  if (existing) return existing;
+  const redis = infra.redis.open('sms-callbacks', { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: CALLBACK_REDIS_TIMEOUT_MS });
+  callbackConnections.set(infra, redis);
+  return redis;
+}
+
 /** SMS both ways: AT's callbacks (incoming, delivery reports, opt-outs) on the api role; queued single SMS on the worker. */
 export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesOf): SafelineModule => ({
   name: 'sms',
@@ -33,10 +50,13 @@ export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesO
     const now = () => new Date();
     const protection = createPhoneProtection(config.secrets);
     const subscribers = createSubscriberStore(infra.mongo.connection);
-    const optouts = createOptOutSet(infra.redis.client, config.queuePrefix, () => subscribers.optedOut());
+    const redis = callbackRedis(infra);
+    const optouts = createOptOutSet(redis, config.queuePrefix, () => subscribers.optedOut());
     const routes = smsCallbackRoutes({
       token: config.sms.callbackToken,
-      guard: createCallbackGuard({ config, redis: infra.redis.client, registry: infra.metrics.registry }),
+      guard: createCallbackGuard({ config, redis, registry: infra.metrics.registry }),
+      // Queued replies and hotline events go through connections that wait for Redis: check it first.
+      redisUp: () => redis.status === 'ready',
       maxPerPhonePerMinute: config.callbacks.smsMaxPerPhonePerMinute,
       inbound: {
         match: loadKeywords(resolve(config.ussd.templatesDir)),
@@ -61,7 +81,8 @@ export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesO
   fastRoutes(infra) {
     const { config } = infra;
     const maxUnknownPerMinute = config.sms.maxUnknownReportsPerMinute;
-    const inbox = createDeliveryReportInbox(infra.redis.client, config.queuePrefix, {
+    const redis = callbackRedis(infra);
+    const inbox = createDeliveryReportInbox(redis, config.queuePrefix, {
       maxUnknownPerMinute,
       reportWindowMs: config.sms.reportWindowMs,
       now: () => new Date(),
@@ -70,7 +91,7 @@ export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesO
     return [
       deliveryReportRoute({
         token: config.sms.callbackToken,
-        guard: createCallbackGuard({ config, redis: infra.redis.client, registry: infra.metrics.registry }),
+        guard: createCallbackGuard({ config, redis, registry: infra.metrics.registry }),
         accept: (report, counters) => inbox.accept(report, counters),
         dropped: (reason) => dropped.inc({ reason }),
         now: () => new Date(),

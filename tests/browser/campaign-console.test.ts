@@ -89,7 +89,7 @@ it('imports a CSV file, previews, sends and follows a campaign, and acts on anot
   // No reload from here: the page asks the server every 2 s.
   await page.getByText('Terminée').first().waitFor({ timeout: 20_000 });
   await page.locator('svg.bars').filter({ hasText: /Remis\s*12/ }).waitFor({ timeout: 20_000 });
-  expect(await funnel.textContent()).toMatch(/Destinataires12.*File d'attente0.*Envoyés12.*Remis12.*Échecs0/i);
+  expect(await funnel.textContent()).toMatch(/Destinataires12.*File d'attente0.*Envoyés12.*Remis12.*Non remis0.*Échecs d'envoi0/i);
   await page.getByText('Coût à ce jour : 240 FCFA').waitFor();
   await screenshot(page, 'campaign-03-delivered');
 

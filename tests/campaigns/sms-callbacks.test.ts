@@ -124,7 +124,7 @@ describe('delivery reports', () => {
     const created = await manager.call('POST', '/api/v1/campaigns', { name: 'reports', axis: 'protection', texts: { fr: 'Protegez les enfants.' }, audience: { topics: ['children'] }, sendWindow: { from: '00:00', to: '00:00' } });
     const id = String(created.json._id);
     await manager.call('POST', `/api/v1/campaigns/${id}/schedule`);
-    type View = { status: string; progress: { sent: number; delivered: number; failed: number } };
+    type View = { status: string; progress: { sent: number; delivered: number; failed: number; failedDelivery: number } };
     const view = async () => (await manager.call('GET', `/api/v1/campaigns/${id}`)).json as unknown as View;
     await eventually(view, (v) => v.status === 'completed', 30_000);
     const ids = fake.accepted.filter((sms) => sms.message === 'Protegez les enfants.').map((sms) => sms.messageId);
@@ -142,8 +142,8 @@ describe('delivery reports', () => {
     expect((await post('/sms/delivery', { status: 'Success' })).status).toBe(400);
     expect((await post('/sms/delivery', { id: ids[0] ?? '', status: 'Failed' }, 'wrong-token-wrong-token')).status).toBe(403);
 
-    const counted = await eventually(view, (v) => v.progress.delivered + v.progress.failed >= 200, 15_000);
-    expect(counted.progress).toMatchObject({ sent: 200, delivered: 150, failed: 50 });
+    const counted = await eventually(view, (v) => v.progress.delivered + v.progress.failedDelivery >= 200, 15_000);
+    expect(counted.progress).toMatchObject({ sent: 200, delivered: 150, failedDelivery: 50, failed: 0 });
     expect(await eventually(async () => Number(await running.infra.redis.client.get(`${running.infra.config.queuePrefix}:delivery-reports-unknown`)), (n) => n === 1)).toBe(1);
 
     const csv = await manager.call('GET', `/api/v1/campaigns/${id}/report.csv`);
