@@ -73,13 +73,15 @@ export interface SafelineProcess {
   readonly child: ChildProcess;
 }
 
-/** `node src/main.ts ROLE` as bench/campaign.ts runs it, stderr appended to `<logDir>/<name>.log`; resolves once /readyz says 200. */
+/** `node src/main.ts ROLE` as bench/campaign.ts runs it, its output appended to `<logDir>/<name>.log`; resolves once /readyz says 200. */
 export async function startSafelineProcess(role: 'api' | 'worker', name: string, env: NodeJS.ProcessEnv, logDir: string): Promise<SafelineProcess> {
   const port = await freePort();
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
   const main = join(__dirname, '..', 'src', 'main.ts');
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', main, role], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', main, role], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // pino writes to stdout; both go to the file.
+  child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   onCleanup(async () => {
     const exited = exitOf(child);

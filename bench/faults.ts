@@ -1,5 +1,5 @@
 /**
- * npm run bench:faults [-- --recipients 20000 --rate 400 --retry-delay-ms 1000]
+ * npm run bench:faults [-- --recipients 20000 --rate 333 --retry-delay-ms 1000 --timeout-minutes 15]
  *
  * The same campaign twice in one invocation, on the MongoDB-compatible server over PostgreSQL, with
  * safeline as deployed (an api process and a worker process) and a redis-server of its own (AOF on):
@@ -222,7 +222,8 @@ async function measure(client: MongoClient, phones: Map<string, string>, fake: A
 async function main(): Promise<void> {
   cleanupOnSignals('stopping safeline, redis-server, the fake gateways and dropping the bench database');
   const recipients = option('recipients', 20_000);
-  const rate = option('rate', 400);
+  // Paced so that the send lasts about a minute and the faults strike during it.
+  const rate = option('rate', Math.max(10, Math.round(recipients / 60)));
   const retryDelayMs = option('retry-delay-ms', 1_000);
   const work = mkdtempSync(join(tmpdir(), 'safeline-bench-faults-'));
   const redis = await startAofRedis(join(work, 'redis'));
