@@ -39,6 +39,8 @@ export interface FakeAfricasTalkingOptions {
   readonly costPerPart?: number;
   /** Share (0..1) of recipients answered 500 InternalServerError at random; default 0. */
   readonly transientRate?: number;
+  /** Share (0..1) of requests answered HTTP 500 as a whole (nobody in them accepted) at random; default 0. */
+  readonly callFailureRate?: number;
   /** Seed of that randomness (and of delivery-report failures); default 1. */
   readonly seed?: number;
   /** Delay before every answer, in ms; default 0. */
@@ -94,6 +96,13 @@ export interface DeliveryReportOptions {
   readonly failureRate?: number;
   /** Default "61002" (Orange Mali). */
   readonly networkCode?: string;
+  /** Share (0..1) of reports posted a second time (a repeat), right after the first; default 0. */
+  readonly repeatRate?: number;
+  /** Share (0..1) of reports held back `lateMs` longer than the others; default 0. */
+  readonly lateRate?: number;
+  readonly lateMs?: number;
+  /** When set, a report not answered 2xx is posted again after this many ms (as a gateway retries), up to 100 times. */
+  readonly retryMs?: number;
 }
 
 export interface PostedDeliveryReport {
@@ -153,6 +162,7 @@ export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions
   const random = seeded(options.seed ?? 1);
   const idPrefix = `ATXid_${randomBytes(6).toString('hex')}_`;
   let transientRate = options.transientRate ?? 0;
+  const callFailureRate = options.callFailureRate ?? 0;
   let sequence = 0;
 
   const requests: ReceivedSmsRequest[] = [];
@@ -169,6 +179,7 @@ export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   let reportTarget: { url: URL; options: DeliveryReportOptions } | undefined;
   let reportQueue: Array<Record<string, string>> = [];
+  const reportTries = new WeakMap<Record<string, string>, number>();
   let reportHead = 0;
   let reportsInFlight = 0;
   let reportsDelayed = 0;
@@ -202,6 +213,17 @@ export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions
       const done = (httpStatus: number): void => {
         deliveryReports.push({ fields, httpStatus });
         reportsInFlight -= 1;
+        const retryMs = reportTarget?.options.retryMs;
+        const tries = (reportTries.get(fields) ?? 0) + 1;
+        if (retryMs !== undefined && (httpStatus < 200 || httpStatus > 299) && tries < 100) {
+          reportTries.set(fields, tries);
+          reportsDelayed += 1;
+          after(retryMs, () => {
+            reportsDelayed -= 1;
+            reportQueue.push(fields);
+            pumpReports();
+          });
+        }
         pumpReports();
       };
       const post = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
@@ -218,7 +240,7 @@ export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions
   function queueReports(sent: AcceptedSms[]): void {
     const target = reportTarget;
     if (!target || sent.length === 0) return;
-    const failureRate = target.options.failureRate ?? 0;
+    const { failureRate = 0, repeatRate = 0, lateRate = 0, lateMs = 0 } = target.options;
     const reports = sent.map((sms) => {
       const failed = failureRate > 0 && random() < failureRate;
       return {
@@ -230,12 +252,25 @@ export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions
         retryCount: '0',
       };
     });
-    reportsDelayed += 1;
-    after(target.options.delayMs ?? 0, () => {
-      reportsDelayed -= 1;
-      for (const report of reports) reportQueue.push(report);
-      pumpReports();
-    });
+    const onTime: Array<Record<string, string>> = [];
+    const late: Array<Record<string, string>> = [];
+    for (const report of reports) {
+      const wave = lateRate > 0 && random() < lateRate ? late : onTime;
+      wave.push(report);
+      // A repeat is a copy of its own (retried on its own), posted in the same wave as its original.
+      if (repeatRate > 0 && random() < repeatRate) wave.push({ ...report });
+    }
+    const post = (batch: Array<Record<string, string>>, ms: number): void => {
+      if (batch.length === 0) return;
+      reportsDelayed += 1;
+      after(ms, () => {
+        reportsDelayed -= 1;
+        for (const report of batch) reportQueue.push(report);
+        pumpReports();
+      });
+    };
+    post(onTime, target.options.delayMs ?? 0);
+    post(late, (target.options.delayMs ?? 0) + lateMs);
   }
 
   function statusCodeFor(number: string, attempt: number): number {
@@ -278,7 +313,7 @@ export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions
   }
 
   function respond(received: ReceivedSmsRequest, req: IncomingMessage, res: ServerResponse): void {
-    const override = overrides.shift();
+    const override = overrides.shift() ?? (callFailureRate > 0 && random() < callFailureRate ? { kind: 'status', status: 500 } as const : undefined);
     if (!override) return answer(received, res);
     switch (override.kind) {
       case 'hang':
