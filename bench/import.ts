@@ -9,7 +9,7 @@
  * and writes the subscribers. Reports rows per second and the peak RSS of api and worker.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -32,8 +32,12 @@ const peakRssMb = (pid: number): number => statusMb(pid, 'VmHWM');
 // As deployed: the compiled dist/main.js (`npm run build`), not the sources through @swc-node/register,
 // whose compiler alone takes about 100 MB of a process's RSS.
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
+// --trace-gc: each process's garbage collections (V8's --trace-gc) in bench/results/import-<role>.gc.log.
+const TRACE_GC = process.argv.includes('--trace-gc');
+if (TRACE_GC) mkdirSync(join(__dirname, 'results'), { recursive: true });
 function startProcess(role: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [MAIN, role], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const gcLog = TRACE_GC ? openSync(join(__dirname, 'results', `import-${role}.gc.log`), 'w') : 'ignore';
+  const child = spawn(process.execPath, [...(TRACE_GC ? ['--trace-gc'] : []), MAIN, role], { env, stdio: ['ignore', gcLog, 'inherit'] });
   onCleanup(() => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))));
   return child;
 }

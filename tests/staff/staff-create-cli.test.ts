@@ -23,7 +23,7 @@ describe('npm run staff:create', () => {
     expect(result.stdout).toMatch(/^created manager@safeline\.test \(campaign_manager, partner_viewer\), id [0-9a-f-]{36}\n$/);
     const user = await createStaffStore(connection).findForLogin('manager@safeline.test');
     expect(user).toMatchObject({ name: 'Awa', roles: ['campaign_manager', 'partner_viewer'], disabled: false });
-    expect(user?.passwordHash).toMatch(/^scrypt\$131072\$8\$1\$/);
+    expect(user?.passwordHash).toMatch(/^scrypt\$32768\$8\$3\$/);
     expect(await verifyPassword('a long enough password', user?.passwordHash ?? '')).toBe(true);
   });
 
