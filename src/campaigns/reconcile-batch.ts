@@ -17,7 +17,8 @@ export async function reconcile(deps: SendDeps, batch: CampaignBatch): Promise<v
   const retrying = new Set((retryBatch?.recipients ?? []).map((r) => r.message));
   // A retried recipient's result is its retry batch's to count, even when that batch already ran and
   // recorded it: this batch counts only what it recorded itself, so no recipient is counted twice.
-  const own = recorded.filter((r) => !retrying.has(r.message));
+  // An "unknown" written by a reconcile killed before it counted is unknown again here, counted once by the close.
+  const own = recorded.filter((r) => !retrying.has(r.message) && r.outcome !== 'unknown');
   const have = new Set([...own.map((r) => r.message), ...retrying]);
   const unknown = batch.recipients.filter((r) => !have.has(r.message));
   deps.logger.warn({ batch: batch._id, unknown: unknown.length, recorded: own.length, retrying: retrying.size }, 'batch was cut off mid-send: not resending, marking unknown');
