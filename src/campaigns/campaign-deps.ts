@@ -4,6 +4,7 @@ import { createPhoneProtection } from '../shared/phone-protection';
 import { queueSms } from '../sms/sms-queue';
 import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
+import { createBatchCalls } from './batch-calls';
 import { CAMPAIGN_QUEUE, type CampaignJob, type CampaignSettings } from './campaign-jobs';
 import { createCampaignStore } from './campaign-store';
 import { createCampaignManagement } from './manage-campaigns';
@@ -34,6 +35,7 @@ function build(infra: Infrastructure) {
   const protection = createPhoneProtection(config.secrets);
   const optouts = createOptOutSet(redis, prefix, () => subscribers.optedOut());
   const settings: CampaignSettings = { batchSize: config.sms.batchSize, pricePerPart: config.sms.pricePerPart, maxPerSecond: config.sms.maxPerSecond, maxRetries: config.sms.maxRetries, retryDelayMs: config.sms.retryDelayMs, reportPeriodMs: config.sms.reportPeriodMs };
+  const calls = createBatchCalls(redis, prefix, config.sms.reportPeriodMs);
   const management = createCampaignManagement({
     campaigns,
     messages,
@@ -47,7 +49,7 @@ function build(infra: Infrastructure) {
     now,
     logger: infra.logger,
   });
-  return { subscribers, campaigns, messages, progress, queue, withLock, protection, optouts, settings, management, now };
+  return { subscribers, campaigns, messages, progress, calls, queue, withLock, protection, optouts, settings, management, now };
 }
 
 export type CampaignDeps = ReturnType<typeof campaignDepsOf>;

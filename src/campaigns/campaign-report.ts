@@ -15,7 +15,7 @@ export function campaignReportCsv(results: readonly SendResult[], reports: reado
   }
   const header = ['message', 'subscriber', ...(phoneOf ? ['phone'] : []), 'outcome', 'status_code', 'status', 'gateway_message_id', 'cost', 'parts', 'delivery', 'failure_reason', 'at'];
   const lines = results.map((result) => {
-    const messageId = result.outcome === 'accepted' ? result._id : '';
+    const messageId = result.outcome === 'accepted' ? (result.messageId ?? result._id) : '';
     const report = messageId ? delivery.get(messageId) : undefined;
     return [
       result.message,

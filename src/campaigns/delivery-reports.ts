@@ -4,6 +4,7 @@ import { COUNT_HITS_LUA, hitArguments, type RateCounter } from '../platform/call
 import type { Logger } from '../platform/logger';
 import { sleep, withTimeout } from '../platform/with-timeout';
 import { isFinalDelivery } from './delivery-status';
+import { linkUnknownSends } from './link-unknown-sends';
 import type { DeliveryReport, MessageStore } from './message-store';
 import { messageRunKeys, type RunProgressStore } from './run-progress';
 
@@ -17,6 +18,8 @@ export interface ReceivedReport {
   status: string;
   failureReason: string;
   at: string;
+  /** Keyed hash of the phone the report names (never the number): links a send recorded unknown back. */
+  phone?: string;
 }
 
 /** The Redis keys of the delivery-report hand-over (exported for the tests that set up a dead worker's leftovers). */
@@ -154,7 +157,8 @@ export function startDeliveryReportApplier(deps: {
           return [];
         }
       });
-      const runs = await deps.progress.runsOf(reports.map((report) => report.id));
+      // A report naming the phone of a send recorded unknown finds its run that way (once, see linkUnknownSends).
+      const runs = await linkUnknownSends(deps, reports, await deps.progress.runsOf(reports.map((report) => report.id)));
       // A report can overtake the send's own record of its messageId (the gateway answers, then
       // reports within milliseconds): keep it for a while, it is tried again on the next drains.
       const now = deps.now().getTime();

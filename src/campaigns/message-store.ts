@@ -42,6 +42,8 @@ export interface SendResult {
   run: string;
   subscriber: string;
   outcome: 'accepted' | 'failed' | 'opted_out' | 'unknown' | 'cancelled';
+  /** An unknown linked back by its delivery report: the gateway's messageId (`_id` stays `x:...`). */
+  messageId?: string;
   statusCode: number;
   status: string;
   cost: number;
@@ -94,7 +96,7 @@ export function createMessageStore(connection: Connection) {
   );
   const results = modelOn<SendResult>(connection, 'SendResult', () =>
     new Schema<SendResult>(
-      { _id: String, message: String, campaign: String, run: String, subscriber: String, outcome: String, statusCode: Number, status: String, cost: Number, parts: Number, at: Date },
+      { _id: String, message: String, campaign: String, run: String, subscriber: String, outcome: String, messageId: String, statusCode: Number, status: String, cost: Number, parts: Number, at: Date },
       { ...opts, collection: 'campaign_send_results' },
     ),
   );
@@ -147,6 +149,10 @@ export function createMessageStore(connection: Connection) {
     insertResults: (docs: SendResult[]) => insertAll(results, docs),
     /** Stores reports once per (messageId, status); returns the `_id`s stored by this call. */
     insertReports: (docs: DeliveryReport[]) => insertNew(reports, docs),
+    /** An unknown send whose delivery report came: it was accepted under this messageId (idempotent). */
+    async linkUnknownResult(message: string, messageId: string): Promise<void> {
+      await results.updateOne({ _id: `x:${message}`, outcome: 'unknown' }, { $set: { outcome: 'accepted', messageId, status: 'Accepted (found by its delivery report)' } });
+    },
     /** Results already recorded for these messages (a rare path: only after a worker died mid-send). */
     resultsOfBatch: (messageIds: readonly string[]): Promise<SendResult[]> => results.find({ message: { $in: messageIds } }).lean<SendResult[]>().exec(),
     resultsOfRun: (run: string): Promise<SendResult[]> => results.find({ run }).lean<SendResult[]>().exec(),

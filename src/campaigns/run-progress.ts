@@ -24,18 +24,43 @@ export const waitingOf = (p: Pick<RunProgress, 'recipients' | 'sent' | 'failed' 
 // by: a report can count as delivered only for a message counted as sent (delivered <= sent, always).
 // A run whose live counters are gone (archived after its report period) takes nothing more: a
 // stray job closing a batch again must not bring its keys back without a lifetime.
-// KEYS: counted, counters, pending, map bucket. ARGV: batch, bucket expiry, run, n ids, ids..., field, value...
+// Its recipients counted unknown are kept by phone hash in the same step (a report naming the phone links
+// one back, see LINK_UNKNOWN); a phone unknown in two runs at once is marked '?': neither is linked by phone.
+// KEYS: counted, counters, pending, map bucket, unknown-phones bucket.
+// ARGV: batch, bucket expiry, run, n ids, ids..., n unknown, (phone, run+message)..., field, value...
 const CLOSE_BATCH = `
 if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 local ids = tonumber(ARGV[4])
+local unknowns = tonumber(ARGV[5 + ids])
 if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
-  for i = 5 + ids, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+  for i = 6 + ids + 2 * unknowns, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
   if ids > 0 then
     for i = 5, 4 + ids do redis.call('HSET', KEYS[4], ARGV[i], ARGV[3]) end
     redis.call('PEXPIREAT', KEYS[4], ARGV[2])
   end
+  if unknowns > 0 then
+    for i = 6 + ids, 5 + ids + 2 * unknowns, 2 do
+      local was = redis.call('HGET', KEYS[5], ARGV[i])
+      redis.call('HSET', KEYS[5], ARGV[i], (was and was ~= ARGV[i + 1]) and '?' or ARGV[i + 1])
+    end
+    redis.call('PEXPIREAT', KEYS[5], ARGV[2])
+  end
 end
 redis.call('SREM', KEYS[3], ARGV[1])
+return 1`;
+
+// A delivery report names the phone of a recipient counted unknown: that send reached the gateway. Once
+// (the field goes in the same step): unknown -1, sent +1, and its messageId maps to the run, so this and
+// later reports count as for any sent message. A run archived meanwhile takes nothing.
+// KEYS: unknown-phones bucket, counters, map bucket. ARGV: phone, run+message, messageId, run, map expiry.
+const LINK_UNKNOWN = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HINCRBY', KEYS[2], 'unknown', -1)
+redis.call('HINCRBY', KEYS[2], 'sent', 1)
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+redis.call('PEXPIREAT', KEYS[3], ARGV[5])
 return 1`;
 
 const ADD_ONCE = `
@@ -99,6 +124,15 @@ export const RUN_KEYS_GRACE_MS = 24 * HOUR;
 // its run for at least one window after the send (at most two). Redis 7.0 has no per-field expiry.
 const windowOf = (reportWindowMs: number): number => Math.max(1, Math.round(reportWindowMs));
 const bucketKey = (prefix: string, bucket: number): string => `${prefix}:campaign-message-runs:${bucket}`;
+/** Recipients counted unknown, by phone hash, bucketed like the map: a report finds them one to two windows after. */
+const unknownPhonesKey = (prefix: string, bucket: number): string => `${prefix}:campaign-unknown-phones:${bucket}`;
+/** A recipient counted unknown whom a delivery report's phone names: where it is kept, and what. */
+export interface UnknownMatch {
+  key: string;
+  value: string;
+  run: string;
+  message: string;
+}
 /** The single map of versions before the buckets: read until it expires (one window after an upgrade). */
 const legacyMapKey = (prefix: string): string => `${prefix}:campaign-message-runs`;
 
@@ -144,11 +178,43 @@ export function createRunProgress(redis: Redis, prefix: string, options: RunProg
      * Counts a closed batch, once, atomically, takes it off the pending set and maps its accepted
      * messageIds to the run (so their delivery reports count only once their sends are counted).
      */
-    async closeBatch(run: string, batchId: string, counts: Partial<Record<ProgressField, number>>, messageIds: readonly string[] = []): Promise<void> {
+    async closeBatch(
+      run: string,
+      batchId: string,
+      counts: Partial<Record<ProgressField, number>>,
+      messageIds: readonly string[] = [],
+      unknown: ReadonlyArray<{ message: string; subscriber: string }> = [],
+    ): Promise<void> {
       const args = Object.entries(counts).filter(([, value]) => value).flatMap(([field, value]) => [field, String(value)]);
       const bucket = bucketOf(options.now().getTime());
-      const keys = [`${prefix}:campaign-run-counted:${run}`, runKey(run), pending(run), messageRuns(bucket)];
-      await redis.eval(CLOSE_BATCH, keys.length, ...keys, batchId, (bucket + 2) * window, run, messageIds.length, ...messageIds, ...args);
+      const keys = [`${prefix}:campaign-run-counted:${run}`, runKey(run), pending(run), messageRuns(bucket), unknownPhonesKey(prefix, bucket)];
+      const phones = unknown.flatMap((r) => [r.subscriber, `${run}\n${r.message}`]);
+      await redis.eval(CLOSE_BATCH, keys.length, ...keys, batchId, (bucket + 2) * window, run, messageIds.length, ...messageIds, unknown.length, ...phones, ...args);
+    },
+    /** For each phone hash, the one recipient counted unknown under it in the report window (null: none, or two). */
+    async unknownSendsOf(phones: readonly string[]): Promise<Array<UnknownMatch | null>> {
+      if (phones.length === 0) return [];
+      const bucket = bucketOf(options.now().getTime());
+      const keys = [unknownPhonesKey(prefix, bucket), unknownPhonesKey(prefix, bucket - 1)];
+      const pipeline = redis.pipeline();
+      for (const key of keys) pipeline.hmget(key, ...phones);
+      const lists = (await pipeline.exec() ?? []).map(([err, found]) => {
+        if (err) throw err;
+        return found as Array<string | null>;
+      });
+      return phones.map((_, i) => {
+        const found = keys.flatMap((key, k) => (lists[k]?.[i] ? [{ key, value: lists[k]?.[i] ?? '' }] : []));
+        const [only] = found;
+        if (!only || found.length > 1 || only.value === '?') return null;
+        const [matchRun = '', message = ''] = only.value.split('\n');
+        return { ...only, run: matchRun, message };
+      });
+    },
+    /** Links an unknown recipient to the messageId its report names; true once, for the call that moved the counters. */
+    async linkUnknown(match: UnknownMatch, phone: string, messageId: string): Promise<boolean> {
+      const bucket = bucketOf(options.now().getTime());
+      const keys = [match.key, runKey(match.run), messageRuns(bucket)];
+      return (await redis.eval(LINK_UNKNOWN, keys.length, ...keys, phone, match.value, messageId, match.run, (bucket + 2) * window)) === 1;
     },
     /** Adds counts once per key (a fan-out page written again after a crash counts nothing twice). */
     async addOnce(run: string, key: string, counts: Partial<Record<ProgressField, number>>): Promise<boolean> {

@@ -110,6 +110,8 @@ export function deliveryReportRoute(deps: {
   token: string;
   guard: CallbackGuard;
   accept(report: ReceivedReport, counters: readonly RateCounter[]): Promise<AcceptResult>;
+  /** The keyed hash of the number a report names (undefined: not a number), kept instead of the number. */
+  phoneHash?(phoneNumber: string): string | undefined;
   /** Counts refused reports for /metrics. */
   dropped(reason: 'rate-limited' | 'unknown-bound'): void;
   now(): Date;
@@ -131,8 +133,10 @@ export function deliveryReportRoute(deps: {
     const parsed = delivery.safeParse(form.fields);
     if (!parsed.success) return sendJson(res, 400, { error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
     try {
-      const { id, status, failureReason } = parsed.data;
-      const report = { id, status, failureReason, at: deps.now().toISOString() };
+      const { id, status, failureReason, phoneNumber } = parsed.data;
+      // The phone's hash lets a report find a send recorded unknown; the number itself is not kept.
+      const phone = phoneNumber ? deps.phoneHash?.(phoneNumber) : undefined;
+      const report = { id, status, failureReason, at: deps.now().toISOString(), ...(phone ? { phone } : {}) };
       // Reports are not counted per phone: a campaign brings several for each of its numbers.
       const result = await deps.accept(report, deps.guard.counters('/sms/delivery', source));
       if (result.kept) return sendJson(res, 200, { ok: true });

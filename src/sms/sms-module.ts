@@ -8,6 +8,7 @@ import { processWith } from '../platform/queues';
 import type Redis from 'ioredis';
 import type { Infrastructure, SafelineModule } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
+import { toE164 } from '../shared/phone-number';
 import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
 import { loadTexts } from '../texts/texts';
@@ -88,11 +89,18 @@ export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesO
       now: () => new Date(),
     });
     const dropped = droppedReports(infra.metrics.registry);
+    const protection = createPhoneProtection(config.secrets);
+    // AT sends E.164 numbers: parsed (slower) only when a number comes in another shape.
+    const phoneHash = (raw: string): string | undefined => {
+      const e164 = /^\+\d{8,15}$/.test(raw) ? raw : toE164(raw);
+      return e164 ? protection.hash(e164) : undefined;
+    };
     return [
       deliveryReportRoute({
         token: config.sms.callbackToken,
         guard: createCallbackGuard({ config, redis, registry: infra.metrics.registry }),
         accept: (report, counters) => inbox.accept(report, counters),
+        phoneHash,
         dropped: (reason) => dropped.inc({ reason }),
         now: () => new Date(),
         logger: infra.logger,

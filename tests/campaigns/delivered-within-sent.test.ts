@@ -45,6 +45,8 @@ it('keeps delivered + failed delivery within sent when a worker dies between the
   const dying: SendDeps = {
     ...deps,
     messages: { ...deps.messages, insertResults: () => Promise.reject(new WorkerKilled('killed before the results')) },
+    // Killed before even the gateway's answer was kept beside the batch: no answer survives.
+    calls: { ...deps.calls, save: (batchId, call) => (call.state === 'answered' ? Promise.reject(new WorkerKilled('killed before the answers were kept')) : deps.calls.save(batchId, call)) },
     claimBatch: (batchId) => takeLease(infra.redis.client, `${prefix}:campaign-batch-lease:${batchId}`, 30_000),
     takeTurn: createSendTurns(infra.redis.client, prefix, 100_000),
     gateway: smsGatewayOf(infra),

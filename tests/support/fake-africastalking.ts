@@ -111,6 +111,14 @@ export interface PostedDeliveryReport {
   readonly httpStatus: number;
 }
 
+/** A request held by `holdNext`: its answer is decided (and accepted, with its reports) on arrival, written on release. */
+export interface HeldRequest {
+  /** Resolves when the held request has arrived (what it accepted is in `accepted` by then). */
+  readonly arrived: Promise<ReceivedSmsRequest>;
+  /** Writes the answer now (to nobody if the caller is gone). */
+  release(): void;
+}
+
 export interface FakeAfricasTalking {
   /** The base URL, for the gateway's `baseUrl` / AT_BASE_URL. */
   readonly url: string;
@@ -125,6 +133,11 @@ export interface FakeAfricasTalking {
   statusBy(rule: ((number: string, attempt: number) => number | undefined) | undefined): void;
   /** The next `times` requests get this answer instead. */
   respondNext(response: FakeResponse, times?: number): void;
+  /**
+   * Holds the answer of the next request (after `skip` more): a test decides when the caller hears it,
+   * to stop a store or kill a worker while the gateway has taken the messages and not yet answered.
+   */
+  holdNext(skip?: number): HeldRequest;
   setTransientRate(rate: number): void;
   /** How many times this number was accepted (more than once: a duplicate). */
   sentCount(number: string): number;
@@ -153,6 +166,29 @@ function seeded(seed: number): () => number {
   };
 }
 
+/** A stand-in response that keeps what was written, to write it later to the real one (or drop the socket). */
+function bufferedResponse(): { res: ServerResponse; replay(req: IncomingMessage, res: ServerResponse): void } {
+  let head: { status: number; headers: Record<string, string> } | undefined;
+  let body: string | undefined;
+  const res = {
+    writeHead(status: number, headers: Record<string, string> = {}) {
+      head = { status, headers };
+      return res;
+    },
+    end(text?: string) {
+      body = text ?? '';
+    },
+  } as unknown as ServerResponse;
+  return {
+    res,
+    replay(req, real) {
+      if (real.destroyed || req.socket.destroyed) return;
+      if (!head) return; // a 'hang' stays hung
+      real.writeHead(head.status, head.headers).end(body);
+    },
+  };
+}
+
 export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions = {}): Promise<FakeAfricasTalking> {
   const username = options.username ?? 'safeline';
   const apiKey = options.apiKey ?? `atsk_${randomBytes(16).toString('hex')}`;
@@ -173,6 +209,7 @@ export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions
   const attemptCounts = new Map<string, number>();
   const sentCounts = new Map<string, number>();
   let overrides: FakeResponse[] = [];
+  let holds: Array<{ skip: number; arrived(received: ReceivedSmsRequest): void; released: Promise<void> }> = [];
   const timers = new Set<NodeJS.Timeout>();
 
   // Delivery reports: a queue drained by a few concurrent posts over one keep-alive agent, destroyed on close.
@@ -312,6 +349,20 @@ export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions
     queueReports(sent);
   }
 
+  /** Decides the answer now and writes it once `released` resolves (at once without a hold). */
+  function respondHeld(received: ReceivedSmsRequest, req: IncomingMessage, res: ServerResponse): void {
+    const next = holds[0];
+    if (next && next.skip-- <= 0) {
+      holds.shift();
+      const buffered = bufferedResponse();
+      respond(received, req, buffered.res);
+      next.arrived(received);
+      void next.released.then(() => buffered.replay(req, res));
+      return;
+    }
+    respond(received, req, res);
+  }
+
   function respond(received: ReceivedSmsRequest, req: IncomingMessage, res: ServerResponse): void {
     const override = overrides.shift() ?? (callFailureRate > 0 && random() < callFailureRate ? { kind: 'status', status: 500 } as const : undefined);
     if (!override) return answer(received, res);
@@ -358,8 +409,8 @@ export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions
         fields: Object.fromEntries(form),
       };
       requests.push(received);
-      if (options.latencyMs) after(options.latencyMs, () => respond(received, req, res));
-      else respond(received, req, res);
+      if (options.latencyMs) after(options.latencyMs, () => respondHeld(received, req, res));
+      else respondHeld(received, req, res);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -375,6 +426,14 @@ export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions
     statusFor: (number, rule) => void rules.set(number, rule),
     statusBy: (rule) => void (defaultRule = rule),
     respondNext: (response, times = 1) => void overrides.push(...Array.from({ length: times }, () => response)),
+    holdNext(skip = 0) {
+      let release = (): void => undefined;
+      let arrived = (_: ReceivedSmsRequest): void => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const arrival = new Promise<ReceivedSmsRequest>((resolve) => (arrived = resolve));
+      holds.push({ skip, arrived, released });
+      return { arrived: arrival, release };
+    },
     setTransientRate: (rate) => void (transientRate = rate),
     sentCount: (number) => sentCounts.get(number) ?? 0,
     attempts: (number) => attemptCounts.get(number) ?? 0,
@@ -393,6 +452,7 @@ export async function startFakeAfricasTalking(options: FakeAfricasTalkingOptions
       attemptCounts.clear();
       sentCounts.clear();
       overrides = [];
+      holds = [];
       reportTarget = undefined;
       transientRate = options.transientRate ?? 0;
     },
