@@ -35,6 +35,9 @@ const MAIN = join(__dirname, '..', 'dist', 'main.js');
 // --trace-gc: each process's garbage collections (V8's --trace-gc) in bench/results/import-<role>.gc.log.
 const TRACE_GC = process.argv.includes('--trace-gc');
 if (TRACE_GC) mkdirSync(join(__dirname, 'results'), { recursive: true });
+/** The V8 options the image runs safeline with (the Dockerfile's NODE_OPTIONS): the bench measures what is deployed. */
+const DEPLOYED_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(__dirname, '..', 'Dockerfile'), 'utf8'))?.[1] ?? '';
+
 function startProcess(role: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
   const gcLog = TRACE_GC ? openSync(join(__dirname, 'results', `import-${role}.gc.log`), 'w') : 'ignore';
   const child = spawn(process.execPath, [...(TRACE_GC ? ['--trace-gc'] : []), MAIN, role], { env, stdio: ['ignore', gcLog, 'inherit'] });
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
   await client.db().collection('staff_users').insertOne({ _id: 'bench-manager' as never, email: 'bench@safeline.test', name: 'bench', passwordHash: hash, roles: ['campaign_manager'], disabled: false, createdAt: new Date() });
 
   const secrets = generateSecrets();
-  const env = { ...process.env, ...secrets, MONGODB_URI: mongodbUri, REDIS_URL, QUEUE_PREFIX: prefix, HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  const env = { ...process.env, NODE_OPTIONS: DEPLOYED_NODE_OPTIONS, ...secrets, MONGODB_URI: mongodbUri, REDIS_URL, QUEUE_PREFIX: prefix, HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
   const apiPort = await freePort();
   const workerPort = await freePort();
   const api = startProcess('api', { ...env, PORT: String(apiPort) });
