@@ -20,7 +20,9 @@ export function createBatchCalls(redis: Redis, prefix: string, keepMs: number) {
   const key = (batchId: string) => `${prefix}:campaign-batch-call:${batchId}`;
   // Kept until the batch is closed, at most the run's report period: past it the run is archived
   // and nothing would finish the batch any more.
-  const save = async (batchId: string, value: BatchCall): Promise<void> => void (await redis.set(key(batchId), JSON.stringify(value), 'PX', Math.max(1, Math.round(keepMs))));
+  const save = async (batchId: string, value: BatchCall): Promise<void> => {
+    await redis.set(key(batchId), JSON.stringify(value), 'PX', Math.max(1, Math.round(keepMs)));
+  };
   return {
     save,
     async get(batchId: string): Promise<BatchCall | null> {

@@ -11,11 +11,21 @@ export const retryBatchId = (batch: CampaignBatch): string => `${batch._id}~${ba
 
 export async function queueRetry(deps: SendDeps, retryBatch: CampaignBatch): Promise<void> {
   await deps.progress.addPending(retryBatch.run, retryBatch._id);
-  await deps.queue.add(SEND_BATCH, { campaignId: retryBatch.campaign, batchId: retryBatch._id }, { ...SEND_JOB_OPTIONS, jobId: retryBatch._id, delay: retryDelayMs(retryBatch.retry, deps.settings.retryDelayMs) });
+  const delay = retryDelayMs(retryBatch.retry, deps.settings.retryDelayMs);
+  const job = { campaignId: retryBatch.campaign, batchId: retryBatch._id };
+  await deps.queue.add(SEND_BATCH, job, { ...SEND_JOB_OPTIONS, jobId: retryBatch._id, delay });
 }
 
-export function result(batch: CampaignBatch, recipient: BatchRecipient, outcome: SendResult['outcome'], statusCode: number, status: string): SendResult {
-  return { _id: `x:${recipient.message}`, message: recipient.message, campaign: batch.campaign, run: batch.run, subscriber: recipient.subscriber, outcome, statusCode, status, cost: 0, parts: 0, at: new Date() };
+export function result(
+  batch: CampaignBatch,
+  recipient: BatchRecipient,
+  outcome: SendResult['outcome'],
+  statusCode: number,
+  status: string,
+): SendResult {
+  const { message, subscriber } = recipient;
+  const { campaign, run } = batch;
+  return { _id: `x:${message}`, message, campaign, run, subscriber, outcome, statusCode, status, cost: 0, parts: 0, at: new Date() };
 }
 
 /** Who of a batch is "unknown" (maybe sent, no answer): their delivery reports may still name them by phone. */
@@ -37,7 +47,8 @@ export async function closeBatch(
   await deps.messages.insertResults(results);
   const accepted = [...recorded, ...results].filter((r) => r.outcome === 'accepted').map((r) => r._id);
   await deps.progress.closeBatch(batch.run, batch._id, counts, accepted, unknown);
-  await deps.messages.setBatchStatus(batch._id, batch.recipients.length && counts.cancelled === batch.recipients.length ? 'cancelled' : 'done', deps.now());
+  const allCancelled = batch.recipients.length > 0 && counts.cancelled === batch.recipients.length;
+  await deps.messages.setBatchStatus(batch._id, allCancelled ? 'cancelled' : 'done', deps.now());
   await deps.calls.forget(batch._id);
   await deps.finishRunIfDone(batch.campaign, batch.run);
 }
@@ -48,7 +59,11 @@ export async function closeBatch(
  * the retries), permanent ones failed with the subscriber flagged. Run again with the same answers (a
  * retry after the store failed, another worker), it writes nothing twice and counts once.
  */
-export async function recordAnswers(deps: SendDeps, batch: CampaignBatch, answered: ReadonlyArray<{ message: string; answer: RecipientResult | null }>): Promise<void> {
+export async function recordAnswers(
+  deps: SendDeps,
+  batch: CampaignBatch,
+  answered: ReadonlyArray<{ message: string; answer: RecipientResult | null }>,
+): Promise<void> {
   const answers = new Map(answered.map((a) => [a.message, a.answer]));
   const skipped = batch.recipients.filter((r) => !answers.has(r.message));
   const results: SendResult[] = skipped.map((r) => result(batch, r, 'opted_out', 0, 'Opted out'));
@@ -57,7 +72,8 @@ export async function recordAnswers(deps: SendDeps, batch: CampaignBatch, answer
   for (const recipient of batch.recipients.filter((r) => answers.has(r.message))) {
     const answer = answers.get(recipient.message);
     if (answer?.outcome === 'accepted' && answer.messageId) {
-      results.push({ ...result(batch, recipient, 'accepted', answer.statusCode, answer.status), _id: answer.messageId, cost: costOf(answer.cost), parts: answer.parts ?? 0 });
+      const sent = result(batch, recipient, 'accepted', answer.statusCode, answer.status);
+      results.push({ ...sent, _id: answer.messageId, cost: costOf(answer.cost), parts: answer.parts ?? 0 });
     } else if (!answer || answer.outcome === 'transient') {
       if (batch.retry < deps.settings.maxRetries) retry.push(recipient);
       else results.push(result(batch, recipient, 'failed', answer?.statusCode ?? 0, answer?.status ?? 'No answer'));
@@ -68,7 +84,14 @@ export async function recordAnswers(deps: SendDeps, batch: CampaignBatch, answer
   }
   for (const subscriber of flagged) await deps.subscribers.flag(subscriber, 'refused by the gateway', deps.now());
   if (retry.length > 0) {
-    const retryBatch: CampaignBatch = { ...batch, _id: retryBatchId(batch), recipients: retry, status: 'queued', retry: batch.retry + 1, updatedAt: deps.now() };
+    const retryBatch: CampaignBatch = {
+      ...batch,
+      _id: retryBatchId(batch),
+      recipients: retry,
+      status: 'queued',
+      retry: batch.retry + 1,
+      updatedAt: deps.now(),
+    };
     await deps.messages.insertBatch(retryBatch);
     await queueRetry(deps, retryBatch);
   }
