@@ -1,8 +1,8 @@
 import { SEND_BATCH, SEND_JOB_OPTIONS } from '../../src/campaigns/campaign-jobs';
-import { campaignDepsOf } from '../../src/campaigns/campaign-deps';
 import type { SendResult } from '../../src/campaigns/message-store';
 import { eventually } from '../support/eventually';
 import { managerOnFakeGateway } from '../support/fake-gateway-env';
+import { handMadeRun } from '../support/hand-made-run';
 import { seedSubscribers } from '../support/seed-subscribers';
 import { captureLogger } from '../support/test-env';
 
@@ -21,20 +21,10 @@ async function cutOffBatch(from: number, region: string, text: string) {
   const [recorded = '', refused = '', lost = ''] = await seedSubscribers(bed.running.infra.mongo.connection, bed.protection, { from, count: 3, region });
   const created = await bed.manager.call('POST', '/api/v1/campaigns', { name: `cut off ${region}`, axis: 'prevention', texts: { fr: text }, audience: { regions: [region] }, sendWindow: { from: '00:00', to: '00:00' } });
   const id = String(created.json._id);
-  const deps = campaignDepsOf(bed.running.infra);
-  const run = `${id}~1`;
-  const recipient = (phone: string) => ({ message: `${run}:${bed.protection.hash(phone)}`, subscriber: bed.protection.hash(phone), sealed: bed.protection.encrypt(phone) });
-  const [a, b, c] = [recorded, refused, lost].map(recipient);
+  const phones = [recorded, refused, lost];
+  const { deps, run, recipients, batch } = await handMadeRun(bed, id, { phones, text, status: 'sending', batchSuffix: (first) => first });
+  const [a, b, c] = recipients;
   if (!a || !b || !c) throw new Error('three recipients');
-  await deps.campaigns.update(id, { status: 'running' });
-  await deps.progress.setStatus(id, 'running');
-  await deps.campaigns.addRun(id, run);
-  const batch = { _id: `${run}:${a.subscriber}`, campaign: id, run, language: 'fr', text, recipients: [a, b, c], status: 'sending' as const, retry: 0, updatedAt: new Date() };
-  await deps.messages.insertBatch(batch);
-  await deps.messages.insertMessages([a, b, c].map((r) => ({ _id: r.message, campaign: id, run, subscriber: r.subscriber, language: 'fr', batch: batch._id, createdAt: new Date() })));
-  await deps.progress.addPending(run, batch._id);
-  await deps.progress.set(run, 'recipients', 3);
-  await deps.progress.set(run, 'fanoutDone', 1);
   await deps.messages.insertResults([{ _id: `ATXid_before_the_crash_${region}`, message: a.message, campaign: id, run, subscriber: a.subscriber, outcome: 'accepted', statusCode: 101, status: 'Success', cost: 20, parts: 1, at: new Date() }]);
   const retryBatch = { ...batch, _id: `${batch._id}~1`, recipients: [b], status: 'queued' as const, retry: 1 };
   await deps.messages.insertBatch(retryBatch);

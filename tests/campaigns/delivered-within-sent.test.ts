@@ -1,11 +1,11 @@
 import { SEND_BATCH, SEND_JOB_OPTIONS } from '../../src/campaigns/campaign-jobs';
-import { campaignDepsOf } from '../../src/campaigns/campaign-deps';
 import { sendCampaignBatch, type SendDeps } from '../../src/campaigns/send-campaign-batch';
 import { createSendTurns } from '../../src/campaigns/send-turns';
 import { takeLease } from '../../src/platform/redis-lease';
 import { smsGatewayOf } from '../../src/sms/create-gateway';
 import { eventually } from '../support/eventually';
 import { managerOnFakeGateway } from '../support/fake-gateway-env';
+import { handMadeRun } from '../support/hand-made-run';
 import { seedSubscribers } from '../support/seed-subscribers';
 import { captureLogger } from '../support/test-env';
 
@@ -27,18 +27,7 @@ it('keeps delivered + failed delivery within sent when a worker dies between the
   const text = 'Un emploi trop beau pour etre vrai est un piege.';
   const created = await bed.manager.call('POST', '/api/v1/campaigns', { name: 'dies before results', axis: 'prevention', texts: { fr: text }, audience: { regions: ['menaka'] }, sendWindow: { from: '00:00', to: '00:00' } });
   const id = String(created.json._id);
-  const deps = campaignDepsOf(infra);
-  const run = `${id}~1`;
-  const recipients = phones.map((phone) => ({ message: `${run}:${bed.protection.hash(phone)}`, subscriber: bed.protection.hash(phone), sealed: bed.protection.encrypt(phone) }));
-  await deps.campaigns.update(id, { status: 'running' });
-  await deps.progress.setStatus(id, 'running');
-  await deps.campaigns.addRun(id, run);
-  const batch = { _id: `${run}:b1`, campaign: id, run, language: 'fr', text, recipients, status: 'queued' as const, retry: 0, updatedAt: new Date() };
-  await deps.messages.insertBatch(batch);
-  await deps.messages.insertMessages(recipients.map((r) => ({ _id: r.message, campaign: id, run, subscriber: r.subscriber, language: 'fr', batch: batch._id, createdAt: new Date() })));
-  await deps.progress.addPending(run, batch._id);
-  await deps.progress.set(run, 'recipients', recipients.length);
-  await deps.progress.set(run, 'fanoutDone', 1);
+  const { deps, run, batch } = await handMadeRun(bed, id, { phones, text, status: 'queued' });
 
   // The worker that dies: the real send, stopped where the results would be written.
   const prefix = infra.config.queuePrefix;

@@ -1,7 +1,7 @@
 import { SEND_BATCH, SEND_JOB_OPTIONS } from '../../src/campaigns/campaign-jobs';
-import { campaignDepsOf } from '../../src/campaigns/campaign-deps';
 import { eventually } from '../support/eventually';
 import { managerOnFakeGateway } from '../support/fake-gateway-env';
+import { handMadeRun } from '../support/hand-made-run';
 import { seedSubscribers } from '../support/seed-subscribers';
 import { captureLogger } from '../support/test-env';
 
@@ -22,19 +22,8 @@ it('turns an unknown send into sent when its delivery report names its phone, an
   const text = 'On ne paie pas pour un travail promis.';
   const created = await bed.manager.call('POST', '/api/v1/campaigns', { name: 'answer lost', axis: 'prevention', texts: { fr: text }, audience: { regions: ['bourem'] }, sendWindow: { from: '00:00', to: '00:00' } });
   const id = String(created.json._id);
-  const deps = campaignDepsOf(infra);
-  const run = `${id}~1`;
-  const recipients = phones.map((phone) => ({ message: `${run}:${bed.protection.hash(phone)}`, subscriber: bed.protection.hash(phone), sealed: bed.protection.encrypt(phone) }));
   // What the dead worker left: the batch "sending", no answer kept, nothing recorded.
-  await deps.campaigns.update(id, { status: 'running' });
-  await deps.progress.setStatus(id, 'running');
-  await deps.campaigns.addRun(id, run);
-  const batch = { _id: `${run}:b1`, campaign: id, run, language: 'fr', text, recipients, status: 'sending' as const, retry: 0, updatedAt: new Date() };
-  await deps.messages.insertBatch(batch);
-  await deps.messages.insertMessages(recipients.map((r) => ({ _id: r.message, campaign: id, run, subscriber: r.subscriber, language: 'fr', batch: batch._id, createdAt: new Date() })));
-  await deps.progress.addPending(run, batch._id);
-  await deps.progress.set(run, 'recipients', 3);
-  await deps.progress.set(run, 'fanoutDone', 1);
+  const { deps, run, recipients, batch } = await handMadeRun(bed, id, { phones, text, status: 'sending' });
   await deps.queue.add(SEND_BATCH, { campaignId: id, batchId: batch._id }, { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@stalled` });
   const view = async () => (await bed.manager.call('GET', `/api/v1/campaigns/${id}`)).json as unknown as View;
   expect((await eventually(view, (v) => v.status === 'completed', 20_000)).progress).toMatchObject({ recipients: 3, sent: 0, unknown: 3 });
