@@ -25,7 +25,19 @@ import { freePort } from '../src/dev-services/free-port';
 import { createPhoneProtection } from '../src/shared/phone-protection';
 import { hashPassword } from '../src/staff/passwords';
 import { startFakeAfricasTalking } from '../tests/support/fake-africastalking';
-import { cleanup, cleanupOnSignals, onCleanup, postgresClusterCpuMs, processCpuMs, redisCpuMs, scanDelete, startMongoOnFreshPostgres, withTimeout, writeResults } from './support';
+import {
+  cleanup,
+  cleanupOnSignals,
+  DEPLOYED_NODE_OPTIONS,
+  onCleanup,
+  postgresClusterCpuMs,
+  processCpuMs,
+  redisCpuMs,
+  scanDelete,
+  startMongoOnFreshPostgres,
+  withTimeout,
+  writeResults,
+} from './support';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 // autocannon has no types; only what is used here.
@@ -44,8 +56,6 @@ const seconds = (ms: number): number => round(ms / 1_000, 1);
 const peakRssMb = (pid: number): number => round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1_024, 1);
 
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
-/** The V8 options the image runs safeline with (the Dockerfile's NODE_OPTIONS): the bench measures what is deployed. */
-const DEPLOYED_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(__dirname, '..', 'Dockerfile'), 'utf8'))?.[1] ?? '';
 const rssMb = (pid: number): number => round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1_024, 1);
 
 /** With --trace-gc, each process's V8 GC trace (live heap after each collection) goes to bench/results/campaign-<role>-gc.log. */

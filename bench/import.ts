@@ -16,7 +16,7 @@ import { MongoClient } from 'mongodb';
 import { generateSecrets } from '../src/config/generated-secrets';
 import { freePort } from '../src/dev-services/free-port';
 import { hashPassword } from '../src/staff/passwords';
-import { cleanup, cleanupOnSignals, onCleanup, processCpuMs, scanDelete, startMongoOnFreshPostgres, withTimeout, writeResults } from './support';
+import { cleanup, cleanupOnSignals, DEPLOYED_NODE_OPTIONS, onCleanup, processCpuMs, scanDelete, startMongoOnFreshPostgres, withTimeout, writeResults } from './support';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const GOALS = { peakRssMb: 256 };
@@ -35,8 +35,6 @@ const MAIN = join(__dirname, '..', 'dist', 'main.js');
 // --trace-gc: each process's garbage collections (V8's --trace-gc) in bench/results/import-<role>.gc.log.
 const TRACE_GC = process.argv.includes('--trace-gc');
 if (TRACE_GC) mkdirSync(join(__dirname, 'results'), { recursive: true });
-/** The V8 options the image runs safeline with (the Dockerfile's NODE_OPTIONS): the bench measures what is deployed. */
-const DEPLOYED_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(__dirname, '..', 'Dockerfile'), 'utf8'))?.[1] ?? '';
 
 function startProcess(role: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
   const gcLog = TRACE_GC ? openSync(join(__dirname, 'results', `import-${role}.gc.log`), 'w') : 'ignore';

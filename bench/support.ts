@@ -14,6 +14,9 @@ export const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' } as const;
 
 export const RESULTS_DIR = join(__dirname, 'results');
 
+/** The V8 options the image runs safeline with (the Dockerfile's NODE_OPTIONS): a bench measures what is deployed. */
+export const DEPLOYED_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(__dirname, '..', 'Dockerfile'), 'utf8'))?.[1] ?? '';
+
 export interface LatencyStats {
   n: number;
   meanMs: number;
