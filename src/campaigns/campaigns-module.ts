@@ -13,6 +13,7 @@ import { startDeliveryReportApplier } from './delivery-reports';
 import { recentCampaigns } from './recent-campaigns';
 
 const DAY = 86_400_000;
+const BATCH_LEASE_MS = 10_000;
 
 /** Campaigns: the manager's API and pages, the fan-out and send jobs, delivery reports. */
 export const campaignsModule: SafelineModule = {
@@ -28,9 +29,9 @@ export const campaignsModule: SafelineModule = {
       });
     } };
     const redis = infra.redis.client;
-    // Renewed while its job works, so slow writes after a send never let a second job take the
-    // batch for a dead one's; it lapses that long after a worker dies.
-    const claimBatch = (batchId: string) => takeLease(redis, `${infra.config.queuePrefix}:campaign-batch-lease:${batchId}`, 2 * infra.config.sms.sendTimeoutMs + 10_000);
+    // Renewed while its job works (every third of its life), so slow writes after a send never let a
+    // second job take the batch for a dead one's; it lapses 10 s after a worker dies, as the job's Bull lock does.
+    const claimBatch = (batchId: string) => takeLease(redis, `${infra.config.queuePrefix}:campaign-batch-lease:${batchId}`, BATCH_LEASE_MS);
     const takeTurn = createSendTurns(redis, infra.config.queuePrefix, infra.config.sms.maxPerSecond);
     const sendDeps = { ...deps, campaigns: recentCampaigns(deps.campaigns, 1_000), claimBatch, takeTurn, gateway: smsGatewayOf(infra), logger: infra.logger, stopCampaign: (id: string, reason: string) => management.stopCampaign(id, reason), finishRunIfDone: (id: string, run: string) => management.finishRunIfDone(id, run) };
 

@@ -52,7 +52,7 @@ export async function sendCampaignBatch(deps: SendDeps, job: SendBatchJob): Prom
   // a batch still "sending" once the lease has lapsed was cut off by a dying worker.
   const lease = await deps.claimBatch(job.batchId);
   if (!lease) {
-    await deps.queue.add(SEND_BATCH, job, { ...SEND_JOB_OPTIONS, jobId: `${job.batchId}@wait${deps.now().getTime()}`, delay: 10_000 });
+    await deps.queue.add(SEND_BATCH, job, { ...SEND_JOB_OPTIONS, jobId: `${job.batchId}@wait${deps.now().getTime()}`, delay: 3_000 });
     return;
   }
   try {

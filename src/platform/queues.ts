@@ -23,6 +23,15 @@ export class UnrecoverableJobError extends Error {
 export const CAPPED_BACKOFF = 'capped';
 export const cappedBackoff = (attemptsMade: number): number => Math.min(1_000 * 2 ** Math.max(attemptsMade - 1, 0), 300_000);
 
+/**
+ * A worker that dies (SIGKILL, OOM) leaves its jobs locked until the lock lapses; another worker then
+ * moves them back to wait. Bull's defaults (a 30 s lock, a check every 30 s) let a killed worker's batches
+ * sit for up to a minute, and fail a job for good the second time it is cut off (maxStalledCount 1),
+ * so a fan-out killed twice would never finish. Every job here is safe to run again (leases, plans and
+ * ids make a second run write nothing twice), so: a 10 s lock, a check every 5 s, and 10 cut-offs allowed.
+ */
+export const STALLED_JOBS = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 10 } as const;
+
 export interface QueueFactory {
   create<Payload extends JsonObject>(name: string, defaultJobOptions?: JobOptions): TypedQueue<Payload>;
   /** Every queue this factory made, for metrics and shutdown. */
@@ -40,7 +49,7 @@ export function createQueueFactory(redis: RedisConnections, prefix: string): Que
       const queue = new Queue<Payload>(name, {
         prefix,
         createClient: (type) => redis.createBullClient(type),
-        settings: { backoffStrategies: { [CAPPED_BACKOFF]: cappedBackoff } },
+        settings: { backoffStrategies: { [CAPPED_BACKOFF]: cappedBackoff }, ...STALLED_JOBS },
         defaultJobOptions: { removeOnComplete: 1_000, removeOnFail: 5_000, ...defaultJobOptions },
       });
       queues.set(name, queue as BullQueue);

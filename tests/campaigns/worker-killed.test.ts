@@ -70,7 +70,7 @@ it('resumes after a worker is killed mid-campaign, with no duplicate at the gate
   expect(killedAt).toBeLessThan(3_000);
   await startWorker();
 
-  // Bull gives the killed worker's job back after its lock expires (30 s).
+  // Bull gives the killed worker's job back once its lock lapses (10 s, STALLED_JOBS).
   type View = { status: string; progress: { recipients: number; sent: number; unknown: number; failed: number }; runs: Array<{ run: string }> };
   const done = await eventually(async () => (await manager.call('GET', `/api/v1/campaigns/${id}`)).json as unknown as View, (v) => v.status === 'completed', 160_000);
   expect(done.status).toBe('completed');
