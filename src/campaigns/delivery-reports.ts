@@ -68,12 +68,13 @@ for i = counters + 4, #KEYS do
   if redis.call('HEXISTS', KEYS[i], id) == 1 then known = true end
 end
 if bound > 0 and not known then
-  local seen = redis.call('INCR', unknown)
-  if seen == 1 then redis.call('PEXPIRE', unknown, window) end
-  if seen > bound then
+  -- Only kept reports count: a refused one posted again each second must not hold the window full
+  -- (the gateway's retries of our own reports that overtook their send's record would never get in).
+  if tonumber(redis.call('GET', unknown) or '0') >= bound then
     redis.call('INCR', dropped)
-    return {'unknown-bound', redis.call('PTTL', unknown)}
+    return {'unknown-bound', math.max(redis.call('PTTL', unknown), 1)}
   end
+  if redis.call('INCR', unknown) == 1 then redis.call('PEXPIRE', unknown, window) end
 end
 redis.call('RPUSH', inbox, report)
 return {'kept', 0}`;
