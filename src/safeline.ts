@@ -97,7 +97,8 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   logger.info({ role: config.role }, `role: ${config.role} (${[servesApi && 'api', runsWorkers && 'worker'].filter(Boolean).join(' + ')})`);
   logger.info(`mongodb: ${describeMongoUri(config.mongodbUri)}`);
   logger.info(`redis: ${describeRedisUrl(config.redisUrl)} (queue prefix "${config.queuePrefix}")`);
-  logger.info(`sms gateway: ${config.smsGateway.kind === 'emulator' ? 'local emulator' : `Africa's Talking as ${config.smsGateway.username}`}`);
+  const gateway = config.smsGateway;
+  logger.info(`sms gateway: ${gateway.kind === 'emulator' ? 'local emulator' : gateway.kind === 'kannel' ? `Kannel, smsc ${gateway.smsc}` : `Africa's Talking as ${gateway.username}`}`);
   logger.info(`http: ${url} (${servesApi ? 'api, ' : ''}/healthz /readyz /metrics${config.metricsToken ? ' with METRICS_TOKEN' : '; /metrics off: METRICS_TOKEN not set'})`);
 
   let stopping: Promise<void> | undefined;
