@@ -213,6 +213,11 @@ it('names the SMSC bind that goes offline on /readyz, and is ready again once it
   orange.acceptBinds();
   await orange.waitForBind(10_000, binds);
   expect((await eventually(readyz, (r) => r.status === 200, 10_000)).body.status).toBe('ready');
+  // Over the new bind: the message and its receipt (sent on the newest session) both go through.
+  const [result] = await gateway.send({ to: ['+22370600001'], text: 'apres la reconnexion' });
+  expect(result?.outcome).toBe('accepted');
+  const [sms] = await arrived('+22370600001');
+  await eventually(() => Promise.resolve(orange.receipts.get(sms?.messageIds[0] ?? '')), (stat) => stat === 'DELIVRD');
 }, 30_000);
 
 it('answers transient while bearerbox is stopped, and /readyz says Kannel is down', async () => {

@@ -58,7 +58,7 @@ export interface SmscSimulator {
   readonly password: string;
   /** Complete messages, in the order their last part arrived. */
   readonly received: ReceivedSms[];
-  /** Receipts sent, by message id: 'DELIVRD' or 'UNDELIV'. */
+  /** Receipts bearerbox acknowledged (deliver_sm_resp OK), by message id: 'DELIVRD' or 'UNDELIV'. */
   readonly receipts: Map<string, string>;
   /** Whether a bind is up now. */
   bound(): boolean;
@@ -137,7 +137,6 @@ export async function startSmscSimulator(options: SmscSimulatorOptions): Promise
     const receipt = `id:${part.messageId} sub:001 dlvrd:${failed ? '000' : '001'} submit date:${now} done date:${now} stat:${stat} err:${failed ? '001' : '000'} text:`;
     const session = newest();
     if (!session) return;
-    receipts.set(part.messageId, stat);
     session.deliver_sm({
       source_addr: str(part.pdu.destination_addr),
       destination_addr: str(part.pdu.source_addr),
@@ -146,6 +145,8 @@ export async function startSmscSimulator(options: SmscSimulatorOptions): Promise
       short_message: receipt,
       receipted_message_id: part.messageId,
       message_state: failed ? 5 : 2,
+    }, (resp) => {
+      if (resp.command_status === 0) receipts.set(part.messageId, stat);
     });
   };
 
