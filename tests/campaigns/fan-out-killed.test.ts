@@ -1,72 +1,29 @@
-import type { ChildProcess } from 'node:child_process';
-import { parseConfig, type Environment } from '../../src/config/config';
 import { createMessageStore } from '../../src/campaigns/message-store';
-import { modules } from '../../src/modules';
-import { startSafeline, type RunningSafeline } from '../../src/safeline';
+import { parseConfig } from '../../src/config/config';
 import { createPhoneProtection } from '../../src/shared/phone-protection';
-import { createStaffStore } from '../../src/staff/staff-store';
 import { eventually } from '../support/eventually';
-import { productionArtifact, startArtifact } from '../support/production-artifact';
-import { startFakeAfricasTalking, type FakeAfricasTalking } from '../support/fake-africastalking';
+import { killableWorkers } from '../support/killable-workers';
 import { seedSubscribers } from '../support/seed-subscribers';
-import { createStaff, staffClient } from '../support/staff-client';
-import { captureLogger, testEnvironment } from '../support/test-env';
 
 /**
  * The worker killed (SIGKILL) twice while the fan-out walks the audience: Bull gave a job cut off a
  * second time up for good ("stalled more than allowable limit"), so the run never planned the rest of
  * its audience. Now the fan-out comes back each time and every recipient gets exactly one outcome.
  */
-let fake: FakeAfricasTalking;
-let api: RunningSafeline;
-let env: Environment;
-const workers: ChildProcess[] = [];
-const manager = staffClient(() => api.url);
 const AUDIENCE = 6_000;
+// Small batches: the fan-out writes 600 of them, long enough to be cut off twice.
+const bed = killableWorkers({ label: 'fanout-killed', env: { CAMPAIGN_BATCH_SIZE: '10' } });
 
 type View = { status: string; progress: { recipients: number; sent: number; unknown: number; failed: number }; runs: Array<{ run: string }> };
 
-async function startWorker(): Promise<ChildProcess> {
-  const { child } = await startArtifact('worker', { ...env, PORT: '0' });
-  workers.push(child);
-  return child;
-}
-
-beforeAll(async () => {
-  fake = await startFakeAfricasTalking();
-  env = testEnvironment(
-    {
-      LOG_LEVEL: 'warn',
-      SMS_GATEWAY: 'africastalking',
-      AT_USERNAME: fake.username,
-      AT_API_KEY: fake.apiKey,
-      AT_BASE_URL: fake.url,
-      SMS_MAX_PER_SECOND: '100000',
-      // Small batches: the fan-out writes 600 of them, long enough to be cut off twice.
-      CAMPAIGN_BATCH_SIZE: '10',
-      SHUTDOWN_TIMEOUT_MS: '3000',
-    },
-    'fanout-killed',
-  );
-  api = await startSafeline(parseConfig({ ...env, SAFELINE_ROLE: 'api' }), captureLogger('warn').logger, modules);
-  await api.infra.mongo.opened;
-  await createStaff(createStaffStore(api.infra.mongo.connection), [['manager@safeline.test', ['campaign_manager']]]);
-  expect((await manager.signIn('manager@safeline.test')).status).toBe(200);
-  await productionArtifact();
-}, 240_000);
-afterAll(async () => {
-  for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL');
-  await api?.stop();
-  await fake?.close();
-});
-
 it('finishes a fan-out cut off twice, each recipient planned once', async () => {
+  const { api, env, manager, fake } = bed;
   await seedSubscribers(api.infra.mongo.connection, createPhoneProtection(parseConfig(env).secrets), { from: 6_100_000, count: AUDIENCE });
   const text = 'Une offre de voyage gratuite ? Demandez conseil avant de partir.';
   const body = { name: 'fan-out cut twice', axis: 'prevention', texts: { fr: text }, sendWindow: { from: '00:00', to: '00:00' }, spread: { maxPerSecond: 200, finishWithinHours: null } };
   const id = String((await manager.call('POST', '/api/v1/campaigns', body)).json._id);
   const view = async (): Promise<View> => (await manager.call('GET', `/api/v1/campaigns/${id}`)).json as unknown as View;
-  let worker = await startWorker();
+  let worker = await bed.startWorker();
   expect((await manager.call('POST', `/api/v1/campaigns/${id}/schedule`)).status).toBe(200);
 
   for (const plannedAtLeast of [600, 2_400]) {
@@ -74,7 +31,7 @@ it('finishes a fan-out cut off twice, each recipient planned once', async () => 
     worker.kill('SIGKILL');
     // Still walking the audience when killed: the cut is inside the fan-out.
     expect(planned).toBeLessThan(AUDIENCE);
-    worker = await startWorker();
+    worker = await bed.startWorker();
   }
 
   const done = await eventually(view, (v) => v.status === 'completed', 150_000);

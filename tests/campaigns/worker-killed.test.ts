@@ -1,64 +1,21 @@
-import type { ChildProcess } from 'node:child_process';
-import { parseConfig, type Environment } from '../../src/config/config';
 import { createMessageStore } from '../../src/campaigns/message-store';
-import { modules } from '../../src/modules';
-import { startSafeline, type RunningSafeline } from '../../src/safeline';
+import { parseConfig } from '../../src/config/config';
 import { createPhoneProtection } from '../../src/shared/phone-protection';
-import { createStaffStore } from '../../src/staff/staff-store';
 import { eventually } from '../support/eventually';
-import { productionArtifact, startArtifact } from '../support/production-artifact';
-import { startFakeAfricasTalking, type FakeAfricasTalking } from '../support/fake-africastalking';
+import { killableWorkers } from '../support/killable-workers';
 import { seedSubscribers } from '../support/seed-subscribers';
-import { createStaff, staffClient } from '../support/staff-client';
-import { captureLogger, testEnvironment } from '../support/test-env';
 
 /**
  * A worker process killed (SIGKILL) in the middle of a campaign: a new worker finishes it, and no
  * number gets the message twice. The batch cut off mid-send is marked "unknown", not resent.
  */
-let fake: FakeAfricasTalking;
-let api: RunningSafeline;
-let env: Environment;
-const workers: ChildProcess[] = [];
-const manager = staffClient(() => api.url);
-
-/** A worker as deployed: the built artifact's `node dist/main.js worker`, production dependencies only. */
-async function startWorker(): Promise<ChildProcess> {
-  const { child } = await startArtifact('worker', { ...env, PORT: '0' });
-  workers.push(child);
-  return child;
-}
-
-beforeAll(async () => {
-  fake = await startFakeAfricasTalking({ latencyMs: 40 });
-  env = testEnvironment(
-    {
-      LOG_LEVEL: 'warn',
-      SMS_GATEWAY: 'africastalking',
-      AT_USERNAME: fake.username,
-      AT_API_KEY: fake.apiKey,
-      AT_BASE_URL: fake.url,
-      SMS_MAX_PER_SECOND: '100000',
-      SHUTDOWN_TIMEOUT_MS: '3000',
-    },
-    'killed',
-  );
-  api = await startSafeline(parseConfig({ ...env, SAFELINE_ROLE: 'api' }), captureLogger('warn').logger, modules);
-  await api.infra.mongo.opened;
-  await createStaff(createStaffStore(api.infra.mongo.connection), [['manager@safeline.test', ['campaign_manager']]]);
-  expect((await manager.signIn('manager@safeline.test')).status).toBe(200);
-  await productionArtifact();
-}, 240_000);
-afterAll(async () => {
-  for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL');
-  await api?.stop();
-  await fake?.close();
-});
+const bed = killableWorkers({ label: 'killed', gateway: { latencyMs: 40 } });
 
 it('resumes after a worker is killed mid-campaign, with no duplicate at the gateway', async () => {
+  const { api, env, manager, fake } = bed;
   const protection = createPhoneProtection(parseConfig(env).secrets);
   await seedSubscribers(api.infra.mongo.connection, protection, { from: 6_000_000, count: 3_000 });
-  const first = await startWorker();
+  const first = await bed.startWorker();
   const text = 'Partir travailler loin ? Gardez vos papiers sur vous.';
   const created = await manager.call('POST', '/api/v1/campaigns', { name: 'killed midway', axis: 'prevention', texts: { fr: text }, sendWindow: { from: '00:00', to: '00:00' }, spread: { maxPerSecond: 400, finishWithinHours: null } });
   const id = String(created.json._id);
@@ -68,7 +25,7 @@ it('resumes after a worker is killed mid-campaign, with no duplicate at the gate
   first.kill('SIGKILL');
   const killedAt = fake.accepted.length;
   expect(killedAt).toBeLessThan(3_000);
-  await startWorker();
+  await bed.startWorker();
 
   // Bull gives the killed worker's job back once its lock lapses (10 s, STALLED_JOBS).
   type View = { status: string; progress: { recipients: number; sent: number; unknown: number; failed: number }; runs: Array<{ run: string }> };
