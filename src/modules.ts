@@ -1,4 +1,5 @@
 import { campaignsModule } from './campaigns/campaigns-module';
+import { gatewayModule } from './gateway/gateway-module';
 import { hotlineModule } from './hotline/hotline-module';
 import type { SafelineModule } from './safeline';
 import { smsModule } from './sms/sms-module';
@@ -10,4 +11,4 @@ import { ussdModule } from './ussd/ussd-module';
  * The rooms that plug into the api and worker roles, in mounting order: staff comes before the
  * rooms whose pages and API need to know who is signed in.
  */
-export const modules: ReadonlyArray<SafelineModule> = [ussdModule, staffModule, smsModule, hotlineModule, subscribersModule, campaignsModule];
+export const modules: ReadonlyArray<SafelineModule> = [ussdModule, staffModule, gatewayModule, smsModule, hotlineModule, subscribersModule, campaignsModule];

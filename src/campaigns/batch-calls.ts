@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { RecipientResult } from '../sms/sms-gateway';
+import type { RecipientResult } from '../gateway/sms-gateway';
 
 /**
  * What became of a batch's gateway call, kept in Redis beside the batch so that it survives the

@@ -1,4 +1,4 @@
-import type { RecipientResult } from '../sms/sms-gateway';
+import type { RecipientResult } from '../gateway/sms-gateway';
 import { SEND_BATCH, SEND_JOB_OPTIONS, retryDelayMs } from './campaign-jobs';
 import type { BatchRecipient, CampaignBatch, SendResult } from './message-store';
 import type { ProgressField } from './run-progress';

@@ -1,7 +1,7 @@
 import type { Infrastructure } from '../safeline';
 import { createLocks } from '../platform/redis-lock';
 import { createPhoneProtection } from '../shared/phone-protection';
-import { queueSms } from '../sms/sms-queue';
+import { queueSms } from '../gateway/sms-queue';
 import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
 import { createBatchCalls } from './batch-calls';

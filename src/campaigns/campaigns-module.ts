@@ -1,8 +1,9 @@
 import { processWith } from '../platform/queues';
 import { takeLease } from '../platform/redis-lease';
 import type { SafelineModule } from '../safeline';
-import { smsGatewayOf } from '../sms/create-gateway';
+import { smsGatewayOf } from '../gateway/create-gateway';
 import { campaignApiRouters } from './campaign-routes';
+import { deliveryReportCallbacks } from './delivery-report-callbacks';
 import { campaignDepsOf } from './campaign-deps';
 import { ARCHIVE_RUN, CHECK_RELATIVE, FAN_OUT, SEND_BATCH, SEND_JOB_OPTIONS, type ArchiveRunJob, type FanOutJob, type SendBatchJob } from './campaign-jobs';
 import { firstRunOf } from './manage-campaigns';
@@ -19,6 +20,7 @@ const BATCH_LEASE_MS = 10_000;
 export const campaignsModule: SafelineModule = {
   name: 'campaigns',
   routers: (infra) => campaignApiRouters(infra),
+  fastRoutes: (infra) => deliveryReportCallbacks(infra),
   startWorkers(infra) {
     const deps = campaignDepsOf(infra);
     const { management } = deps;

@@ -3,7 +3,7 @@ import type { Logger } from '../platform/logger';
 import type { TypedQueue } from '../platform/queues';
 import type { WithLock } from '../platform/redis-lock';
 import type { PhoneProtection } from '../shared/phone-protection';
-import type { SingleSmsJob } from '../sms/sms-queue';
+import type { SingleSmsJob } from '../gateway/sms-queue';
 import { ARCHIVE_JOB_OPTIONS, ARCHIVE_RUN, CHECK_RELATIVE, FAN_OUT, FAN_OUT_JOB_OPTIONS, SEND_BATCH, SEND_JOB_OPTIONS, type CampaignJob, type CampaignSettings } from './campaign-jobs';
 import type { Campaign, CampaignStatus, CampaignStore, NewCampaign } from './campaign-store';
 import { sendRate, textFor } from './fan-out-campaign-run';

@@ -1,7 +1,7 @@
 import type { Logger } from '../platform/logger';
 import type { TypedQueue } from '../platform/queues';
 import type { PhoneProtection } from '../shared/phone-protection';
-import { CAMPAIGN_PURPOSE, GatewayError, type RecipientResult, type SmsGateway } from '../sms/sms-gateway';
+import { CAMPAIGN_PURPOSE, GatewayError, type RecipientResult, type SmsGateway } from '../gateway/sms-gateway';
 import { sleep } from '../platform/with-timeout';
 import type { OptOutSet } from '../subscribers/optout-set';
 import type { SubscriberStore } from '../subscribers/subscriber-store';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { analyzeText } from '../shared/sms-encoding';
-import { GatewayError, type OutgoingSms, type RecipientResult, type SmsGateway } from '../sms/sms-gateway';
+import { GatewayError, type OutgoingSms, type RecipientResult, type SmsGateway } from './sms-gateway';
 
 /*
  * SMS through Kannel's smsbox (`GET /cgi-bin/sendsms`), which hands them to the operators' SMPP binds.

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Infrastructure } from '../safeline';
-import { queueSms } from '../sms/sms-queue';
+import { queueSms } from '../gateway/sms-queue';
 import { loadTexts } from '../texts/texts';
 import { createDutyRota } from './duty-rota';
 import { createHotlineStore } from './hotline-store';

@@ -1,5 +1,5 @@
 import type { Logger } from '../platform/logger';
-import type { SingleSmsJob } from '../sms/sms-queue';
+import type { SingleSmsJob } from '../gateway/sms-queue';
 import type { Texts } from '../texts/texts';
 import { ALERTED_URGENCIES, dueTime, isOpen, moreUrgent, urgencyRank } from './callback-policy';
 import type { DutyRota, DutyShift } from './duty-rota';

@@ -9,7 +9,7 @@ import type { SubscriberStore } from '../subscribers/subscriber-store';
 import { TOPICS, isTopic } from '../subscribers/topics';
 import type { Texts } from '../texts/texts';
 import type { KeywordMatch } from './sms-keywords';
-import type { SingleSmsJob } from './sms-queue';
+import type { SingleSmsJob } from '../gateway/sms-queue';
 
 /** AT's incoming-message fields (all untrusted). */
 export interface InboundSms {

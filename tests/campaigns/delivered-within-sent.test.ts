@@ -2,7 +2,7 @@ import { SEND_BATCH, SEND_JOB_OPTIONS } from '../../src/campaigns/campaign-jobs'
 import { sendCampaignBatch, type SendDeps } from '../../src/campaigns/send-campaign-batch';
 import { createSendTurns } from '../../src/campaigns/send-turns';
 import { takeLease } from '../../src/platform/redis-lease';
-import { smsGatewayOf } from '../../src/sms/create-gateway';
+import { smsGatewayOf } from '../../src/gateway/create-gateway';
 import { eventually } from '../support/eventually';
 import { managerOnFakeGateway } from '../support/fake-gateway-env';
 import { handMadeRun } from '../support/hand-made-run';

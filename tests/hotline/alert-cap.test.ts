@@ -5,7 +5,7 @@ import { referenceCodesOf } from '../../src/hotline/reference-codes-of';
 import { createHotlineStore, type HotlineStore } from '../../src/hotline/hotline-store';
 import { modules } from '../../src/modules';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
-import { createEmulatorGateway } from '../../src/sms/emulator-gateway';
+import { createEmulatorGateway } from '../../src/gateway/emulator-gateway';
 import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
 import { createStaffStore } from '../../src/staff/staff-store';
 import { loadTexts } from '../../src/texts/texts';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { createHotlineStore, type HotlineStore } from '../../src/hotline/hotline-store';
 import { modules } from '../../src/modules';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
-import { createEmulatorGateway } from '../../src/sms/emulator-gateway';
+import { createEmulatorGateway } from '../../src/gateway/emulator-gateway';
 import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
 import { createAuditLog } from '../../src/staff/audit-log';
 import { createStaffStore } from '../../src/staff/staff-store';

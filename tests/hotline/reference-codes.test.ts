@@ -7,6 +7,7 @@ import { RESEED_GAP, createReferenceCodes, referenceSequenceKey } from '../../sr
 import { referenceCodesOf, type ReferenceCodesFactory } from '../../src/hotline/reference-codes-of';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
+import { gatewayModule } from '../../src/gateway/gateway-module';
 import { createSmsModule } from '../../src/sms/sms-module';
 import { createStaffStore } from '../../src/staff/staff-store';
 import { staffModule } from '../../src/staff/staff-module';
@@ -37,7 +38,7 @@ const agent = staffClient(() => running.url);
 
 beforeAll(async () => {
   const config = testConfig();
-  running = await startSafeline(config, captureLogger('warn').logger, [createUssdModule(forcing), staffModule, createSmsModule(forcing), hotlineModule]);
+  running = await startSafeline(config, captureLogger('warn').logger, [createUssdModule(forcing), staffModule, gatewayModule, createSmsModule(forcing), hotlineModule]);
   await running.infra.mongo.opened;
   store = createHotlineStore(running.infra.mongo.connection);
   protection = createPhoneProtection(config.secrets);

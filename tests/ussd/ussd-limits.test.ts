@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
+import { campaignsModule } from '../../src/campaigns/campaigns-module';
 import { smsModule } from '../../src/sms/sms-module';
 import { loadTexts } from '../../src/texts/texts';
 import { ussdModule } from '../../src/ussd/ussd-module';
@@ -94,7 +95,7 @@ describe('CALLBACK_ALLOWED_IPS', () => {
   let guarded: RunningSafeline;
   beforeAll(async () => {
     const config = testConfig({ CALLBACK_ALLOWED_IPS: '198.51.100.0/24, 2001:db8::7', CALLBACK_MAX_PER_IP_PER_MINUTE: '5', USSD_CALLBACK_TOKEN: token });
-    guarded = await startSafeline(config, captureLogger('warn').logger, [ussdModule, smsModule]);
+    guarded = await startSafeline(config, captureLogger('warn').logger, [ussdModule, smsModule, campaignsModule]);
     await guarded.infra.mongo.opened;
   });
   afterAll(() => guarded.stop());

@@ -1,4 +1,4 @@
-import { createKannelGateway } from '../gateway/kannel-gateway';
+import { createKannelGateway } from './kannel-gateway';
 import type { Infrastructure } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
 import { createAfricasTalkingGateway } from './africastalking-gateway';

@@ -1,7 +1,7 @@
 import { modules } from '../../src/modules';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { createPhoneProtection } from '../../src/shared/phone-protection';
-import { createEmulatorGateway } from '../../src/sms/emulator-gateway';
+import { createEmulatorGateway } from '../../src/gateway/emulator-gateway';
 import { createStaffStore } from '../../src/staff/staff-store';
 import { createStaff, staffClient } from '../support/staff-client';
 import { captureLogger, testConfig } from '../support/test-env';

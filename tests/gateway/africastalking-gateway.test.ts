@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAfricasTalkingGateway } from '../../src/sms/africastalking-gateway';
-import { GatewayError, type SmsGateway } from '../../src/sms/sms-gateway';
+import { createAfricasTalkingGateway } from '../../src/gateway/africastalking-gateway';
+import { GatewayError, type SmsGateway } from '../../src/gateway/sms-gateway';
 import { startFakeAfricasTalking, type FakeAfricasTalking } from '../support/fake-africastalking';
 
 const A = '+22370000001';
