@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import type { Config } from './config/config';
 import { createApp } from './platform/app';
+import type { ReadinessCheck } from './platform/health-routes';
 import type { Logger } from './platform/logger';
 import { connectMongo, describeMongoUri, type MongoHandle } from './platform/mongo';
 import { createMetrics, type Metrics } from './platform/metrics';
@@ -40,6 +41,8 @@ export interface SafelineModule {
   routers?(infra: Infrastructure): Router[];
   fastRoutes?(infra: Infrastructure): FastRoute[];
   startWorkers?(infra: Infrastructure): void;
+  /** Parts /readyz checks beyond MongoDB and Redis (a gateway), by name. */
+  readiness?(infra: Infrastructure): Record<string, ReadinessCheck>;
 }
 
 export interface RunningSafeline {
@@ -66,10 +69,12 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
 
   const servesApi = config.role !== 'worker';
   const runsWorkers = config.role !== 'api';
+  const readiness: Record<string, ReadinessCheck> = { mongodb: () => mongo.ping(), redis: () => redis.ping() };
+  for (const module of modules) Object.assign(readiness, module.readiness?.(infra));
   const app = createApp({
     logger,
     metrics,
-    readiness: { mongodb: () => mongo.ping(), redis: () => redis.ping() },
+    readiness,
     trustProxy: config.http.trustProxy,
     ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
     routers: servesApi ? modules.flatMap((module) => module.routers?.(infra) ?? []) : [],
@@ -97,7 +102,8 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   logger.info({ role: config.role }, `role: ${config.role} (${[servesApi && 'api', runsWorkers && 'worker'].filter(Boolean).join(' + ')})`);
   logger.info(`mongodb: ${describeMongoUri(config.mongodbUri)}`);
   logger.info(`redis: ${describeRedisUrl(config.redisUrl)} (queue prefix "${config.queuePrefix}")`);
-  logger.info(`sms gateway: ${config.smsGateway.kind === 'emulator' ? 'local emulator' : `Africa's Talking as ${config.smsGateway.username}`}`);
+  const gateway = config.smsGateway;
+  logger.info(`sms gateway: ${gateway.kind === 'emulator' ? 'local emulator' : gateway.kind === 'kannel' ? `Kannel, smsc ${gateway.smsc}` : `Africa's Talking as ${gateway.username}`}`);
   logger.info(`http: ${url} (${servesApi ? 'api, ' : ''}/healthz /readyz /metrics${config.metricsToken ? ' with METRICS_TOKEN' : '; /metrics off: METRICS_TOKEN not set'})`);
 
   let stopping: Promise<void> | undefined;

@@ -23,6 +23,8 @@ const isIpOrCidr = (entry: string): boolean => {
   return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 };
 
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http:// or https:// URL without query');
+
 export const configSchema = z
   .object({
     SAFELINE_ROLE: z.enum(['api', 'worker', 'all']).default('all'),
@@ -39,13 +41,20 @@ export const configSchema = z
       .default('redis://127.0.0.1:6379'),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/, 'letters, digits, ":", "_" or "-" only').default('safeline'),
     SHUTDOWN_TIMEOUT_MS: positiveMs.default(10_000),
-    SMS_GATEWAY: z.enum(['emulator', 'africastalking']).default('emulator'),
+    SMS_GATEWAY: z.enum(['emulator', 'africastalking', 'kannel']).default('emulator'),
     AT_USERNAME: z.string().min(1).optional(),
     AT_API_KEY: z.string().min(1).optional(),
     AT_BASE_URL: z
       .string()
       .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http:// or https:// URL without query')
       .optional(),
+    KANNEL_SENDSMS_URL: httpUrl.optional(),
+    KANNEL_USERNAME: z.string().min(1).optional(),
+    KANNEL_PASSWORD: z.string().min(1).optional(),
+    KANNEL_SMSC: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, "_", "." or "-"').optional(),
+    KANNEL_ADMIN_URL: httpUrl.optional(),
+    KANNEL_ADMIN_PASSWORD: z.string().min(1).optional(),
+    KANNEL_CALLBACK_BASE_URL: httpUrl.optional(),
     SMS_SENDER_ID: z
       .string()
       .regex(/^([A-Za-z0-9]{1,11}|\d{1,15})$/, 'must be a sender ID of at most 11 letters and digits, or a short code (digits)')
@@ -119,6 +128,11 @@ export const configSchema = z
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SMS_GATEWAY=africastalking' });
       }
     }
+    if (env.SMS_GATEWAY === 'kannel') {
+      for (const key of ['KANNEL_SENDSMS_URL', 'KANNEL_USERNAME', 'KANNEL_PASSWORD', 'KANNEL_SMSC', 'KANNEL_ADMIN_URL', 'KANNEL_ADMIN_PASSWORD'] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SMS_GATEWAY=kannel' });
+      }
+    }
   });
 
 export type Role = 'api' | 'worker' | 'all';
@@ -141,7 +155,21 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly smsGateway:
     | { readonly kind: 'emulator' }
-    | { readonly kind: 'africastalking'; readonly username: string; readonly apiKey: string; readonly baseUrl?: string };
+    | { readonly kind: 'africastalking'; readonly username: string; readonly apiKey: string; readonly baseUrl?: string }
+    | {
+        readonly kind: 'kannel';
+        /** smsbox's sendsms URL, e.g. http://127.0.0.1:13013/cgi-bin/sendsms. */
+        readonly sendsmsUrl: string;
+        readonly username: string;
+        readonly password: string;
+        /** The Kannel smsc-id messages leave over. */
+        readonly smsc: string;
+        /** bearerbox's admin URL, whose status.txt /readyz reads. */
+        readonly adminUrl: string;
+        readonly adminPassword: string;
+        /** Where Kannel reaches safeline for delivery reports (default: this process's own URL). */
+        readonly callbackBaseUrl?: string;
+      };
   readonly sms: {
     /** Sender ID or short code of outgoing SMS; the gateway account's default when absent. */
     readonly senderId?: string;
@@ -253,6 +281,25 @@ function describe(issue: z.core.$ZodIssue, env: Environment): string {
   return `${variable} ${issue.message.replace(/^Invalid input: /, '')} (${shown})`;
 }
 
+function gatewayOf(e: z.infer<typeof configSchema>): Config['smsGateway'] {
+  if (e.SMS_GATEWAY === 'africastalking') {
+    return { kind: 'africastalking', username: e.AT_USERNAME ?? '', apiKey: e.AT_API_KEY ?? '', ...(e.AT_BASE_URL ? { baseUrl: e.AT_BASE_URL } : {}) };
+  }
+  if (e.SMS_GATEWAY === 'kannel') {
+    return {
+      kind: 'kannel',
+      sendsmsUrl: e.KANNEL_SENDSMS_URL ?? '',
+      username: e.KANNEL_USERNAME ?? '',
+      password: e.KANNEL_PASSWORD ?? '',
+      smsc: e.KANNEL_SMSC ?? '',
+      adminUrl: e.KANNEL_ADMIN_URL ?? '',
+      adminPassword: e.KANNEL_ADMIN_PASSWORD ?? '',
+      ...(e.KANNEL_CALLBACK_BASE_URL ? { callbackBaseUrl: e.KANNEL_CALLBACK_BASE_URL } : {}),
+    };
+  }
+  return { kind: 'emulator' };
+}
+
 /** Pure: validates the given environment into a frozen, typed Config. Throws ConfigError. */
 export function parseConfig(env: Environment): Config {
   // Empty strings count as unset, as docker-compose passes `VAR=` through.
@@ -273,10 +320,7 @@ export function parseConfig(env: Environment): Config {
     metricsToken: e.METRICS_TOKEN,
     queuePrefix: e.QUEUE_PREFIX,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    smsGateway:
-      e.SMS_GATEWAY === 'africastalking'
-        ? { kind: 'africastalking', username: e.AT_USERNAME ?? '', apiKey: e.AT_API_KEY ?? '', ...(e.AT_BASE_URL ? { baseUrl: e.AT_BASE_URL } : {}) }
-        : { kind: 'emulator' },
+    smsGateway: gatewayOf(e),
     sms: {
       ...(e.SMS_SENDER_ID ? { senderId: e.SMS_SENDER_ID } : {}),
       sendTimeoutMs: e.SMS_SEND_TIMEOUT_MS,

@@ -1,3 +1,4 @@
+import { createKannelGateway } from '../gateway/kannel-gateway';
 import type { Infrastructure } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
 import { createAfricasTalkingGateway } from './africastalking-gateway';
@@ -11,7 +12,21 @@ export function smsGatewayOf(infra: Infrastructure): SmsGateway {
   if (existing) return existing;
   const { smsGateway, sms } = infra.config;
   const gateway =
-    smsGateway.kind === 'africastalking'
+    smsGateway.kind === 'kannel'
+      ? createKannelGateway({
+          sendsmsUrl: smsGateway.sendsmsUrl,
+          username: smsGateway.username,
+          password: smsGateway.password,
+          smsc: smsGateway.smsc,
+          timeoutMs: sms.sendTimeoutMs,
+          pricePerPart: sms.pricePerPart,
+          ...(sms.senderId ? { defaultFrom: sms.senderId } : {}),
+          reportUrl: () => {
+            const base = smsGateway.callbackBaseUrl ?? infra.ownUrl();
+            return base ? `${base.replace(/\/$/, '')}/sms/kannel/delivery?token=${encodeURIComponent(sms.callbackToken)}` : undefined;
+          },
+        })
+      : smsGateway.kind === 'africastalking'
       ? createAfricasTalkingGateway({
           username: smsGateway.username,
           apiKey: smsGateway.apiKey,

@@ -12,6 +12,8 @@ import { toE164 } from '../shared/phone-number';
 import type { OptOutSet } from '../subscribers/optout-set';
 import type { SubscriberStore } from '../subscribers/subscriber-store';
 import { allow } from '../staff/access';
+import { readKannelInbound } from '../gateway/kannel-inbound';
+import { readKannelReport } from '../gateway/kannel-reports';
 import { handleInboundSms, type InboundDeps } from './handle-inbound-sms';
 
 const field = (max: number) => z.string().max(max);
@@ -31,6 +33,8 @@ export interface SmsCallbackDeps {
   protection: PhoneProtection;
   now(): Date;
   logger: Logger;
+  /** Serve Kannel's MO get-url, GET /sms/kannel/inbound (SMS_GATEWAY=kannel). */
+  kannelInbound?: boolean;
 }
 
 /**
@@ -58,10 +62,13 @@ export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
     deps.logger.error({ err, path }, 'sms callback failed; the gateway will retry');
     res.status(503).json({ error: { code: 'unavailable', message: 'Try again later' } });
   };
-  const handle = <T>(path: string, schema: z.ZodType<T>, phoneOf: (input: T) => string, work: (input: T) => Promise<unknown>) =>
-    router.post(path, allow({ public: true }), allowed(path), form, express.json({ limit: '20kb' }), async (req, res) => {
+  // AT posts forms; Kannel's get-url calls GET with the fields in the query and needs no answer in the body.
+  type Way = { method: 'post' | 'get'; read(req: Request): unknown; answer(res: Response, result: unknown): void };
+  const posted: Way = { method: 'post', read: (req): unknown => req.body ?? {}, answer: (res, result) => void res.status(200).json(result ?? { ok: true }) };
+  const handle = <T>(path: string, schema: z.ZodType<T>, phoneOf: (input: T) => string, work: (input: T) => Promise<unknown>, way: Way = posted) =>
+    router[way.method](path, allow({ public: true }), allowed(path), form, express.json({ limit: '20kb' }), async (req, res) => {
       if (!guard(req, res)) return;
-      const parsed = schema.safeParse(req.body ?? {});
+      const parsed = schema.safeParse(way.read(req));
       if (!parsed.success) return void res.status(400).json({ error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
       if (!deps.redisUp()) return void unavailable(res, path, 'redis is down');
       // Over a limit: 429 and Retry-After, which AT honours by sending again later; nothing is done now.
@@ -73,8 +80,7 @@ export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
         return void res.status(429).json({ error: { code: 'rate_limited', message: `Too many requests; try again in ${wait} s` } });
       }
       try {
-        const result = await work(parsed.data);
-        res.status(200).json(result ?? { ok: true });
+        way.answer(res, await work(parsed.data));
       } catch (err) {
         const status = (err as { status?: unknown }).status;
         if (typeof status === 'number' && status < 500) return void res.status(status).json({ error: { code: 'bad_request', message: (err as Error).message } });
@@ -83,6 +89,19 @@ export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
     });
 
   handle('/sms/inbound', inbound, (sms) => sms.from, async (sms) => handleInboundSms(deps.inbound, sms));
+  if (deps.kannelInbound) {
+    const rawQuery = (req: Request): string => req.originalUrl.split('?')[1] ?? '';
+    handle('/sms/kannel/inbound', inbound, (sms) => sms.from, async (sms) => handleInboundSms(deps.inbound, sms), {
+      method: 'get',
+      // Kannel may name another charset than UTF-8 for the text: decoded from the raw query's bytes.
+      read: (req) => {
+        const read = readKannelInbound(rawQuery(req));
+        return read.ok ? { from: read.sms.from, to: read.sms.to, text: read.sms.text, id: read.sms.id } : {};
+      },
+      // An empty body: Kannel sends no reply of its own (the service has max-messages = 0); replies are queued SMS.
+      answer: (res) => void res.status(200).type('text').send(''),
+    });
+  }
   handle('/sms/optout', optout, (input) => input.phoneNumber, async (input) => {
     const phone = toE164(input.phoneNumber);
     if (!phone) return { ok: true, ignored: 'not a phone number' };
@@ -101,12 +120,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/**
- * POST /sms/delivery, served before Express like /ussd: a campaign brings one report per message,
- * so this route must take thousands a second. It only checks the report and keeps it in Redis;
- * the worker applies reports in batches.
- */
-export function deliveryReportRoute(deps: {
+type DeliveryRouteDeps = {
   token: string;
   guard: CallbackGuard;
   accept(report: ReceivedReport, counters: readonly RateCounter[]): Promise<AcceptResult>;
@@ -116,46 +130,76 @@ export function deliveryReportRoute(deps: {
   dropped(reason: 'rate-limited' | 'unknown-bound'): void;
   now(): Date;
   logger: Logger;
-}): FastRoute {
-  const handle = async (req: Parameters<FastRoute['handle']>[0], res: ServerResponse, query: URLSearchParams): Promise<void> => {
-    const source = deps.guard.sourceOf(req);
-    if (!deps.guard.allows(source)) {
-      req.resume();
-      deps.guard.refused('/sms/delivery', 'address-not-allowed');
-      return sendJson(res, 403, { error: { code: 'forbidden', message: 'Forbidden' } });
-    }
-    if (!secretMatches(query.get('token'), deps.token)) {
-      req.resume();
-      return sendJson(res, 403, { error: { code: 'forbidden', message: 'Forbidden' } });
-    }
-    const form = await readForm(req, 4_096);
-    if (!form.ok) return sendJson(res, 400, { error: { code: 'bad_request', message: `expected AT's form fields (${form.reason})` } });
-    const parsed = delivery.safeParse(form.fields);
-    if (!parsed.success) return sendJson(res, 400, { error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
-    try {
-      const { id, status, failureReason, phoneNumber } = parsed.data;
-      // The phone's hash lets a report find a send recorded unknown; the number itself is not kept.
-      const phone = phoneNumber ? deps.phoneHash?.(phoneNumber) : undefined;
-      const report = { id, status, failureReason, at: deps.now().toISOString(), ...(phone ? { phone } : {}) };
-      // Reports are not counted per phone: a campaign brings several for each of its numbers.
-      const result = await deps.accept(report, deps.guard.counters('/sms/delivery', source));
-      if (result.kept) return sendJson(res, 200, { ok: true });
-      if (result.reason === 'rate-limited') deps.guard.refused('/sms/delivery', 'rate-limited');
-      deps.dropped(result.reason);
-      res.setHeader('retry-after', String(result.retryAfterSeconds));
-      sendJson(res, 429, { error: { code: 'rate_limited', message: `Too many reports; try again in ${result.retryAfterSeconds} s` } });
-    } catch (err) {
-      deps.logger.error({ err }, 'delivery report not kept; the gateway will retry');
-      sendJson(res, 503, { error: { code: 'unavailable', message: 'Try again later' } });
-    }
-  };
+};
+type FastRequest = Parameters<FastRoute['handle']>[0];
+
+/** The sender's address and token, checked before anything is read: false when refused (answered 403). */
+function admitted(deps: DeliveryRouteDeps, path: string, req: FastRequest, res: ServerResponse, query: URLSearchParams): boolean {
+  const ok = deps.guard.allows(deps.guard.sourceOf(req));
+  if (!ok) deps.guard.refused(path, 'address-not-allowed');
+  if (ok && secretMatches(query.get('token'), deps.token)) return true;
+  req.resume();
+  sendJson(res, 403, { error: { code: 'forbidden', message: 'Forbidden' } });
+  return false;
+}
+
+/** Keeps a checked report in the inbox (one Redis round trip), or answers 429 / 503 so the gateway sends it again. */
+async function keep(deps: DeliveryRouteDeps, path: string, source: string, res: ServerResponse, report: ReceivedReport): Promise<void> {
+  try {
+    // Reports are not counted per phone: a campaign brings several for each of its numbers.
+    const result = await deps.accept(report, deps.guard.counters(path, source));
+    if (result.kept) return sendJson(res, 200, { ok: true });
+    if (result.reason === 'rate-limited') deps.guard.refused(path, 'rate-limited');
+    deps.dropped(result.reason);
+    res.setHeader('retry-after', String(result.retryAfterSeconds));
+    sendJson(res, 429, { error: { code: 'rate_limited', message: `Too many reports; try again in ${result.retryAfterSeconds} s` } });
+  } catch (err) {
+    deps.logger.error({ err }, 'delivery report not kept; the gateway will retry');
+    sendJson(res, 503, { error: { code: 'unavailable', message: 'Try again later' } });
+  }
+}
+
+function fastRoute(method: FastRoute['method'], path: string, handle: (req: FastRequest, res: ServerResponse, query: URLSearchParams) => Promise<void>): FastRoute {
   return {
-    method: 'POST',
-    path: '/sms/delivery',
+    method,
+    path,
     handle: (req, res, query) => {
       handle(req, res, query).catch(() => {
         if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'Internal error' } });
       });
     },
   };
+}
+
+/**
+ * POST /sms/delivery, served before Express like /ussd: a campaign brings one report per message,
+ * so this route must take thousands a second. It only checks the report and keeps it in Redis;
+ * the worker applies reports in batches.
+ */
+export function deliveryReportRoute(deps: DeliveryRouteDeps): FastRoute {
+  const path = '/sms/delivery';
+  return fastRoute('POST', path, async (req, res, query) => {
+    if (!admitted(deps, path, req, res, query)) return;
+    const form = await readForm(req, 4_096);
+    if (!form.ok) return sendJson(res, 400, { error: { code: 'bad_request', message: `expected AT's form fields (${form.reason})` } });
+    const parsed = delivery.safeParse(form.fields);
+    if (!parsed.success) return sendJson(res, 400, { error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+    const { id, status, failureReason, phoneNumber } = parsed.data;
+    // The phone's hash lets a report find a send recorded unknown; the number itself is not kept.
+    const phone = phoneNumber ? deps.phoneHash?.(phoneNumber) : undefined;
+    await keep(deps, path, deps.guard.sourceOf(req), res, { id, status, failureReason, at: deps.now().toISOString(), ...(phone ? { phone } : {}) });
+  });
+}
+
+/** GET /sms/kannel/delivery: Kannel's dlr-url (see gateway/kannel-reports.ts), into the same inbox as AT's reports. */
+export function kannelDeliveryReportRoute(deps: DeliveryRouteDeps): FastRoute {
+  const path = '/sms/kannel/delivery';
+  return fastRoute('GET', path, async (req, res, query) => {
+    if (!admitted(deps, path, req, res, query)) return;
+    req.resume();
+    const report = readKannelReport(query);
+    if (!report.ok) return sendJson(res, 400, { error: { code: 'bad_request', message: report.reason } });
+    if ('ignore' in report) return sendJson(res, 200, { ok: true, ignored: report.ignore });
+    await keep(deps, path, deps.guard.sourceOf(req), res, { id: report.id, status: report.status, failureReason: report.failureReason, at: deps.now().toISOString() });
+  });
 }

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
 import { Counter, type Registry } from 'prom-client';
-import { createDeliveryReportInbox } from '../campaigns/delivery-reports';
+import { createDeliveryReportInbox, type ReceivedReport } from '../campaigns/delivery-reports';
+import { kannelReadiness } from '../gateway/kannel-readiness';
 import { createHotlineIntake } from '../hotline/hotline-intake';
 import { referenceCodesOf, type ReferenceCodesFactory } from '../hotline/reference-codes-of';
-import { createCallbackGuard } from '../platform/callback-guard';
+import { createCallbackGuard, type RateCounter } from '../platform/callback-guard';
+import type { ReadinessCheck } from '../platform/health-routes';
 import { processWith } from '../platform/queues';
 import type Redis from 'ioredis';
 import type { Infrastructure, SafelineModule } from '../safeline';
@@ -15,7 +17,7 @@ import { loadTexts } from '../texts/texts';
 import { smsGatewayOf } from './create-gateway';
 import { emulatorPages } from './emulator-pages';
 import { sendSingleSms } from './send-single-sms';
-import { deliveryReportRoute, smsCallbackRoutes } from './sms-callback-routes';
+import { deliveryReportRoute, kannelDeliveryReportRoute, smsCallbackRoutes } from './sms-callback-routes';
 import { loadKeywords } from './sms-keywords';
 import { SMS_QUEUE, queueSms, type SingleSmsJob } from './sms-queue';
 
@@ -76,6 +78,7 @@ export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesO
       protection,
       now,
       logger: infra.logger,
+      kannelInbound: config.smsGateway.kind === 'kannel',
     });
     return config.smsGateway.kind === 'emulator' ? [routes, emulatorPages(infra)] : [routes];
   },
@@ -95,17 +98,21 @@ export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesO
       const e164 = /^\+\d{8,15}$/.test(raw) ? raw : toE164(raw);
       return e164 ? protection.hash(e164) : undefined;
     };
-    return [
-      deliveryReportRoute({
-        token: config.sms.callbackToken,
-        guard: createCallbackGuard({ config, redis, registry: infra.metrics.registry }),
-        accept: (report, counters) => inbox.accept(report, counters),
-        phoneHash,
-        dropped: (reason) => dropped.inc({ reason }),
-        now: () => new Date(),
-        logger: infra.logger,
-      }),
-    ];
+    const deps = {
+      token: config.sms.callbackToken,
+      guard: createCallbackGuard({ config, redis, registry: infra.metrics.registry }),
+      accept: (report: ReceivedReport, counters: readonly RateCounter[]) => inbox.accept(report, counters),
+      phoneHash,
+      dropped: (reason: 'rate-limited' | 'unknown-bound') => dropped.inc({ reason }),
+      now: () => new Date(),
+      logger: infra.logger,
+    };
+    return [deliveryReportRoute(deps), ...(config.smsGateway.kind === 'kannel' ? [kannelDeliveryReportRoute(deps)] : [])];
+  },
+  readiness(infra): Record<string, ReadinessCheck> {
+    const gateway = infra.config.smsGateway;
+    if (gateway.kind !== 'kannel') return {};
+    return { kannel: kannelReadiness({ adminUrl: gateway.adminUrl, password: gateway.adminPassword, smsc: gateway.smsc }) };
   },
   startWorkers(infra) {
     const deps = { gateway: smsGatewayOf(infra), protection: createPhoneProtection(infra.config.secrets), logger: infra.logger };

@@ -6,7 +6,7 @@ import { eventually } from '../support/eventually';
 import { captureLogger, testConfig, testServices } from '../support/test-env';
 
 /**
- * AT's SMS callbacks with Redis really stopped (a redis-server of this test's own, on a free port):
+ * The SMS callbacks (AT's, and Kannel's dlr-url and get-url) with Redis really stopped (a redis-server of this test's own, on a free port):
  * each answers 503 within a second, so the gateway sends again later, instead of hanging while the
  * Redis client queues commands for when it is back. Once Redis is back they answer 200 again.
  */
@@ -17,7 +17,12 @@ const dir = join(testServices().scratch, `callbacks-redis-down-${process.pid}`);
 
 beforeAll(async () => {
   redis = await startRedisServer({ dir });
-  const config = testConfig({ REDIS_URL: redis.url, SAFELINE_ROLE: 'api' });
+  // The Kannel gateway's settings only serve its callbacks here: nothing is sent.
+  const kannel = {
+    SMS_GATEWAY: 'kannel', KANNEL_SENDSMS_URL: 'http://127.0.0.1:9/cgi-bin/sendsms', KANNEL_USERNAME: 'u', KANNEL_PASSWORD: 'p',
+    KANNEL_SMSC: 'orange', KANNEL_ADMIN_URL: 'http://127.0.0.1:9', KANNEL_ADMIN_PASSWORD: 'p',
+  };
+  const config = testConfig({ REDIS_URL: redis.url, SAFELINE_ROLE: 'api', ...kannel });
   token = config.sms.callbackToken;
   running = await startSafeline(config, captureLogger('warn').logger, modules);
   await running.infra.mongo.opened;
@@ -31,11 +36,17 @@ const callbacks: ReadonlyArray<[string, Record<string, string>]> = [
   ['/sms/delivery', { id: 'ATXid_while_redis_is_down', status: 'Success' }],
   ['/sms/inbound', { from: '+22376500001', to: '321', text: 'STOP', id: 'in-redis-down-1' }],
   ['/sms/optout', { phoneNumber: '+22376500002', senderId: 'SAFELINE' }],
+  // Kannel's dlr-url and get-url: GET, the fields in the query.
+  ['GET /sms/kannel/delivery', { id: 'kannel-while-redis-is-down', type: '1', status: 'stat:DELIVRD err:000' }],
+  ['GET /sms/kannel/inbound', { from: '+22376500003', to: '321', text: 'STOP', id: 'kannel-in-redis-down-1', charset: 'UTF-8' }],
 ];
 async function post(path: string, fields: Record<string, string>): Promise<{ status: number; ms: number }> {
   const started = Date.now();
   // A hang shows as a status of 0 after 5 s rather than as a test timeout.
-  const status = await fetch(`${running.url}${path}?token=${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields), signal: AbortSignal.timeout(5_000) })
+  const get = path.startsWith('GET ');
+  const url = `${running.url}${path.replace(/^GET /, '')}?token=${token}${get ? `&${new URLSearchParams(fields).toString()}` : ''}`;
+  const init = get ? {} : { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) };
+  const status = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) })
     .then((res) => res.status)
     .catch(() => 0);
   return { status, ms: Date.now() - started };
