@@ -3,6 +3,8 @@ import { startRedisServer, type RunningRedisServer } from '../../src/dev-service
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { loadTexts } from '../../src/texts/texts';
 import { readUssdMeta } from '../../src/ussd/channels/kannel-meta';
+import { kannelHop } from '../../src/ussd/channels/kannel-smpp';
+import type { StoredSession } from '../../src/ussd/session-store';
 import { ussdModule } from '../../src/ussd/ussd-module';
 import { getKannelUssd, kannelUrlEncode } from '../support/kannel-ussd';
 import { captureLogger, testConfig, testServices } from '../support/test-env';
@@ -49,6 +51,24 @@ describe('reading Kannel\'s meta-data', () => {
     expect(readUssdMeta('?smpp?ussd_service_op=%12&its_session_info=+%2BA&')).toEqual({ ok: true, meta: { op: 18, session: Buffer.from([0x20, 0x2b, 0x41]) } });
     expect(readUssdMeta('?smpp?its_session_info=%0A%02&')).toEqual({ ok: false, reason: 'no ussd_service_op' });
     expect(readUssdMeta('')).toEqual({ ok: false, reason: 'no ussd_service_op' });
+  });
+});
+
+describe('a hop after a stored session', () => {
+  const request = { smsc: 'ussd-orange', phoneNumber: '+22370000000', text: '2', op: 18, session: Buffer.from([1, 2]) };
+  const stored = (consumed: string): StoredSession => ({ consumed } as unknown as StoredSession);
+
+  it('steps the stored session with what was typed, or replays the trail when the stored session is behind it', () => {
+    const current = kannelHop(request, 'id', '1*3');
+    expect(current.inputAfter(stored('1*3'))).toBe('2');
+    expect(current.pathAfter(stored('1*3'))).toBe('1*3*2');
+    // The hop "3" was answered while Redis did not answer: its session was not saved.
+    expect(current.inputAfter(stored('1'))).toBeUndefined();
+    expect(current.pathAfter(stored('1'))).toBe('1*3*2');
+    // Another process answered later hops: the stored session wins over an older trail.
+    expect(kannelHop(request, 'id', '1').pathAfter(stored('1*3'))).toBe('1*3*2');
+    expect(kannelHop(request, 'id', undefined).pathAfter(undefined)).toBeUndefined();
+    expect(kannelHop({ ...request, op: 1 }, 'id', '1*3').pathAfter(stored('1*3'))).toBe('');
   });
 });
 

@@ -2,6 +2,7 @@ import { readKannelInbound } from '../../gateway/kannel-inbound';
 import { analyzeText } from '../../shared/sms-encoding';
 import type { Reply } from '../conversation';
 import { handleHop, type HandleUssdDeps, type UssdHop } from '../handle-hop';
+import type { StoredSession } from '../session-store';
 import { readUssdMeta, replyMeta, USSD_OP } from './kannel-meta';
 
 /**
@@ -79,6 +80,17 @@ export function createTrails(options: { maxEntries: number; ttlMs: number; now?:
   };
 }
 
+/**
+ * The path before this hop: the stored session's, or this process's trail when it is further along. A hop
+ * answered while Redis did not answer (a read that timed out under load) was replayed and not saved: the
+ * stored session is then behind, and taking this hop's input after it would lose the one in between.
+ */
+function pathBefore(session: StoredSession | undefined, trail: string | undefined): string | undefined {
+  if (!session) return trail;
+  if (trail !== undefined && trail.length > session.consumed.length && (session.consumed === '' || trail.startsWith(`${session.consumed}*`))) return trail;
+  return session.consumed;
+}
+
 /** The channel's view of one hop for the shared handler. */
 export function kannelHop(request: KannelUssdRequest, sessionId: string, trail: string | undefined): UssdHop {
   const opens = request.op === USSD_OP.pssrIndication;
@@ -88,10 +100,11 @@ export function kannelHop(request: KannelUssdRequest, sessionId: string, trail: 
     phoneNumber: request.phoneNumber,
     opens,
     // A dial opens a new session even where these session bytes were seen before (the operator reuses them).
-    inputAfter: () => (opens ? undefined : typed),
+    // A stored session that is behind this process's trail is not stepped: the hop replays the trail instead.
+    inputAfter: (session) => (opens || pathBefore(session, trail) !== session.consumed ? undefined : typed),
     pathAfter: (session) => {
       if (opens) return '';
-      const before = session ? session.consumed : trail;
+      const before = pathBefore(session, trail);
       if (before === undefined) return undefined;
       return before === '' ? typed : `${before}*${typed}`;
     },
