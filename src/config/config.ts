@@ -93,6 +93,15 @@ export const configSchema = z
     USSD_SESSION_TTL_SECONDS: z.coerce.number().int().min(30).default(300),
     USSD_RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).default(300),
     USSD_MAX_WRONG_TRIES: z.coerce.number().int().min(1).max(10).default(3),
+    // The second USSD channel: operators' SMPP USSD binds through Kannel's get-url (off while no smsc-id is named).
+    USSD_KANNEL_SMSC_IDS: z
+      .string()
+      .regex(/^([A-Za-z0-9_.-]{1,40}(,[A-Za-z0-9_.-]{1,40})*)?$/, 'comma-separated Kannel smsc-ids (letters, digits, "_", "." or "-")')
+      .default(''),
+    // Kannel (max-messages = 1) cuts a reply silently at one SMS: 160 GSM-7 septets, 70 UCS-2 characters.
+    USSD_KANNEL_SCREEN_LIMIT_GSM7: z.coerce.number().int().min(40).max(160).default(160),
+    USSD_KANNEL_SCREEN_LIMIT_UCS2: z.coerce.number().int().min(20).max(70).default(70),
+    USSD_KANNEL_HOP_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(2_000),
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     TRUST_PROXY: z.string().min(1).default('loopback'),
     CALLBACK_ALLOWED_IPS: z
@@ -207,6 +216,14 @@ export interface Config {
     readonly sessionTtlSeconds: number;
     readonly resumeWindowSeconds: number;
     readonly maxWrongTries: number;
+    /** The SMPP channel through Kannel's get-url (GET /ussd/kannel); off when `smscIds` is empty. */
+    readonly kannel: {
+      /** Kannel smsc-ids of the operators' USSD binds: a hop from another is answered with a polite last screen. */
+      readonly smscIds: readonly string[];
+      readonly limits: { readonly gsm7: number; readonly ucs2: number };
+      /** Past this, the hop gets a polite last screen (Kannel's own http-timeout must be longer). */
+      readonly hopTimeoutMs: number;
+    };
   };
   /** AT's callbacks (/ussd, /ussd/events, /sms/*): who may call them and how often. 0 turns a limit off. */
   readonly callbacks: {
@@ -346,6 +363,11 @@ export function parseConfig(env: Environment): Config {
       sessionTtlSeconds: e.USSD_SESSION_TTL_SECONDS,
       resumeWindowSeconds: e.USSD_RESUME_WINDOW_SECONDS,
       maxWrongTries: e.USSD_MAX_WRONG_TRIES,
+      kannel: {
+        smscIds: e.USSD_KANNEL_SMSC_IDS.split(',').filter(Boolean),
+        limits: { gsm7: e.USSD_KANNEL_SCREEN_LIMIT_GSM7, ucs2: e.USSD_KANNEL_SCREEN_LIMIT_UCS2 },
+        hopTimeoutMs: e.USSD_KANNEL_HOP_TIMEOUT_MS,
+      },
     },
     callbacks: {
       allowedIps: (e.CALLBACK_ALLOWED_IPS ?? '').split(',').map((entry) => entry.trim()).filter(Boolean),

@@ -21,7 +21,14 @@ export const SYSTEM_KEYS = [
 /** Values shown in place of variables when screens are rendered for the check. */
 const SAMPLE_VARS: Readonly<Record<string, string>> = { ref: 'K7M2QX', language: 'fr' };
 
+/** A USSD channel's screen budget: what one screen may hold once the gateway has carried it. */
+export interface ChannelLimits {
+  readonly channel: string;
+  readonly limits: ScreenLimits;
+}
+
 export interface ScreenRow {
+  readonly channel: string;
   readonly flow: string;
   readonly node: string;
   readonly language: string;
@@ -34,8 +41,46 @@ export interface ScreenRow {
   readonly ok: boolean;
 }
 
+export const AT_CHANNEL = 'africastalking';
+
+/** Every channel the configuration knows, AT's first (its limits are the historical USSD_SCREEN_LIMIT_*). */
+export function channelLimitsOf(ussd: { limits: ScreenLimits; kannel: { limits: ScreenLimits } }): ChannelLimits[] {
+  return [
+    { channel: AT_CHANNEL, limits: ussd.limits },
+    { channel: 'kannel', limits: ussd.kannel.limits },
+  ];
+}
+
+/**
+ * checkScreens for each channel's limits: every screen is rendered (and paginated) as that channel
+ * sends it. A problem found the same way on several channels is reported once.
+ */
+export function checkChannels(set: FlowSet, texts: Texts, channels: readonly ChannelLimits[], keys: PagingKeys): { problems: FlowProblem[]; rows: ScreenRow[] } {
+  const seen = new Set<string>();
+  const problems: FlowProblem[] = [];
+  const rows: ScreenRow[] = [];
+  for (const { channel, limits } of channels) {
+    const checked = checkScreens(set, texts, limits, keys, channel);
+    rows.push(...checked.rows);
+    for (const problem of checked.problems) {
+      const key = JSON.stringify(problem);
+      if (!seen.has(key)) problems.push(problem);
+      seen.add(key);
+    }
+  }
+  return { problems, rows };
+}
+
 /** Missing translations and screens that do not fit, for every node in every enabled language. */
-export function checkScreens(set: FlowSet, texts: Texts, limits: ScreenLimits, keys: PagingKeys): { problems: FlowProblem[]; rows: ScreenRow[] } {
+export function checkScreens(
+  set: FlowSet,
+  texts: Texts,
+  limits: ScreenLimits,
+  keys: PagingKeys,
+  channel = AT_CHANNEL,
+): { problems: FlowProblem[]; rows: ScreenRow[] } {
+  // AT's messages read as they always did; another channel's name the channel.
+  const where = channel === AT_CHANNEL ? '' : ` on the ${channel} channel`;
   const problems: FlowProblem[] = [];
   const rows: ScreenRow[] = [];
   for (const { code } of texts.languages) {
@@ -72,9 +117,11 @@ export function checkScreens(set: FlowSet, texts: Texts, limits: ScreenLimits, k
           rendered.pages.forEach((page, index) => {
             const limit = page.encoding === 'GSM-7' ? limits.gsm7 : limits.ucs2;
             const ok = page.length <= limit;
-            rows.push({ flow: flow.id, node: node.id, language: code, variant, page: index + 1, pages: rendered.pages.length, length: page.length, encoding: page.encoding, limit, ok });
+            const { length, encoding } = page;
+            rows.push({ channel, flow: flow.id, node: node.id, language: code, variant, page: index + 1, pages: rendered.pages.length, length, encoding, limit, ok });
             if (!ok) {
-              problems.push({ file: flow.file, flow: flow.id, node: node.id, message: `${code} ${variant} page ${index + 1}: ${page.length} characters of ${page.encoding}, over the limit of ${limit}` });
+              const message = `${code} ${variant} page ${index + 1}: ${length} characters of ${encoding}, over the limit of ${limit}${where}`;
+              problems.push({ file: flow.file, flow: flow.id, node: node.id, message });
             }
           });
         }

@@ -12,9 +12,11 @@ import { loadTexts } from '../texts/texts';
 import { applyDirectly, createFlowEventApplier, FLOW_EVENTS_QUEUE, type FlowEventJob } from './apply-flow-events';
 import { startOutboxRelay } from './outbox-relay';
 import { createCallerProfiles } from './caller-profiles';
-import { checkScreens } from './check-flows';
+import { channelLimitsOf, checkChannels } from './check-flows';
+import { kannelUssdRoute, KANNEL_USSD_PATH, type KannelUssdRouteDeps } from './channels/kannel-route';
+import { createTrails, handleKannelUssd } from './channels/kannel-smpp';
 import { createConversationDeps, type ConversationDeps } from './conversation';
-import { handleUssdRequest } from './handle-ussd-request';
+import { handleUssdRequest } from './channels/africastalking';
 import { FlowsInvalidError, loadFlows } from './load-flows';
 import { createSessionEventsStore } from './session-events-store';
 import { createRedisSessionStore, type SessionStore } from './session-store';
@@ -47,22 +49,38 @@ function applier(infra: Infrastructure, sessions: SessionStore, codesOf: Referen
   };
 }
 
-/** Flows and texts are loaded and checked once at start: a broken flow stops the process. */
-export function loadConversation(config: Infrastructure['config']): ConversationDeps {
-  const { set, problems } = loadFlows(resolve(config.ussd.flowsDir), config.ussd.entryFlow);
-  const texts = loadTexts(resolve(config.ussd.templatesDir));
-  const all = [...problems, ...checkScreens(set, texts, config.ussd.limits, config.ussd.keys).problems];
+/** One conversation per channel: the same flows and texts, rendered and paged to each channel's screen limits. */
+export interface ChannelConversations {
+  readonly africastalking: ConversationDeps;
+  readonly kannel: ConversationDeps;
+}
+
+/** Flows and texts are loaded and checked once at start, for every channel: a broken flow stops the process. */
+export function loadConversations(config: Infrastructure['config']): ChannelConversations {
+  const { ussd } = config;
+  const { set, problems } = loadFlows(resolve(ussd.flowsDir), ussd.entryFlow);
+  const texts = loadTexts(resolve(ussd.templatesDir));
+  const all = [...problems, ...checkChannels(set, texts, channelLimitsOf(ussd), ussd.keys).problems];
   if (all.length) throw new FlowsInvalidError(all);
-  return createConversationDeps({ flows: set, texts, limits: config.ussd.limits, keys: config.ussd.keys, maxWrongTries: config.ussd.maxWrongTries });
+  const common = { flows: set, texts, keys: ussd.keys, maxWrongTries: ussd.maxWrongTries };
+  return {
+    africastalking: createConversationDeps({ ...common, limits: ussd.limits }),
+    kannel: createConversationDeps({ ...common, limits: ussd.kannel.limits }),
+  };
 }
 
 /** What the USSD routes need, built once per process (both the fast route and the router use it). */
-const built = new WeakMap<Infrastructure, UssdRouteDeps>();
-function routeDeps(infra: Infrastructure, codesOf: ReferenceCodesFactory): UssdRouteDeps {
+interface RouteDeps {
+  readonly africastalking: UssdRouteDeps;
+  readonly kannel: KannelUssdRouteDeps;
+}
+const built = new WeakMap<Infrastructure, RouteDeps>();
+function routeDeps(infra: Infrastructure, codesOf: ReferenceCodesFactory): RouteDeps {
   const existing = built.get(infra);
   if (existing) return existing;
   const { config, logger } = infra;
-  const conversation = loadConversation(config);
+  const conversations = loadConversations(config);
+  const conversation = conversations.africastalking;
   // Fail fast rather than queue while Redis is away (the hop then replays), and batch concurrent hops.
   const sessions = sessionStore(infra, infra.redis.open('ussd-sessions', { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
   const { protection, profiles, apply } = applier(infra, sessions, codesOf);
@@ -81,7 +99,7 @@ function routeDeps(infra: Infrastructure, codesOf: ReferenceCodesFactory): UssdR
     counters: (phoneHash: string, source: string) => guard.counters('ussd', source, { hash: phoneHash, max: perPhone }),
     refused: (reason: Parameters<typeof guard.refused>[1]) => guard.refused('/ussd', reason),
   };
-  const deps: UssdRouteDeps = {
+  const africastalking: UssdRouteDeps = {
     token: config.ussd.callbackToken,
     texts: conversation.texts,
     logger,
@@ -91,15 +109,34 @@ function routeDeps(infra: Infrastructure, codesOf: ReferenceCodesFactory): UssdR
     recordSessionEvent: (event) => sessionEvents.record(event),
     eventCounters: (phoneNumber, source) => guard.counters('ussd-events', source, { hash: protection.hash(phoneNumber), max: perPhone }),
   };
+  // The same hop handler and stores, the channel's own rendering, and its refusals counted under its route.
+  const kannelHop = {
+    hop: { ...hopDeps, conversation: conversations.kannel, refused: (reason: Parameters<typeof guard.refused>[1]) => guard.refused(KANNEL_USSD_PATH, reason) },
+    trails: createTrails({ maxEntries: 20_000, ttlMs: config.ussd.sessionTtlSeconds * 1_000 }),
+  };
+  const kannel: KannelUssdRouteDeps = {
+    token: config.ussd.callbackToken,
+    texts: conversation.texts,
+    logger,
+    guard,
+    smscIds: config.ussd.kannel.smscIds,
+    hopTimeoutMs: config.ussd.kannel.hopTimeoutMs,
+    handle: (request, source) => handleKannelUssd(kannelHop, request, source),
+  };
+  const deps = { africastalking, kannel };
   built.set(infra, deps);
   return deps;
 }
 
-/** The residents' USSD channel: AT's callbacks on the api role, flow events applied on the worker role. */
+/** The residents' USSD channels: AT's callbacks and Kannel's get-url on the api role, flow events applied on the worker role. */
 export const createUssdModule = (codesOf: ReferenceCodesFactory = referenceCodesOf): SafelineModule => ({
   name: 'ussd',
-  routers: (infra) => [ussdRoutes(routeDeps(infra, codesOf))],
-  fastRoutes: (infra) => [ussdHopRoute(routeDeps(infra, codesOf))],
+  routers: (infra) => [ussdRoutes(routeDeps(infra, codesOf).africastalking)],
+  fastRoutes: (infra) => {
+    const deps = routeDeps(infra, codesOf);
+    // The SMPP channel is served once an operator's USSD bind is named (USSD_KANNEL_SMSC_IDS).
+    return [ussdHopRoute(deps.africastalking), ...(deps.kannel.smscIds.length ? [kannelUssdRoute(deps.kannel)] : [])];
+  },
   startWorkers(infra) {
     const sessions = sessionStore(infra, infra.redis.client);
     const { apply, profiles } = applier(infra, sessions, codesOf);

@@ -16,9 +16,14 @@ import type { SmscSimulator } from './smpp-simulator';
  * checked free before start (a bearerbox that cannot open a port keeps running); both boxes stop by PID.
  */
 
+/** What a bind needs from an SMSC simulator; `serviceType` sets the group's service-type (USSD binds: "USSD"). */
+export type SmscBind = Pick<SmscSimulator, 'name' | 'port' | 'systemId' | 'password'> & { readonly serviceType?: string };
+
 export interface KannelOptions {
   /** The SMSCs bearerbox binds to, each its own smsc-id (the simulator's name). */
-  readonly smscs: readonly SmscSimulator[];
+  readonly smscs: readonly SmscBind[];
+  /** Groups appended to kannel.conf as they are (USSD's smpp-tlv groups and sms-service: tests/support/kannel-ussd.ts). */
+  readonly extraConf?: string;
   /** MO SMS go here (Kannel's get-url, with its escape codes). */
   readonly moUrl: string;
   /** Scratch directory for kannel.conf, logs and the store. */
@@ -52,7 +57,8 @@ export function requireKannel(): void {
 
 /** The Kannel configuration for these SMSCs and ports. */
 export function kannelConf(options: {
-  smscs: readonly SmscSimulator[];
+  smscs: readonly SmscBind[];
+  extraConf?: string;
   moUrl: string;
   dir: string;
   ports: { admin: number; smsbox: number; sendsms: number };
@@ -92,6 +98,7 @@ export function kannelConf(options: {
     'reconnect-delay = 1',
     'enquire-link-interval = 30',
     'log-level = 3',
+    ...(smsc.serviceType ? [`service-type = ${q(smsc.serviceType)}`] : []),
   ]);
   const smsbox = [
     '',
@@ -121,7 +128,7 @@ export function kannelConf(options: {
     'max-messages = 0',
     'concatenation = true',
   ];
-  return [...core, ...smscs, ...smsbox, ''].join('\n');
+  return [...core, ...smscs, ...smsbox, ...(options.extraConf ? ['', options.extraConf] : []), ''].join('\n');
 }
 
 async function stopProcess(child: ChildProcess | undefined, name: string): Promise<void> {
@@ -159,7 +166,7 @@ export async function startKannel(options: KannelOptions): Promise<RunningKannel
   const username = 'safeline';
   const password = randomBytes(8).toString('hex');
   const confPath = join(options.dir, 'kannel.conf');
-  writeFileSync(confPath, kannelConf({ smscs: options.smscs, moUrl: options.moUrl, dir: options.dir, ports, adminPassword, username, password }));
+  writeFileSync(confPath, kannelConf({ smscs: options.smscs, extraConf: options.extraConf, moUrl: options.moUrl, dir: options.dir, ports, adminPassword, username, password }));
   const adminUrl = `http://127.0.0.1:${ports.admin}`;
   const status = async (): Promise<string> => {
     const res = await fetch(`${adminUrl}/status.txt?password=${adminPassword}`, { signal: AbortSignal.timeout(1_000) });

@@ -6,7 +6,7 @@ import type { CallerProfiles } from './caller-profiles';
 import type { StepContext } from '../flow-engine/types';
 import { answer, begin, languageOf, replay, type ConversationDeps, type Turn } from './conversation';
 import { SessionStoreUnavailable, type HopSnapshot, type LanguageProfile, type SessionStore, type StoredSession } from './session-store';
-import type { UssdRequest } from './ussd-request';
+import type { Reply } from './conversation';
 
 export interface HandleUssdDeps {
   readonly conversation: ConversationDeps;
@@ -24,9 +24,36 @@ export interface HandleUssdDeps {
   readonly refused?: (reason: RefusalReason) => void;
 }
 
-const format = (turn: Turn): string => `${turn.reply.end ? 'END' : 'CON'} ${turn.reply.text}`;
+/**
+ * One hop as a channel adapter reads it. Channels differ in how a session is named and in what a hop
+ * carries: AT resends everything typed so far (`text` "1*2*3"), an SMPP gateway only what was typed on
+ * the screen. `path` is the channel-neutral form: every input of the session, "*"-joined, as AT's text is.
+ */
+export interface UssdHop {
+  /** The session, named by the channel (unique across channels: it keys the session in Redis). */
+  readonly sessionId: string;
+  readonly phoneNumber: string;
+  /** The hop that opens a session (AT: empty text; SMPP: ussd_service_op 1, the dial). */
+  readonly opens: boolean;
+  /** What this hop adds to the stored session (undefined: it does not follow it; the hop then replays `path`). */
+  inputAfter(session: StoredSession): string | undefined;
+  /** The session's whole path with this hop, given the stored session if any (undefined: not known). */
+  pathAfter(session: StoredSession | undefined): string | undefined;
+  /** The gateway sent this hop again: the same screen, and the flow does not advance twice. */
+  resent(session: StoredSession): boolean;
+}
 
-/** Runs a store read, or learns that Redis is not there (undefined: the hop then replays AT's text). */
+/** What a hop answers: the screen, and the session's path after it (undefined: nothing was run). */
+export interface HopAnswer {
+  readonly reply: Reply;
+  readonly path?: string;
+}
+
+/** Sessions keep the reply as AT's wire text (`CON ...` / `END ...`): one stored form for every channel. */
+const format = (reply: Reply): string => `${reply.end ? 'END' : 'CON'} ${reply.text}`;
+const parseStored = (stored: string): Reply => ({ end: stored.startsWith('END'), text: stored.slice(4) });
+
+/** Runs a store read, or learns that Redis is not there (undefined: the hop then replays its path). */
 async function unlessStoreDown<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {
     return await read();
@@ -36,12 +63,6 @@ async function unlessStoreDown<T>(read: () => Promise<T>): Promise<T | undefined
   }
 }
 
-/** The input this request adds: AT's text minus what the session has already consumed. */
-function newInput(session: StoredSession, text: string): string | undefined {
-  if (session.consumed === '' && session.last.text === '') return text;
-  return text.startsWith(`${session.consumed}*`) ? text.slice(session.consumed.length + 1) : undefined;
-}
-
 /** The language known for this phone when this session began (a replay must start where the session did). */
 function languageAtStart(profile: LanguageProfile | null, sessionId: string): string | undefined {
   if (!profile) return undefined;
@@ -49,11 +70,12 @@ function languageAtStart(profile: LanguageProfile | null, sessionId: string): st
 }
 
 /**
- * One USSD hop, as AT sends it: find where the caller is, take their new input, run the flow,
- * hand its events on, remember the session, answer CON or END.
+ * One USSD hop, whichever channel brought it: find where the caller is, take their new input, run the
+ * flow, hand its events on, remember the session, answer a menu or a last screen.
  */
-export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdRequest, source = ''): Promise<string> {
-  const { sessionId, text } = request;
+export async function handleHop(deps: HandleUssdDeps, request: UssdHop, source = ''): Promise<HopAnswer> {
+  const { sessionId } = request;
+  const { texts } = deps.conversation;
   const callerHash = deps.protection.hash(request.phoneNumber);
   // Counted in the same round trip as the read; while Redis is down nothing is counted (the menus must still answer).
   const counters = deps.counters?.(callerHash, source) ?? [];
@@ -64,7 +86,7 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
   let storeUp: boolean;
   let session: StoredSession | undefined;
   let waitMs: number;
-  if (text === '') {
+  if (request.opens) {
     snapshot = await unlessStoreDown(() => deps.sessions.read(sessionId, callerHash, counters));
     storeUp = snapshot !== undefined;
     session = snapshot?.session;
@@ -81,17 +103,24 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
   if (session && session.phoneHash !== callerHash) {
     deps.refused?.('phone-mismatch');
     deps.logger.warn('ussd hop refused: its phone number is not the session\'s');
-    return `END ${deps.conversation.texts.t(deps.conversation.texts.defaultLanguage, 'common.try_later')}`;
+    return { reply: { end: true, text: texts.t(texts.defaultLanguage, 'common.try_later') } };
   }
   // Too many hops from this phone or sender: a polite END in the caller's language, and no work.
   if (waitMs > 0) {
     deps.refused?.('rate-limited');
     const known = session ? session.conversation.flow.vars : { language: snapshot?.profile?.language ?? '' };
-    return `END ${deps.conversation.texts.t(languageOf(deps.conversation, known), 'common.rate_limited')}`;
+    return { reply: { end: true, text: texts.t(languageOf(deps.conversation, known), 'common.rate_limited') } };
   }
 
-  // AT resent the same request: same screen, and the flow does not advance twice.
-  if (session && session.last.text === text) return session.last.reply;
+  // The gateway resent the same request: same screen, and the flow does not advance twice.
+  if (session && request.resent(session)) return { reply: parseStored(session.last.reply), path: session.consumed };
+  const input = session ? request.inputAfter(session) : undefined;
+  const path = request.pathAfter(session);
+  // A later hop of a session neither stored nor replayable (an SMPP session expired, or another number's).
+  if (path === undefined) {
+    deps.logger.warn('ussd hop refused: it follows no session known here');
+    return { reply: { end: true, text: texts.t(texts.defaultLanguage, 'common.try_later') } };
+  }
   const phoneHash = callerHash;
 
   // Only a session's first hop (or a replay) needs to know the caller's language.
@@ -106,15 +135,14 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
     return known ? { language: known, caller_language: known } : { language: deps.conversation.texts.defaultLanguage };
   };
 
-  const input = session ? newInput(session, text) : undefined;
   const vars = session && input !== undefined ? undefined : await callerVars();
   // A step is pure given the codes it takes: `codes` records them, so it can be run again with the stored ones.
   const run = (newReference: () => string): Turn => {
     const context: StepContext = { sessionId: flowSessionId, newReference };
     if (session && input !== undefined) return answer(deps.conversation, context, session.conversation, input);
-    if (!session && text === '') return begin(deps.conversation, context, vars ?? {}, snapshot?.resumable);
-    // Unknown session with input (Redis down, expired, or a text that does not extend ours).
-    return replay(deps.conversation, context, vars ?? {}, text);
+    if (!session && request.opens) return begin(deps.conversation, context, vars ?? {}, snapshot?.resumable);
+    // Unknown session with input (Redis down, expired, or a path that does not extend ours).
+    return replay(deps.conversation, context, vars ?? {}, path);
   };
   await deps.referenceCodes.prepare();
   const taken: string[] = [];
@@ -124,8 +152,8 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
     return code;
   });
 
-  let reply = format(turn);
-  const hop = text === '' ? 0 : text.split('*').length;
+  const reply = format(turn.reply);
+  const hop = path === '' ? 0 : path.split('*').length;
   const phoneSealed = deps.protection.encrypt(request.phoneNumber);
   const origin = { sessionId, phoneHash, phoneSealed, keyedHash: (value: string) => deps.protection.hash(value) };
   const jobs = turn.events.length ? toFlowEventJobs(turn.events, origin, hop, deps.now()) : [];
@@ -138,9 +166,9 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
     const resume = turn.reply.end ? 'clear' : turn.state.resume ? 'keep' : 'point-here';
     const knownProfile = newProfile ?? (profile === undefined ? session?.profile : profile);
     kept = await deps.sessions
-      .write(sessionId, { phoneHash, profile: knownProfile, conversation: turn.state, consumed: text, last: { text, reply } }, resume, newProfile, jobs)
+      .write(sessionId, { phoneHash, profile: knownProfile, conversation: turn.state, consumed: path, last: { text: path, reply } }, resume, newProfile, jobs)
       .then(() => true)
-      // The reply stands: the next hop replays AT's text if this state was not kept.
+      // The reply stands: the next hop replays its path if this state was not kept.
       .catch((err: unknown) => {
         deps.logger.warn({ err }, 'ussd session not saved');
         return false;
@@ -156,10 +184,9 @@ export async function handleUssdRequest(deps: HandleUssdDeps, request: UssdReque
         const told = taken[next++] ?? deps.referenceCodes.take();
         return stored.get(told) ?? told;
       });
-      reply = format(turn);
     }
   }
-  return reply;
+  return { reply: turn.reply, path };
 }
 
 /** The profile before this hop's choice: the hop that chooses a language is not a session's first. */
