@@ -68,6 +68,7 @@ export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesO
         hotline: createHotlineIntake(infra, codesOf(infra)),
         newReference: () => codesOf(infra).fresh(),
         protection,
+        routes: config.routes,
         queueSms: (jobId, job) => queueSms(infra.queues, jobId, job),
         texts: loadTexts(resolve(config.ussd.templatesDir)),
         now,
