@@ -32,6 +32,8 @@ const SENDER = /^([A-Za-z0-9]{1,11}|\d{1,15})$/;
 const FIELDS = ['name', 'operator', 'prefixes', 'gateway', 'smsc', 'max_per_second', 'price_per_part', 'sender_id'];
 
 const ordinal = (i: number): string => `route ${i + 1}`;
+/** A YAML value as text: an id may be written as a number (sender_id: 321). */
+const scalar = (value: unknown): string => (typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value));
 
 /** Pure: the routes a file's text describes, or every problem found (each naming its route and field). */
 export function parseRoutes(text: string): { routes: SmsRoute[]; problems: string[] } {
@@ -62,7 +64,7 @@ export function parseRoutes(text: string): { routes: SmsRoute[]; problems: strin
     if (!operator || operator.length > 60) bad('operator must be a name of 1 to 60 characters');
     const gateway = r.gateway as SmsRouteGateway;
     if (!ROUTE_GATEWAYS.includes(gateway)) bad(`unknown gateway "${String(r.gateway)}" (one of ${ROUTE_GATEWAYS.join(', ')})`);
-    const smsc = r.smsc === undefined ? undefined : String(r.smsc);
+    const smsc = r.smsc === undefined ? undefined : scalar(r.smsc);
     if (gateway === 'kannel' && smsc === undefined) bad('a kannel route needs smsc, the Kannel smsc-id of the operator\'s bind');
     if (smsc !== undefined && gateway !== 'kannel') bad('smsc is only for kannel routes');
     if (smsc !== undefined && !SMSC.test(smsc)) bad('smsc must be letters, digits, "_", "." or "-"');
@@ -72,7 +74,7 @@ export function parseRoutes(text: string): { routes: SmsRoute[]; problems: strin
       if (owner) bad(`smsc "${smsc}" is already route "${owner}"'s: give that route both prefixes`);
       else smscOwner.set(smsc, name);
     }
-    const prefixes = Array.isArray(r.prefixes) ? r.prefixes.map(String) : [];
+    const prefixes = Array.isArray(r.prefixes) ? r.prefixes.map(scalar) : [];
     if (prefixes.length === 0) bad('prefixes must be a list of at least one E.164 start, e.g. ["+2237"]');
     for (const prefix of prefixes) {
       if (!/^\+\d{1,15}$/.test(prefix)) bad(`prefix "${prefix}" must be "+" and digits, e.g. "+2237"`);
@@ -88,7 +90,7 @@ export function parseRoutes(text: string): { routes: SmsRoute[]; problems: strin
     if (typeof r.max_per_second !== 'number' || !(maxPerSecond > 0)) bad('max_per_second must be a number above 0 (the operator\'s ceiling, messages per second)');
     const pricePerPart = Number(r.price_per_part);
     if (typeof r.price_per_part !== 'number' || !(pricePerPart > 0)) bad('price_per_part must be a number above 0 (XOF per SMS part)');
-    const senderId = r.sender_id === undefined ? undefined : String(r.sender_id);
+    const senderId = r.sender_id === undefined ? undefined : scalar(r.sender_id);
     if (senderId !== undefined && !SENDER.test(senderId)) bad('sender_id must be at most 11 letters and digits, or a short code (digits)');
     routes.push({ name, operator, prefixes, gateway, ...(smsc !== undefined ? { smsc } : {}), maxPerSecond, pricePerPart, ...(senderId !== undefined ? { senderId } : {}) });
   });

@@ -9,6 +9,7 @@ import type { ReadinessCheck } from '../platform/health-routes';
 import { processWith } from '../platform/queues';
 import type Redis from 'ioredis';
 import type { Infrastructure, SafelineModule } from '../safeline';
+import type { SmsRoute } from '../config/sms-routes';
 import { createPhoneProtection } from '../shared/phone-protection';
 import { toE164 } from '../shared/phone-number';
 import { createOptOutSet } from '../subscribers/optout-set';
@@ -20,6 +21,9 @@ import { sendSingleSms } from './send-single-sms';
 import { deliveryReportRoute, kannelDeliveryReportRoute, smsCallbackRoutes } from './sms-callback-routes';
 import { loadKeywords } from './sms-keywords';
 import { SMS_QUEUE, queueSms, type SingleSmsJob } from './sms-queue';
+
+/** Whether any route sends over this kind of gateway (its callbacks and pages are mounted then). */
+const usesGateway = (config: Infrastructure['config'], kind: SmsRoute['gateway']): boolean => config.routes.some((route) => route.gateway === kind);
 
 /** Delivery reports refused, not kept: past a sender's rate limit, or past the bound on unknown messageIds. */
 function droppedReports(registry: Registry): Counter<'reason'> {
@@ -79,9 +83,9 @@ export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesO
       protection,
       now,
       logger: infra.logger,
-      kannelInbound: config.smsGateway.kind === 'kannel',
+      kannelInbound: usesGateway(config, 'kannel'),
     });
-    return config.smsGateway.kind === 'emulator' ? [routes, emulatorPages(infra)] : [routes];
+    return usesGateway(config, 'emulator') ? [routes, emulatorPages(infra)] : [routes];
   },
   fastRoutes(infra) {
     const { config } = infra;
@@ -108,12 +112,13 @@ export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesO
       now: () => new Date(),
       logger: infra.logger,
     };
-    return [deliveryReportRoute(deps), ...(config.smsGateway.kind === 'kannel' ? [kannelDeliveryReportRoute(deps)] : [])];
+    return [deliveryReportRoute(deps), ...(usesGateway(config, 'kannel') ? [kannelDeliveryReportRoute(deps)] : [])];
   },
   readiness(infra): Record<string, ReadinessCheck> {
-    const gateway = infra.config.smsGateway;
-    if (gateway.kind !== 'kannel') return {};
-    return { kannel: kannelReadiness({ adminUrl: gateway.adminUrl, password: gateway.adminPassword, smsc: gateway.smsc }) };
+    const account = infra.config.gatewayAccounts.kannel;
+    const smscs = infra.config.routes.flatMap((route) => (route.gateway === 'kannel' && route.smsc ? [route.smsc] : []));
+    if (!account || smscs.length === 0) return {};
+    return { kannel: kannelReadiness({ adminUrl: account.adminUrl, password: account.adminPassword, smscs }) };
   },
   startWorkers(infra) {
     const deps = { gateway: smsGatewayOf(infra), protection: createPhoneProtection(infra.config.secrets), logger: infra.logger };
