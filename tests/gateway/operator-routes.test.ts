@@ -132,6 +132,15 @@ it('previews the split per operator, each at its route\'s price, with older reco
   expect(preview.recipients).toBe(70);
   expect(preview.cost).toBe(40 * 20 + 16 * 30 + 14 * 30);
   expect(preview.languages[0]).toMatchObject({ parts: 1, cost: preview.cost });
+
+  // The console's form shows the same split.
+  const form = new URLSearchParams({ name: 'split', axis: 'prevention', text_fr: text, regions: 'sikasso', intent: 'preview' });
+  const page = await manager.call('POST', '/console/campaigns?lang=en', form.toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+  expect(page.status).toBe(200);
+  const table = page.text.slice(page.text.indexOf('By operator'));
+  expect(table).toMatch(/<th scope="row">Orange Mali<\/th><td>40<\/td><td>40<\/td><td>800<\/td>/);
+  expect(table).toMatch(/<th scope="row">Moov Africa Malitel<\/th><td>16<\/td><td>16<\/td><td>480<\/td>/);
+  expect(table).toMatch(/<th scope="row">Operator not known yet[^<]*<\/th><td>14<\/td><td>14<\/td><td>420<\/td>/);
 });
 
 it('keeps each operator under its own ceiling while two campaigns span both (measured at each SMSC)', async () => {
