@@ -102,8 +102,11 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   logger.info({ role: config.role }, `role: ${config.role} (${[servesApi && 'api', runsWorkers && 'worker'].filter(Boolean).join(' + ')})`);
   logger.info(`mongodb: ${describeMongoUri(config.mongodbUri)}`);
   logger.info(`redis: ${describeRedisUrl(config.redisUrl)} (queue prefix "${config.queuePrefix}")`);
-  const gateway = config.smsGateway;
-  logger.info(`sms gateway: ${gateway.kind === 'emulator' ? 'local emulator' : gateway.kind === 'kannel' ? `Kannel, smsc ${gateway.smsc}` : `Africa's Talking as ${gateway.username}`}`);
+  const each = config.routes.map((route) => {
+    const account = route.gateway === 'emulator' ? 'local emulator' : route.gateway === 'kannel' ? `Kannel, smsc ${route.smsc ?? ''}` : "Africa's Talking";
+    return `${route.name} (${route.prefixes.join(', ')}): ${account}, ${route.maxPerSecond}/s`;
+  });
+  logger.info(`sms routes: ${each.join('; ')}`);
   logger.info(`http: ${url} (${servesApi ? 'api, ' : ''}/healthz /readyz /metrics${config.metricsToken ? ' with METRICS_TOKEN' : '; /metrics off: METRICS_TOKEN not set'})`);
 
   let stopping: Promise<void> | undefined;

@@ -1,5 +1,6 @@
 import type { CampaignDeps } from './campaign-deps';
-import { previewCampaign } from './campaign-preview';
+import { routeFor } from '../gateway/route-table';
+import { previewCampaign, type AudienceRoute } from './campaign-preview';
 import type { Campaign } from './campaign-store';
 import type { AudienceFilter } from '../subscribers/subscriber-store';
 import { noProgress } from './run-progress';
@@ -29,9 +30,15 @@ export async function campaignViewOf(deps: Pick<CampaignDeps, 'progress' | 'mess
   return { ...campaign, progress: total, runs };
 }
 
-/** The preview with the audience counted now. */
-export async function campaignPreviewFor(deps: Pick<CampaignDeps, 'subscribers' | 'settings'> & { texts: { languages: ReadonlyArray<{ code: string; asciiSpelling: boolean }> } }, texts: Record<string, string>, audience: AudienceFilter) {
+/**
+ * The preview with the audience counted now, per language and number block on the database's side (no number is
+ * opened, whatever the audience's size); each block is then given its route.
+ */
+export async function campaignPreviewFor(deps: Pick<CampaignDeps, 'subscribers' | 'routes'> & { texts: { languages: ReadonlyArray<{ code: string; asciiSpelling: boolean }> } }, texts: Record<string, string>, audience: AudienceFilter) {
   const languages = Object.keys(texts);
-  const recipientsByLanguage = await deps.subscribers.countAudience({ ...audience, languages: audience.languages?.length ? audience.languages.filter((l) => languages.includes(l)) : languages });
-  return previewCampaign({ texts, recipientsByLanguage, asciiOption: deps.texts.languages.filter((l) => l.asciiSpelling).map((l) => l.code), pricePerPart: deps.settings.pricePerPart });
+  const counts = await deps.subscribers.countAudienceByBlock({ ...audience, languages: audience.languages?.length ? audience.languages.filter((l) => languages.includes(l)) : languages });
+  const only = deps.routes.length === 1 ? deps.routes[0] : undefined;
+  const routeOf = (block: string): AudienceRoute => only ?? (block ? (routeFor(deps.routes, block) ?? 'none') : 'unknown');
+  const routed = counts.map((row) => ({ language: row.language, route: routeOf(row.block), recipients: row.count }));
+  return previewCampaign({ texts, audience: routed, asciiOption: deps.texts.languages.filter((l) => l.asciiSpelling).map((l) => l.code), routes: deps.routes });
 }

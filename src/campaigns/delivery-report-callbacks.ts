@@ -1,4 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
+import { routesUse } from '../config/sms-routes';
 import { createCallbackGuard, type RateCounter } from '../platform/callback-guard';
 import { callbackRedis } from '../platform/callback-redis';
 import type { FastRoute, Infrastructure } from '../safeline';
@@ -40,5 +41,5 @@ export function deliveryReportCallbacks(infra: Infrastructure): FastRoute[] {
     now: () => new Date(),
     logger: infra.logger,
   };
-  return [deliveryReportRoute(deps), ...(config.smsGateway.kind === 'kannel' ? [kannelDeliveryReportRoute(deps)] : [])];
+  return [deliveryReportRoute(deps), ...(routesUse(config.routes, 'kannel') ? [kannelDeliveryReportRoute(deps)] : [])];
 }

@@ -1,7 +1,10 @@
+import type { SmsRoute } from '../config/sms-routes';
+import { routeFor } from '../gateway/route-table';
 import type { Logger } from '../platform/logger';
+import type { PhoneProtection } from '../shared/phone-protection';
 import type { TypedQueue } from '../platform/queues';
 import { analyzeText, toAsciiSpelling } from '../shared/sms-encoding';
-import type { SubscriberStore } from '../subscribers/subscriber-store';
+import type { AudiencePage, SubscriberStore } from '../subscribers/subscriber-store';
 import { SEND_BATCH, SEND_JOB_OPTIONS, type CampaignJob, type CampaignSettings, type FanOutJob } from './campaign-jobs';
 import type { Campaign, CampaignStore } from './campaign-store';
 import type { BatchRecipient, CampaignBatch, MessageStore } from './message-store';
@@ -15,6 +18,10 @@ export interface FanOutDeps {
   progress: RunProgressStore;
   queue: TypedQueue<CampaignJob>;
   settings: CampaignSettings;
+  /** Where SMS leave, by number: a batch holds one route's recipients. */
+  routes: readonly SmsRoute[];
+  /** Opens the numbers of subscribers stored without their number block, when there is more than one route. */
+  protection: Pick<PhoneProtection, 'decrypt'>;
   now(): Date;
   logger: Logger;
   /** A scheduled campaign's first run has begun. */
@@ -50,8 +57,17 @@ export function sendRate(campaign: Pick<Campaign, 'spread'>, recipients: number,
 }
 
 /**
+ * A subscriber's route: the only one, or its number block's; a record without a block (stored before
+ * blocks were kept) has its number opened. Undefined when no route covers the number.
+ */
+function routeOf(deps: Pick<FanOutDeps, 'routes' | 'protection'>, subscriber: AudiencePage[number]): SmsRoute | undefined {
+  if (deps.routes.length === 1) return deps.routes[0];
+  return routeFor(deps.routes, subscriber.numberBlock || deps.protection.decrypt(subscriber.phoneSealed));
+}
+
+/**
  * Walks the audience and writes one message per recipient plus one batch per N recipients of the
- * same language, each batch planned at its time (the rate, inside the send window). A re-run
+ * same language and route, each batch planned at its time (the rate, inside the send window). A re-run
  * (crash, retry) walks the audience again from the start and leaves out whoever is already in a
  * batch of the run, so it writes nothing twice (messages and batches have ids derived from the run
  * and the subscribers).
@@ -66,8 +82,13 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
   const filter = { ...audience, languages: audience.languages?.length ? audience.languages.filter((l) => languages.includes(l)) : languages };
   // Counting the audience costs a scan: only a deadline ("finish within H hours") needs it.
   const total = campaign.spread.finishWithinHours ? Object.values(await deps.subscribers.countAudience(filter)).reduce((sum, n) => sum + n, 0) : 0;
-  const interval = (deps.settings.batchSize / sendRate(campaign, total, deps.settings.maxPerSecond)) * 1_000;
-  const costPerRecipient = Object.fromEntries(languages.map((language) => [language, analyzeText(textFor(campaign, language) ?? '').parts * deps.settings.pricePerPart]));
+  const rate = sendRate(campaign, total, deps.settings.maxPerSecond);
+  const interval = (deps.settings.batchSize / rate) * 1_000;
+  // A route slower than the campaign spaces its own batches wider (booking holds it anyway; this keeps them from waiting).
+  const routeInterval = new Map(deps.routes.map((route) => [route.name, (deps.settings.batchSize / Math.min(rate, route.maxPerSecond)) * 1_000]));
+  const routeAdded = new Map<string, number>();
+  const parts = Object.fromEntries(languages.map((language) => [language, analyzeText(textFor(campaign, language) ?? '').parts]));
+  let unrouted = 0;
 
   // Batches planned by a fan-out that died before writing them all.
   for (const plan of await deps.progress.plans(job.runId)) {
@@ -84,31 +105,40 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
     // changed meanwhile (an opt-out, a new subscriber) and the batches fall differently.
     const unseen = await deps.progress.unseen(job.runId, walked.map((s) => s._id));
     const page = walked.filter((_, i) => unseen[i]);
-    const byLanguage = new Map<string, BatchRecipient[]>();
+    const byLanguageAndRoute = new Map<string, { language: string; route: SmsRoute; recipients: BatchRecipient[] }>();
     for (const subscriber of page) {
-      const cost = (costPerRecipient[subscriber.language] ?? 0) * 1_000;
+      const route = routeOf(deps, subscriber);
+      if (!route) {
+        unrouted += 1;
+        continue;
+      }
+      const cost = (parts[subscriber.language] ?? 0) * route.pricePerPart * 1_000;
       if (campaign.budgetCap !== null && estimatedCostMilli + cost > campaign.budgetCap * 1_000) {
         capped = true;
         break;
       }
       estimatedCostMilli += cost;
-      const list = byLanguage.get(subscriber.language) ?? [];
-      list.push({ message: `${job.runId}:${subscriber._id}`, subscriber: subscriber._id, sealed: subscriber.phoneSealed });
-      byLanguage.set(subscriber.language, list);
+      const key = `${subscriber.language}\u0000${route.name}`;
+      const group = byLanguageAndRoute.get(key) ?? { language: subscriber.language, route, recipients: [] };
+      group.recipients.push({ message: `${job.runId}:${subscriber._id}`, subscriber: subscriber._id, sealed: subscriber.phoneSealed });
+      byLanguageAndRoute.set(key, group);
     }
     let added = 0;
-    for (const [language, recipients] of byLanguage) {
+    for (const { language, route, recipients } of byLanguageAndRoute.values()) {
       for (let i = 0; i < recipients.length; i += deps.settings.batchSize) {
         let chunk = recipients.slice(i, i + deps.settings.batchSize);
         while (chunk.length > 0) {
           const batchId = `${job.runId}:${chunk[0]?.subscriber ?? ''}`;
-          const plannedAt = advanceOpenTime(campaign.sendWindow, started, ((planned + added) / deps.settings.batchSize) * interval);
-          const batch: CampaignBatch = { _id: batchId, campaign: campaign._id, run: job.runId, language, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() };
+          const onRoute = routeAdded.get(route.name) ?? 0;
+          const offsetMs = Math.max(((planned + added) / deps.settings.batchSize) * interval, (onRoute / deps.settings.batchSize) * (routeInterval.get(route.name) ?? interval));
+          const plannedAt = advanceOpenTime(campaign.sendWindow, started, offsetMs);
+          const batch: CampaignBatch = { _id: batchId, campaign: campaign._id, run: job.runId, language, route: route.name, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() };
           // The plan first, in the same Redis step that marks its subscribers as batched: a crash
           // before the batch is fully written leaves the plan, which the next fan-out finishes.
           if (await deps.progress.planBatch(job.runId, batchId, chunk.map((r) => r.subscriber), JSON.stringify(batch))) {
             await writeBatch(deps, batch, Math.max(0, plannedAt.getTime() - deps.now().getTime()));
             added += chunk.length;
+            routeAdded.set(route.name, onRoute + chunk.length);
             break;
           }
           // Another fan-out of this run (a stalled job run again) batched some of them meanwhile: plan the rest.
@@ -125,6 +155,8 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
     await deps.campaigns.update(campaign._id, { stoppedReason: `Budget cap reached: ${planned} recipients queued` });
     deps.logger.warn({ campaign: campaign._id, run: job.runId, recipients: planned }, 'campaign budget cap reached during fan-out');
   }
+  // Stored before routes were checked at every opt-in: nothing could reach them, so they are not batched.
+  if (unrouted > 0) deps.logger.warn({ campaign: campaign._id, run: job.runId, recipients: unrouted }, 'campaign recipients left out: no SMS route covers their number');
   await deps.progress.set(job.runId, 'fanoutDone', 1);
   await deps.finishRunIfDone(campaign._id, job.runId);
   deps.logger.info({ campaign: campaign._id, run: job.runId, recipients: planned }, 'campaign fan-out done');

@@ -25,6 +25,8 @@ export interface CampaignBatch {
   campaign: string;
   run: string;
   language: string;
+  /** The SMS route every recipient's number takes (one route per batch: one ceiling, one gateway); absent on older batches. */
+  route?: string;
   text: string;
   recipients: BatchRecipient[];
   /** queued -> sending -> done; "sending" found by a retry means a worker died mid-send. */
@@ -90,7 +92,7 @@ export function createMessageStore(connection: Connection) {
   );
   const batches = modelOn<CampaignBatch>(connection, 'CampaignBatch', () =>
     new Schema<CampaignBatch>(
-      { _id: String, campaign: String, run: String, language: String, text: String, recipients: [{ _id: false, message: String, subscriber: String, sealed: String }], status: String, retry: Number, updatedAt: Date },
+      { _id: String, campaign: String, run: String, language: String, route: String, text: String, recipients: [{ _id: false, message: String, subscriber: String, sealed: String }], status: String, retry: Number, updatedAt: Date },
       { ...opts, collection: 'campaign_batches' },
     ),
   );

@@ -1,3 +1,4 @@
+import type { SmsRoute } from '../config/sms-routes';
 import type { Logger } from '../platform/logger';
 import type { TypedQueue } from '../platform/queues';
 import type { PhoneProtection } from '../shared/phone-protection';
@@ -23,7 +24,11 @@ export interface SendDeps {
   progress: RunProgressStore;
   /** Each batch's gateway call, kept beside the batch in Redis until the batch is closed. */
   calls: BatchCalls;
+  /** For a batch without a route (written before routes, or its route since taken out): each number over its own route. */
   gateway: SmsGateway;
+  routes: readonly SmsRoute[];
+  /** The gateway of a batch's route (its Kannel smsc or AT account, its sender ID). */
+  gatewayOf(route: string): SmsGateway | undefined;
   takeTurn: TakeTurn;
   protection: PhoneProtection;
   queue: TypedQueue<CampaignJob>;
@@ -92,7 +97,8 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
     return;
   }
 
-  const turn = await deps.takeTurn(campaign, batch.recipients.length, MAX_TURN_WAIT_MS);
+  const route = batch.route === undefined ? undefined : deps.routes.find((r) => r.name === batch.route);
+  const turn = await deps.takeTurn(campaign, batch.recipients.length, MAX_TURN_WAIT_MS, route);
   if (!turn.granted) {
     // Spread the batches that were refused together, so they do not all come back at the same instant.
     const delay = turn.waitMs + Math.floor(Math.random() * MAX_TURN_WAIT_MS);
@@ -114,7 +120,8 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
   if (toSend.length > 0) {
     try {
       await deps.calls.save(batchId, { state: 'calling' });
-      answers = await deps.gateway.send({ to: toSend.map((r) => deps.protection.decrypt(r.sealed)), text: batch.text, purpose: CAMPAIGN_PURPOSE, ...(campaign.senderId ? { from: campaign.senderId } : {}) });
+      const gateway = (route && deps.gatewayOf(route.name)) ?? deps.gateway;
+      answers = await gateway.send({ to: toSend.map((r) => deps.protection.decrypt(r.sealed)), text: batch.text, purpose: CAMPAIGN_PURPOSE, ...(campaign.senderId ? { from: campaign.senderId } : {}) });
     } catch (err) {
       // Refused as a whole: nothing was sent, so whoever takes the batch next may send it.
       await deps.calls.save(batchId, { state: 'refused' });

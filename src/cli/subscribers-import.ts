@@ -58,6 +58,7 @@ async function main(): Promise<number> {
         optouts: createOptOutSet(redis.client, config.queuePrefix, () => subscribers.optedOut()),
         protection: createPhoneProtection(config.secrets),
         languages: loadTexts(resolve(config.ussd.templatesDir)).languages.map((language) => language.code),
+        routes: config.routes,
         now: () => new Date(),
       },
       csv,

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { readRoutesFile, type SmsRoute } from './sms-routes';
 
 /**
  * Every setting safeline reads from the environment, validated once at start-up.
@@ -63,6 +64,7 @@ export const configSchema = z
     SMS_CALLBACK_TOKEN: z.string().min(16, 'must be at least 16 characters'),
     SMS_PRICE_PER_PART: z.coerce.number().min(0).default(20),
     SMS_MAX_PER_SECOND: z.coerce.number().positive().default(100),
+    SMS_ROUTES_FILE: z.string().min(1).optional(),
     CAMPAIGN_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
     CAMPAIGN_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
     CAMPAIGN_RETRY_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
@@ -132,12 +134,13 @@ export const configSchema = z
     if (env.CAMPAIGN_REPORT_DAYS * 24 < env.DELIVERY_REPORT_WINDOW_HOURS) {
       ctx.addIssue({ code: 'custom', path: ['CAMPAIGN_REPORT_DAYS'], message: 'must be at least DELIVERY_REPORT_WINDOW_HOURS (a run is counted live until its reports can come)' });
     }
-    if (env.SMS_GATEWAY === 'africastalking') {
+    // With a routes file, the routes name the gateways they use (checked once the file is read).
+    if (env.SMS_GATEWAY === 'africastalking' && !env.SMS_ROUTES_FILE) {
       for (const key of ['AT_USERNAME', 'AT_API_KEY'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SMS_GATEWAY=africastalking' });
       }
     }
-    if (env.SMS_GATEWAY === 'kannel') {
+    if (env.SMS_GATEWAY === 'kannel' && !env.SMS_ROUTES_FILE) {
       for (const key of ['KANNEL_SENDSMS_URL', 'KANNEL_USERNAME', 'KANNEL_PASSWORD', 'KANNEL_SMSC', 'KANNEL_ADMIN_URL', 'KANNEL_ADMIN_PASSWORD'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SMS_GATEWAY=kannel' });
       }
@@ -179,6 +182,16 @@ export interface Config {
         /** Where Kannel reaches safeline for delivery reports (default: this process's own URL). */
         readonly callbackBaseUrl?: string;
       };
+  /**
+   * Where SMS leave, by number: from SMS_ROUTES_FILE, else one route for every number from SMS_GATEWAY,
+   * KANNEL_SMSC, SMS_MAX_PER_SECOND, SMS_PRICE_PER_PART and SMS_SENDER_ID.
+   */
+  readonly routes: readonly SmsRoute[];
+  /** The gateway accounts the routes use (a routes file may use both). */
+  readonly gatewayAccounts: {
+    readonly africastalking?: Omit<Extract<Config['smsGateway'], { kind: 'africastalking' }>, 'kind'>;
+    readonly kannel?: Omit<Extract<Config['smsGateway'], { kind: 'kannel' }>, 'kind' | 'smsc'>;
+  };
   readonly sms: {
     /** Sender ID or short code of outgoing SMS; the gateway account's default when absent. */
     readonly senderId?: string;
@@ -317,7 +330,61 @@ function gatewayOf(e: z.infer<typeof configSchema>): Config['smsGateway'] {
   return { kind: 'emulator' };
 }
 
-/** Pure: validates the given environment into a frozen, typed Config. Throws ConfigError. */
+const KANNEL_ACCOUNT = ['KANNEL_SENDSMS_URL', 'KANNEL_USERNAME', 'KANNEL_PASSWORD', 'KANNEL_ADMIN_URL', 'KANNEL_ADMIN_PASSWORD'] as const;
+const AT_ACCOUNT = ['AT_USERNAME', 'AT_API_KEY'] as const;
+
+function accountsOf(e: z.infer<typeof configSchema>): Config['gatewayAccounts'] {
+  const kannel = KANNEL_ACCOUNT.every((key) => e[key]);
+  return {
+    ...(e.AT_USERNAME && e.AT_API_KEY ? { africastalking: { username: e.AT_USERNAME, apiKey: e.AT_API_KEY, ...(e.AT_BASE_URL ? { baseUrl: e.AT_BASE_URL } : {}) } } : {}),
+    ...(kannel
+      ? {
+          kannel: {
+            sendsmsUrl: e.KANNEL_SENDSMS_URL ?? '',
+            username: e.KANNEL_USERNAME ?? '',
+            password: e.KANNEL_PASSWORD ?? '',
+            adminUrl: e.KANNEL_ADMIN_URL ?? '',
+            adminPassword: e.KANNEL_ADMIN_PASSWORD ?? '',
+            ...(e.KANNEL_CALLBACK_BASE_URL ? { callbackBaseUrl: e.KANNEL_CALLBACK_BASE_URL } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** The routes file's routes, or one route for every number as SMS_GATEWAY and its settings describe it. */
+function routesOf(e: z.infer<typeof configSchema>): { routes: SmsRoute[]; problems: string[]; variables: string[] } {
+  if (!e.SMS_ROUTES_FILE) {
+    const route: SmsRoute = {
+      name: 'default',
+      operator: 'every operator',
+      prefixes: ['+'],
+      gateway: e.SMS_GATEWAY,
+      ...(e.SMS_GATEWAY === 'kannel' ? { smsc: e.KANNEL_SMSC ?? '' } : {}),
+      maxPerSecond: e.SMS_MAX_PER_SECOND,
+      pricePerPart: e.SMS_PRICE_PER_PART,
+      ...(e.SMS_SENDER_ID ? { senderId: e.SMS_SENDER_ID } : {}),
+    };
+    return { routes: [route], problems: [], variables: [] };
+  }
+  const file = e.SMS_ROUTES_FILE;
+  const { routes, problems } = readRoutesFile(file);
+  if (problems.length) return { routes, problems: problems.map((problem) => `SMS_ROUTES_FILE ${file}: ${problem}`), variables: ['SMS_ROUTES_FILE'] };
+  const missing: string[] = [];
+  const variables: string[] = [];
+  for (const [gateway, keys] of [['kannel', KANNEL_ACCOUNT], ['africastalking', AT_ACCOUNT]] as const) {
+    const user = routes.find((route) => route.gateway === gateway);
+    if (!user) continue;
+    for (const key of keys) {
+      if (e[key]) continue;
+      variables.push(key);
+      missing.push(`${key} is required: route "${user.name}" of SMS_ROUTES_FILE uses ${gateway} (not set)`);
+    }
+  }
+  return { routes, problems: missing, variables };
+}
+
+/** Pure but for reading SMS_ROUTES_FILE: validates the given environment into a frozen, typed Config. Throws ConfigError. */
 export function parseConfig(env: Environment): Config {
   // Empty strings count as unset, as docker-compose passes `VAR=` through.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
@@ -328,6 +395,8 @@ export function parseConfig(env: Environment): Config {
     throw new ConfigError(variables, `invalid configuration: ${details}`);
   }
   const e = result.data;
+  const routing = routesOf(e);
+  if (routing.problems.length) throw new ConfigError(routing.variables, `invalid configuration: ${routing.problems.join('; ')}`);
   return deepFreeze<Config>({
     role: e.SAFELINE_ROLE,
     http: { host: e.HOST, port: e.PORT, trustProxy: e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY },
@@ -338,6 +407,8 @@ export function parseConfig(env: Environment): Config {
     queuePrefix: e.QUEUE_PREFIX,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     smsGateway: gatewayOf(e),
+    routes: routing.routes,
+    gatewayAccounts: accountsOf(e),
     sms: {
       ...(e.SMS_SENDER_ID ? { senderId: e.SMS_SENDER_ID } : {}),
       sendTimeoutMs: e.SMS_SEND_TIMEOUT_MS,

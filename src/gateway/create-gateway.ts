@@ -1,47 +1,59 @@
+import type { SmsRoute } from '../config/sms-routes';
 import { createKannelGateway } from './kannel-gateway';
+import { createSmsRouting, type SmsRouting } from './routed-gateway';
 import type { Infrastructure } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
 import { createAfricasTalkingGateway } from './africastalking-gateway';
 import { createEmulatorGateway } from './emulator-gateway';
 import type { SmsGateway } from './sms-gateway';
 
-/** The gateway SMS_GATEWAY names; one per process. */
-const built = new WeakMap<Infrastructure, SmsGateway>();
-export function smsGatewayOf(infra: Infrastructure): SmsGateway {
+/** The gateways of the routes (SMS_ROUTES_FILE, or the one route SMS_GATEWAY describes); one set per process. */
+const built = new WeakMap<Infrastructure, SmsRouting>();
+export function smsRoutingOf(infra: Infrastructure): SmsRouting {
   const existing = built.get(infra);
   if (existing) return existing;
-  const { smsGateway, sms } = infra.config;
-  const gateway =
-    smsGateway.kind === 'kannel'
-      ? createKannelGateway({
-          sendsmsUrl: smsGateway.sendsmsUrl,
-          username: smsGateway.username,
-          password: smsGateway.password,
-          smsc: smsGateway.smsc,
-          timeoutMs: sms.sendTimeoutMs,
-          pricePerPart: sms.pricePerPart,
-          ...(sms.senderId ? { defaultFrom: sms.senderId } : {}),
-          reportUrl: () => {
-            const base = smsGateway.callbackBaseUrl ?? infra.ownUrl();
-            return base ? `${base.replace(/\/$/, '')}/sms/kannel/delivery?token=${encodeURIComponent(sms.callbackToken)}` : undefined;
-          },
-        })
-      : smsGateway.kind === 'africastalking'
-      ? createAfricasTalkingGateway({
-          username: smsGateway.username,
-          apiKey: smsGateway.apiKey,
-          ...(smsGateway.baseUrl ? { baseUrl: smsGateway.baseUrl } : {}),
-          timeoutMs: sms.sendTimeoutMs,
-          ...(sms.senderId ? { defaultFrom: sms.senderId } : {}),
-        })
-      : createEmulatorGateway(infra.mongo.connection, createPhoneProtection(infra.config.secrets), () => new Date(), {
-          url: () => {
-            const base = sms.emulator.reportUrl ?? infra.ownUrl();
-            return base ? `${base.replace(/\/$/, '')}/sms/delivery?token=${encodeURIComponent(sms.callbackToken)}` : undefined;
-          },
-          delayMs: sms.emulator.reportDelayMs,
-          failureRate: sms.emulator.failureRate,
-        });
-  built.set(infra, gateway);
-  return gateway;
+  const { sms, gatewayAccounts, smsGateway } = infra.config;
+  let emulator: SmsGateway | undefined;
+  const emulatorGateway = (): SmsGateway =>
+    (emulator ??= createEmulatorGateway(infra.mongo.connection, createPhoneProtection(infra.config.secrets), () => new Date(), {
+      url: () => {
+        const base = sms.emulator.reportUrl ?? infra.ownUrl();
+        return base ? `${base.replace(/\/$/, '')}/sms/delivery?token=${encodeURIComponent(sms.callbackToken)}` : undefined;
+      },
+      delayMs: sms.emulator.reportDelayMs,
+      failureRate: sms.emulator.failureRate,
+    }));
+  // Without a routes file the accounts are SMS_GATEWAY's (config checked they are there).
+  const kannel = gatewayAccounts.kannel ?? (smsGateway.kind === 'kannel' ? smsGateway : undefined);
+  const at = gatewayAccounts.africastalking ?? (smsGateway.kind === 'africastalking' ? smsGateway : undefined);
+  const build = (route: SmsRoute): SmsGateway => {
+    const from = route.senderId ?? sms.senderId;
+    if (route.gateway === 'kannel' && kannel) {
+      return createKannelGateway({
+        sendsmsUrl: kannel.sendsmsUrl,
+        username: kannel.username,
+        password: kannel.password,
+        smsc: route.smsc ?? '',
+        timeoutMs: sms.sendTimeoutMs,
+        pricePerPart: route.pricePerPart,
+        ...(from ? { defaultFrom: from } : {}),
+        reportUrl: () => {
+          const base = kannel.callbackBaseUrl ?? infra.ownUrl();
+          return base ? `${base.replace(/\/$/, '')}/sms/kannel/delivery?token=${encodeURIComponent(sms.callbackToken)}` : undefined;
+        },
+      });
+    }
+    if (route.gateway === 'africastalking' && at) {
+      return createAfricasTalkingGateway({ username: at.username, apiKey: at.apiKey, ...(at.baseUrl ? { baseUrl: at.baseUrl } : {}), timeoutMs: sms.sendTimeoutMs, ...(from ? { defaultFrom: from } : {}) });
+    }
+    const shared = emulatorGateway();
+    // The emulator has no account default: a route's own sender ID is put on what it sends.
+    return route.senderId && route.senderId !== sms.senderId ? { name: shared.name, send: (batch) => shared.send({ ...batch, from: batch.from ?? route.senderId }) } : shared;
+  };
+  const routing = createSmsRouting(infra.config.routes, build);
+  built.set(infra, routing);
+  return routing;
 }
+
+/** One gateway for any number: each goes over its route's (with one route, that route's gateway). */
+export const smsGatewayOf = (infra: Infrastructure): SmsGateway => smsRoutingOf(infra).any;

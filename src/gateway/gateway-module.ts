@@ -1,3 +1,4 @@
+import { routesUse } from '../config/sms-routes';
 import { processWith } from '../platform/queues';
 import type { ReadinessCheck } from '../platform/health-routes';
 import type { SafelineModule } from '../safeline';
@@ -11,11 +12,12 @@ import { SMS_QUEUE, type SingleSmsJob } from './sms-queue';
 /** The transports: queued single SMS sent on the worker, the emulator's page, and the gateway's part of /readyz. */
 export const gatewayModule: SafelineModule = {
   name: 'gateway',
-  routers: (infra) => (infra.config.smsGateway.kind === 'emulator' ? [emulatorPages(infra)] : []),
+  routers: (infra) => (routesUse(infra.config.routes, 'emulator') ? [emulatorPages(infra)] : []),
   readiness(infra): Record<string, ReadinessCheck> {
-    const gateway = infra.config.smsGateway;
-    if (gateway.kind !== 'kannel') return {};
-    return { kannel: kannelReadiness({ adminUrl: gateway.adminUrl, password: gateway.adminPassword, smsc: gateway.smsc }) };
+    const account = infra.config.gatewayAccounts.kannel;
+    const smscs = infra.config.routes.flatMap((route) => (route.gateway === 'kannel' && route.smsc ? [route.smsc] : []));
+    if (!account || smscs.length === 0) return {};
+    return { kannel: kannelReadiness({ adminUrl: account.adminUrl, password: account.adminPassword, smscs }) };
   },
   startWorkers(infra) {
     const deps = { gateway: smsGatewayOf(infra), protection: createPhoneProtection(infra.config.secrets), logger: infra.logger };

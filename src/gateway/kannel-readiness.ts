@@ -6,11 +6,11 @@ const STATUS_TIMEOUT_MS = 1_000;
 const CACHE_MS = 3_000;
 
 /**
- * The readiness check of SMS_GATEWAY=kannel: bearerbox's status.txt must show the SMSC we send over (and every
+ * The readiness check of SMS_GATEWAY=kannel: bearerbox's status.txt must show the SMSCs the routes send over (and every
  * other configured bind) online and an smsbox connected (after a bearerbox restart smsbox comes back some 11 s
  * later, and until then sendsms is refused). Throws an error that names what is missing; the password is never in it.
  */
-export function kannelReadiness(options: { adminUrl: string; password: string; smsc: string; now?: () => number }): () => Promise<void> {
+export function kannelReadiness(options: { adminUrl: string; password: string; smscs: readonly string[]; now?: () => number }): () => Promise<void> {
   const now = options.now ?? Date.now;
   let cached: { at: number; problems: Promise<string[]> } | undefined;
   const read = async (): Promise<string[]> => {
@@ -24,7 +24,7 @@ export function kannelReadiness(options: { adminUrl: string; password: string; s
       const name = (err as { name?: string }).name;
       return [name === 'TimeoutError' ? `Kannel status.txt did not answer within ${STATUS_TIMEOUT_MS} ms` : 'Kannel admin port unreachable'];
     }
-    return kannelProblems(parseKannelStatus(text), [options.smsc]);
+    return kannelProblems(parseKannelStatus(text), options.smscs);
   };
   return async () => {
     if (!cached || now() - cached.at >= CACHE_MS) cached = { at: now(), problems: read() };

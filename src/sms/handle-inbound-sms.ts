@@ -2,6 +2,7 @@ import { WINDOWS, insideWindow, type CallbackWindow } from '../hotline/callback-
 import type { HotlineIntake } from '../hotline/hotline-intake';
 import { AppError } from '../platform/app-error';
 import type { Logger } from '../platform/logger';
+import { coveredBlock, type SmsRoute } from '../gateway/route-table';
 import type { PhoneProtection } from '../shared/phone-protection';
 import { toE164 } from '../shared/phone-number';
 import type { OptOutSet } from '../subscribers/optout-set';
@@ -29,6 +30,8 @@ export interface InboundDeps {
   /** A fresh reference code (allocated, unique: see hotline/reference-codes.ts). */
   newReference(): Promise<string>;
   protection: PhoneProtection;
+  /** Where SMS leave, by number: JOIN from a number no route covers subscribes nothing (nothing could reach it). */
+  routes: readonly SmsRoute[];
   queueSms(jobId: string, job: SingleSmsJob): Promise<void>;
   texts: Texts;
   now(): Date;
@@ -69,7 +72,12 @@ export async function handleInboundSms(deps: InboundDeps, sms: InboundSms): Prom
       break;
     case 'join': {
       const topic = match.rest.toLowerCase();
-      if (await deps.subscribers.optIn({ phoneHash, phoneSealed, language: match.language, source: 'sms', evidence: `sms ${sms.id}: join keyword`, topics: isTopic(topic) ? [topic] : [...TOPICS] }, at)) await deps.optouts.remove(phoneHash);
+      const numberBlock = coveredBlock(deps.routes, phone);
+      if (!numberBlock) {
+        deps.logger.warn({ smsId: sms.id, action: match.action }, 'inbound join not subscribed: no SMS route covers the number');
+        return { action: 'join' };
+      }
+      if (await deps.subscribers.optIn({ phoneHash, phoneSealed, numberBlock, language: match.language, source: 'sms', evidence: `sms ${sms.id}: join keyword`, topics: isTopic(topic) ? [topic] : [...TOPICS] }, at)) await deps.optouts.remove(phoneHash);
       await reply('sms.join_reply');
       break;
     }

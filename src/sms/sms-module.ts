@@ -4,6 +4,7 @@ import { referenceCodesOf, type ReferenceCodesFactory } from '../hotline/referen
 import { createCallbackGuard } from '../platform/callback-guard';
 import { callbackRedis } from '../platform/callback-redis';
 import type { SafelineModule } from '../safeline';
+import { routesUse } from '../config/sms-routes';
 import { createPhoneProtection } from '../shared/phone-protection';
 import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
@@ -35,6 +36,7 @@ export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesO
         hotline: createHotlineIntake(infra, codesOf(infra)),
         newReference: () => codesOf(infra).fresh(),
         protection,
+        routes: config.routes,
         queueSms: (jobId, job) => queueSms(infra.queues, jobId, job),
         texts: loadTexts(resolve(config.ussd.templatesDir)),
         now,
@@ -45,7 +47,7 @@ export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesO
       protection,
       now,
       logger: infra.logger,
-      kannelInbound: config.smsGateway.kind === 'kannel',
+      kannelInbound: routesUse(config.routes, 'kannel'),
     });
     return [routes];
   },

@@ -1,5 +1,6 @@
 import type { PhoneProtection } from '../shared/phone-protection';
 import { toE164 } from '../shared/phone-number';
+import { coveredBlock, type SmsRoute } from '../gateway/route-table';
 import type { OptOutSet } from './optout-set';
 import type { SubscriberStore } from './subscriber-store';
 import { csvRows } from './csv-rows';
@@ -10,6 +11,7 @@ const REASONS = {
   empty_file: () => 'the file is empty',
   missing_columns: (v: Record<string, string>) => `missing column(s): ${v.columns}`,
   bad_phone: () => 'not a valid phone number',
+  no_route: () => 'no SMS route covers this number (SMS_ROUTES_FILE): it could not be sent to',
   unknown_language: (v: Record<string, string>) => `unknown language "${v.value}" (one of ${v.options})`,
   no_consent_source: () => 'consent_source is empty: say where and how the person agreed',
   unknown_topic: (v: Record<string, string>) => `unknown topic (use ${v.options})`,
@@ -43,6 +45,8 @@ export interface ImportDeps {
   optouts: OptOutSet;
   protection: PhoneProtection;
   languages: readonly string[];
+  /** Where SMS leave, by number: a number no route covers is refused. */
+  routes: readonly SmsRoute[];
   now(): Date;
 }
 
@@ -89,12 +93,15 @@ export async function importSubscribers(
   for await (const row of rows) {
     report.rows += 1;
     const phone = toE164(at('phone', row.cells));
+    const block = phone ? coveredBlock(deps.routes, phone) : undefined;
     const language = at('language', row.cells).toLowerCase();
     const source = at('consent_source', row.cells);
     const topics = at('topics', row.cells).split(/[|\s]+/).map((topic) => topic.toLowerCase()).filter(Boolean);
     const consentAt = at('consent_at', row.cells) ? new Date(at('consent_at', row.cells)) : deps.now();
     const refused = !phone
       ? rejection(row.line, 'bad_phone')
+      : !block
+        ? rejection(row.line, 'no_route')
       : !deps.languages.includes(language)
         ? rejection(row.line, 'unknown_language', { value: language.slice(0, 10), options: deps.languages.join(', ') })
         : !source
@@ -108,7 +115,7 @@ export async function importSubscribers(
       report.rejectedCount += 1;
       if (report.rejected.length < MAX_LISTED) report.rejected.push(refused ?? rejection(row.line, 'bad_phone'));
     } else {
-      const change = { phoneHash: deps.protection.hash(phone), phoneSealed: deps.protection.encrypt(phone), language, region: at('region', row.cells).toLowerCase().slice(0, 40), source: 'import' as const, evidence: `import: ${source.slice(0, 200)}`, topics: topics.length ? topics : [...TOPICS] };
+      const change = { phoneHash: deps.protection.hash(phone), phoneSealed: deps.protection.encrypt(phone), ...(block ? { numberBlock: block } : {}), language, region: at('region', row.cells).toLowerCase().slice(0, 40), source: 'import' as const, evidence: `import: ${source.slice(0, 200)}`, topics: topics.length ? topics : [...TOPICS] };
       pending.push({ change, at: consentAt });
     }
     if (pending.length >= WRITE_BATCH) await flush();

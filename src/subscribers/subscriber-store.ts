@@ -16,6 +16,11 @@ export const optedOutByPerson = (subscriber: Pick<Subscriber, 'consent'> | undef
 export interface Subscriber {
   _id: string; // phone hash
   phoneSealed: string;
+  /**
+   * The number's first characters ("+22370", gateway/route-table.ts): which operator's route it takes, counted
+   * without opening the number. Absent on records written before it was kept.
+   */
+  numberBlock?: string;
   language: string;
   region: string;
   topics: string[];
@@ -37,6 +42,8 @@ export interface AudienceFilter {
 export interface ConsentChange {
   phoneHash: string;
   phoneSealed: string;
+  /** See Subscriber.numberBlock; every write path that has the number gives it. */
+  numberBlock?: string;
   language: string;
   region?: string;
   source: ConsentSource;
@@ -55,6 +62,7 @@ export function createSubscriberStore(connection: Connection) {
       {
         _id: String,
         phoneSealed: String,
+        numberBlock: String,
         language: String,
         region: String,
         topics: [String],
@@ -108,7 +116,7 @@ export function createSubscriberStore(connection: Connection) {
         return changeIfNotNewer(
           input.phoneHash,
           at,
-          { $addToSet: { topics: input.topic }, $set: { phoneSealed: input.phoneSealed, language: input.language, consent: { ...consent, status: 'opted_in' }, updatedAt: at, ...(input.region ? { region: input.region } : {}) } },
+          { $addToSet: { topics: input.topic }, $set: { phoneSealed: input.phoneSealed, ...blockOf(input), language: input.language, consent: { ...consent, status: 'opted_in' }, updatedAt: at, ...(input.region ? { region: input.region } : {}) } },
           true,
         );
       }
@@ -157,13 +165,13 @@ export function createSubscriberStore(connection: Connection) {
      * heap for as long as the fan-out runs (about 0.7 GB at 100,000, and its garbage collector
      * scanning it all the while); the fan-out does not need an order.
      */
-    async *audience(filter: AudienceFilter, pageSize: number): AsyncGenerator<Array<Pick<Subscriber, '_id' | 'phoneSealed' | 'language'>>> {
+    async *audience(filter: AudienceFilter, pageSize: number): AsyncGenerator<AudiencePage> {
       const cursor = subscribers
-        .find(audienceQuery(filter), { _id: 1, phoneSealed: 1, language: 1 })
+        .find(audienceQuery(filter), { _id: 1, phoneSealed: 1, numberBlock: 1, language: 1 })
         .batchSize(pageSize)
-        .lean<Pick<Subscriber, '_id' | 'phoneSealed' | 'language'>>()
+        .lean<AudiencePage[number]>()
         .cursor();
-      let page: Array<Pick<Subscriber, '_id' | 'phoneSealed' | 'language'>> = [];
+      let page: AudiencePage = [];
       try {
         for await (const subscriber of cursor) {
           page.push(subscriber);
@@ -182,6 +190,19 @@ export function createSubscriberStore(connection: Connection) {
       const counts: Record<string, number> = {};
       for (const row of rows) counts[row.language] = (counts[row.language] ?? 0) + 1;
       return counts;
+    },
+    /**
+     * The audience counted by language and number block, on the server ($group): nothing is decrypted and
+     * no subscriber leaves the database, however large the audience. block is '' for records without one.
+     */
+    async countAudienceByBlock(filter: AudienceFilter): Promise<Array<{ language: string; block: string; count: number }>> {
+      const rows = await subscribers
+        .aggregate<{ _id: { language?: string; block?: string }; count: number }>([
+          { $match: audienceQuery(filter) },
+          { $group: { _id: { language: '$language', block: '$numberBlock' }, count: { $sum: 1 } } },
+        ])
+        .exec();
+      return rows.map((row) => ({ language: row._id.language ?? '', block: row._id.block ?? '', count: row.count }));
     },
     /** Counts for the console: by consent status, language, region and source. */
     async summary(): Promise<{ total: number; byStatus: Record<string, number>; byLanguage: Record<string, number>; byRegion: Record<string, number>; bySource: Record<string, number> }> {
@@ -210,15 +231,17 @@ const notNewerThan = (phoneHash: string, at: Date) => ({ _id: phoneHash, $or: [{
 
 function newSubscriber(input: ConsentChange & { topics: readonly string[] }, at: Date): Subscriber {
   const { phoneHash, phoneSealed, language, source, evidence } = input;
-  return { _id: phoneHash, phoneSealed, language, region: input.region ?? '', topics: [...new Set(input.topics)], consent: { status: 'opted_in', source, at, evidence }, createdAt: at, updatedAt: at, flagged: null };
+  return { _id: phoneHash, phoneSealed, ...blockOf(input), language, region: input.region ?? '', topics: [...new Set(input.topics)], consent: { status: 'opted_in', source, at, evidence }, createdAt: at, updatedAt: at, flagged: null };
 }
 
 function optInUpdate(input: ConsentChange & { topics: readonly string[] }, at: Date): Record<string, unknown> {
   return {
     $addToSet: { topics: { $each: [...input.topics] } },
-    $set: { phoneSealed: input.phoneSealed, language: input.language, region: input.region ?? '', consent: { status: 'opted_in', source: input.source, at, evidence: input.evidence }, updatedAt: at, flagged: null },
+    $set: { phoneSealed: input.phoneSealed, ...blockOf(input), language: input.language, region: input.region ?? '', consent: { status: 'opted_in', source: input.source, at, evidence: input.evidence }, updatedAt: at, flagged: null },
   };
 }
+
+const blockOf = (input: Pick<ConsentChange, 'numberBlock'>): { numberBlock?: string } => (input.numberBlock ? { numberBlock: input.numberBlock } : {});
 
 function audienceQuery(filter: AudienceFilter): Record<string, unknown> {
   const query: Record<string, unknown> = { 'consent.status': 'opted_in', flagged: null };
@@ -230,3 +253,4 @@ function audienceQuery(filter: AudienceFilter): Record<string, unknown> {
 }
 
 export type SubscriberStore = ReturnType<typeof createSubscriberStore>;
+export type AudiencePage = Array<Pick<Subscriber, '_id' | 'phoneSealed' | 'numberBlock' | 'language'>>;

@@ -28,6 +28,7 @@ export const subscribersModule: SafelineModule = {
       optouts: createOptOutSet(infra.redis.client, infra.config.queuePrefix, () => subscribers.optedOut()),
       protection: createPhoneProtection(infra.config.secrets),
       languages: loadTexts(resolve(infra.config.ussd.templatesDir)).languages.map((language) => language.code),
+      routes: infra.config.routes,
       now: () => new Date(),
     };
     const audit = staffSurfaceOf(infra).audit;

@@ -36,6 +36,9 @@ export function createFlowEventApplier(stores: {
   optouts?: OptOutSet;
   /** Keeps the Redis language cache in step with MongoDB (the hop already wrote it; this covers its failures). */
   cacheProfile?: (phoneHash: string, profile: LanguageProfile) => Promise<void>;
+  /** The sealed number's block when an SMS route covers it, else undefined: nothing could reach it, so it is not subscribed. */
+  blockOf?: (phoneSealed: string) => string | undefined;
+  logger?: Pick<Logger, 'warn'>;
 }) {
   /** Returns the reference code a report or callback request is stored under. */
   return async function applyFlowEvent(job: FlowEventJob): Promise<string | undefined> {
@@ -75,8 +78,13 @@ export function createFlowEventApplier(stores: {
         return recorded.reference;
       }
       case 'subscription.changed': {
+        const numberBlock = event.subscribed === true && stores.blockOf ? stores.blockOf(job.phoneSealed) : undefined;
+        if (event.subscribed === true && stores.blockOf && !numberBlock) {
+          stores.logger?.warn({ event: event.type }, 'ussd subscription not recorded: no SMS route covers the number');
+          return;
+        }
         const changed = await stores.subscribers.recordTopicChoice(
-          { phoneHash: job.phoneHash, phoneSealed: job.phoneSealed, language: str(event.language), topic: str(event.topic), subscribed: event.subscribed === true, source: 'ussd', evidence: `ussd session ${job.sessionId}` },
+          { phoneHash: job.phoneHash, phoneSealed: job.phoneSealed, ...(numberBlock ? { numberBlock } : {}), language: str(event.language), topic: str(event.topic), subscribed: event.subscribed === true, source: 'ussd', evidence: `ussd session ${job.sessionId}` },
           at,
         );
         if (changed && event.subscribed !== true && event.topic === 'all') await stores.optouts?.add(job.phoneHash);

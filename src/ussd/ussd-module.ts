@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { coveredBlock } from '../gateway/route-table';
 import type Redis from 'ioredis';
 import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
@@ -45,6 +46,8 @@ function applier(infra: Infrastructure, sessions: SessionStore, codesOf: Referen
       optouts: createOptOutSet(infra.redis.client, infra.config.queuePrefix, () => subscribers.optedOut()),
       profiles,
       cacheProfile: (phoneHash, profile) => sessions.cacheProfile(phoneHash, profile),
+      blockOf: (phoneSealed) => coveredBlock(infra.config.routes, protection.decrypt(phoneSealed)),
+      logger: infra.logger,
     }),
   };
 }

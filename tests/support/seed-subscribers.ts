@@ -3,10 +3,12 @@ import type { PhoneProtection } from '../../src/shared/phone-protection';
 
 /**
  * Opted-in subscribers written straight into the real database in one insertMany: test set-up at
- * the speed of the server, not of one consent at a time. Numbers: +2237<from..from+count>.
+ * the speed of the server, not of one consent at a time. Numbers: <prefix><from..from+count> (8 digits
+ * after +223; prefix "+2237" unless given). Written as records were before number blocks were kept (no block).
  */
-export async function seedSubscribers(connection: Connection, protection: PhoneProtection, options: { from: number; count: number; language?: string; topics?: string[]; region?: string; joinedAt?: Date }): Promise<string[]> {
-  const phones = Array.from({ length: options.count }, (_, i) => `+2237${String(options.from + i).padStart(7, '0')}`);
+export async function seedSubscribers(connection: Connection, protection: PhoneProtection, options: { from: number; count: number; language?: string; topics?: string[]; region?: string; joinedAt?: Date; prefix?: string }): Promise<string[]> {
+  const prefix = options.prefix ?? '+2237';
+  const phones = Array.from({ length: options.count }, (_, i) => `${prefix}${String(options.from + i).padStart(12 - prefix.length, '0')}`);
   const at = options.joinedAt ?? new Date(Date.now() - 60_000);
   const docs = phones.map((phone) => ({
     _id: protection.hash(phone),
