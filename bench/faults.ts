@@ -101,7 +101,8 @@ async function runCampaign(name: 'clean' | 'faulted', shared: Shared, retryDelay
   onCleanup(() => fake.close());
   const env = {
     ...process.env, ...shared.secrets, MONGODB_URI: mongodbUri, REDIS_URL: shared.redis.url, QUEUE_PREFIX: prefix, HOST: '127.0.0.1',
-    CALLBACK_ALLOWED_IPS: '127.0.0.1,::1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', SMS_GATEWAY: 'africastalking', AT_USERNAME: fake.username, AT_API_KEY: fake.apiKey,
+    CALLBACK_ALLOWED_IPS: '127.0.0.1,::1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', SMS_GATEWAY: 'africastalking',
+    AT_USERNAME: fake.username, AT_API_KEY: fake.apiKey,
     AT_BASE_URL: fake.url, SMS_MAX_PER_SECOND: '100000', CAMPAIGN_RETRY_DELAY_MS: String(retryDelayMs), SHUTDOWN_TIMEOUT_MS: '3000',
   };
   const api = await startSafelineProcess('api', `${name}-api`, env, shared.logDir);

@@ -35,7 +35,10 @@ function option(name: string, fallback: number): number {
 }
 
 function startProcess(role: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'src', 'main.ts'), role], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'src', 'main.ts'), role], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   onCleanup(
     () =>
       new Promise<void>((resolve) => {
@@ -100,7 +103,9 @@ async function main(): Promise<void> {
     dir: join('/tmp', `safeline-bench-kannel-${runTag}`),
   });
   onCleanup(() => kannel.stop(), { first: true });
-  console.log(`safeline api ${apiUrl} + worker, Kannel ${kannel.adminUrl}; ${sessions} sessions for ${seconds} s, ${thinkMs} ms between screens`);
+  console.log(
+    `safeline api ${apiUrl} + worker, Kannel ${kannel.adminUrl}; ${sessions} sessions for ${seconds} s, ${thinkMs} ms between screens`,
+  );
 
   const dialMs: number[] = [];
   const answerMs: number[] = [];
@@ -137,7 +142,9 @@ async function main(): Promise<void> {
   };
   const cpuBefore = processCpuMs(api.pid ?? 0) ?? 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: sessions }, (_, i) => new Promise((resolve) => setTimeout(resolve, (i * thinkMs) / sessions)).then(virtualPhone)));
+  await Promise.all(
+    Array.from({ length: sessions }, (_, i) => new Promise((resolve) => setTimeout(resolve, (i * thinkMs) / sessions)).then(virtualPhone)),
+  );
   const elapsedS = (performance.now() - started) / 1_000;
   const apiCpuMs = (processCpuMs(api.pid ?? 0) ?? 0) - cpuBefore;
 

@@ -11,4 +11,6 @@ import { ussdModule } from './ussd/ussd-module';
  * The rooms that plug into the api and worker roles, in mounting order: staff comes before the
  * rooms whose pages and API need to know who is signed in.
  */
-export const modules: ReadonlyArray<SafelineModule> = [ussdModule, staffModule, gatewayModule, smsModule, hotlineModule, subscribersModule, campaignsModule];
+export const modules: ReadonlyArray<SafelineModule> = [
+  ussdModule, staffModule, gatewayModule, smsModule, hotlineModule, subscribersModule, campaignsModule,
+];

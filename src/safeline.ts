@@ -103,7 +103,9 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   logger.info(`mongodb: ${describeMongoUri(config.mongodbUri)}`);
   logger.info(`redis: ${describeRedisUrl(config.redisUrl)} (queue prefix "${config.queuePrefix}")`);
   const each = config.routes.map((route) => {
-    const account = route.gateway === 'emulator' ? 'local emulator' : route.gateway === 'kannel' ? `Kannel, smsc ${route.smsc ?? ''}` : "Africa's Talking";
+    const account = route.gateway === 'emulator'
+      ? 'local emulator'
+      : route.gateway === 'kannel' ? `Kannel, smsc ${route.smsc ?? ''}` : "Africa's Talking";
     return `${route.name} (${route.prefixes.join(', ')}): ${account}, ${route.maxPerSecond}/s`;
   });
   logger.info(`sms routes: ${each.join('; ')}`);

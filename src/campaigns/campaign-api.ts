@@ -70,7 +70,15 @@ export function registerCampaignApi(api: ApiRegistry, deps: CampaignDeps & { aud
     if (unknown.length) throw AppError.badRequest(`texts: unknown language(s) ${unknown.join(', ')}; enabled: ${enabled.join(', ')}`);
   };
 
-  api.add({ method: 'post', path: '/campaigns/preview', summary: 'Per language: the text, characters, encoding, parts, recipients and cost (and the ASCII spelling where offered); per operator (route): recipients, parts and cost', access: { roles: MANAGERS }, body: previewInput }, async ({ body }) => {
+  api.add({
+    method: 'post',
+    path: '/campaigns/preview',
+    summary:
+      'Per language: the text, characters, encoding, parts, recipients and cost (and the ASCII spelling where offered); ' +
+      'per operator (route): recipients, parts and cost',
+    access: { roles: MANAGERS },
+    body: previewInput,
+  }, async ({ body }) => {
     const texts = textsOf(body);
     checkLanguages(texts);
     return campaignPreviewFor(deps, texts, body.audience);

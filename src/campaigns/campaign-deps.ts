@@ -53,7 +53,10 @@ function build(infra: Infrastructure) {
   const routes = config.routes;
   // Built on first use: the api role never sends a batch.
   const gatewayOf = (route: string) => smsRoutingOf(infra).gatewayOf(route);
-  return { subscribers, campaigns, messages, progress, calls, queue, withLock, protection, optouts, settings, routes, gatewayOf, management, now };
+  return {
+    subscribers, campaigns, messages, progress, calls, queue, withLock,
+    protection, optouts, settings, routes, gatewayOf, management, now,
+  };
 }
 
 export type CampaignDeps = ReturnType<typeof campaignDepsOf>;

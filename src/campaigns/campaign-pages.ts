@@ -112,10 +112,17 @@ ${languages.map((l) => `<label for="c-text-${l.code}">${t(req, 'console.campaign
       const table = `<h2>${t(req, 'console.campaigns.preview')}</h2><table><thead><tr><th scope="col"></th><th scope="col">${t(req, 'console.campaigns.text')}</th><th scope="col">${t(req, 'console.campaigns.characters')}</th><th scope="col">${t(req, 'console.campaigns.encoding')}</th><th scope="col">${t(req, 'console.campaigns.parts')}</th><th scope="col">${t(req, 'console.campaigns.recipients')}</th><th scope="col">${t(req, 'console.campaigns.cost')}</th></tr></thead><tbody>${preview.languages
         .map((l) => row(escape(l.language), l, l.recipients) + (l.ascii ? row(`${escape(l.language)} ASCII`, l.ascii, l.recipients) : ''))
         .join('')}</tbody></table><p>${t(req, 'console.campaigns.total', { recipients: String(preview.recipients), cost: preview.cost.toFixed(0) })}</p>`;
-      const operatorName = (o: { route: string | null; operator: string }) => (o.route === null ? t(req, 'console.campaigns.no_route') : o.route === '' ? t(req, 'console.campaigns.operator_unknown') : escape(o.operator));
+      const operatorName = (o: { route: string | null; operator: string }) =>
+        o.route === null
+          ? t(req, 'console.campaigns.no_route')
+          : o.route === '' ? t(req, 'console.campaigns.operator_unknown') : escape(o.operator);
       // One route is every number: the split says nothing then.
-      const operators = deps.routes.length < 2 ? '' : `<h3>${t(req, 'console.campaigns.by_operator')}</h3><table><thead><tr><th scope="col">${t(req, 'console.campaigns.operator')}</th><th scope="col">${t(req, 'console.campaigns.recipients')}</th><th scope="col">${t(req, 'console.campaigns.parts')}</th><th scope="col">${t(req, 'console.campaigns.cost')}</th></tr></thead><tbody>${preview.operators
-        .map((o) => `<tr><th scope="row">${operatorName(o)}</th><td>${o.recipients}</td><td>${o.parts}</td><td>${o.cost.toFixed(0)}</td></tr>`)
+      const operators = deps.routes.length < 2 ? '' : `<h3>${t(req, 'console.campaigns.by_operator')}</h3><table><thead><tr>` +
+        `<th scope="col">${t(req, 'console.campaigns.operator')}</th><th scope="col">${t(req, 'console.campaigns.recipients')}</th>` +
+        `<th scope="col">${t(req, 'console.campaigns.parts')}</th><th scope="col">${t(req, 'console.campaigns.cost')}</th>` +
+        `</tr></thead><tbody>${preview.operators
+        .map((o) =>
+          `<tr><th scope="row">${operatorName(o)}</th><td>${o.recipients}</td><td>${o.parts}</td><td>${o.cost.toFixed(0)}</td></tr>`)
         .join('')}</tbody></table>`;
       return form(req, res, body, table + operators);
     }

@@ -38,7 +38,14 @@ export interface OperatorPreview {
 
 const figures = (text: string, recipients: number, pricePerRecipientPart: number): TextFigures => {
   const analysis = analyzeText(text);
-  return { text, characters: [...text].length, encoding: analysis.encoding, nonGsmCharacters: [...analysis.nonGsmCharacters], parts: analysis.parts, cost: analysis.parts * pricePerRecipientPart };
+  return {
+    text,
+    characters: [...text].length,
+    encoding: analysis.encoding,
+    nonGsmCharacters: [...analysis.nonGsmCharacters],
+    parts: analysis.parts,
+    cost: analysis.parts * pricePerRecipientPart,
+  };
 };
 
 /** Pure: what each language's message will be and cost, and each operator's share, before anything is sent. */
@@ -57,7 +64,8 @@ export function previewCampaign(input: {
     // Recipients x their route's price per part: the language's cost is this times its parts.
     const priced = groups.reduce((sum, group) => sum + group.recipients * priceOf(group.route), 0);
     const base = figures(text, recipients, priced);
-    const ascii = input.asciiOption.includes(language) && base.encoding === 'UCS-2' ? figures(toAsciiSpelling(text), recipients, priced) : undefined;
+    const ascii =
+      input.asciiOption.includes(language) && base.encoding === 'UCS-2' ? figures(toAsciiSpelling(text), recipients, priced) : undefined;
     return { language, recipients, ...base, ...(ascii ? { ascii } : {}) };
   });
   const partsOf = new Map(languages.map((l) => [l.language, l.parts]));
@@ -79,7 +87,8 @@ export function previewCampaign(input: {
     operators.set(key, entry);
   }
   // In the routes file's order, then "not known yet", then "no route".
-  const order = (o: OperatorPreview) => (o.route === null ? Infinity : o.route === '' ? input.routes.length : input.routes.findIndex((route) => route.name === o.route));
+  const order = (o: OperatorPreview) =>
+    o.route === null ? Infinity : o.route === '' ? input.routes.length : input.routes.findIndex((route) => route.name === o.route);
   return {
     languages,
     operators: [...operators.values()].sort((a, b) => order(a) - order(b)),

@@ -34,11 +34,23 @@ export async function campaignViewOf(deps: Pick<CampaignDeps, 'progress' | 'mess
  * The preview with the audience counted now, per language and number block on the database's side (no number is
  * opened, whatever the audience's size); each block is then given its route.
  */
-export async function campaignPreviewFor(deps: Pick<CampaignDeps, 'subscribers' | 'routes'> & { texts: { languages: ReadonlyArray<{ code: string; asciiSpelling: boolean }> } }, texts: Record<string, string>, audience: AudienceFilter) {
+export async function campaignPreviewFor(
+  deps: Pick<CampaignDeps, 'subscribers' | 'routes'> & { texts: { languages: ReadonlyArray<{ code: string; asciiSpelling: boolean }> } },
+  texts: Record<string, string>,
+  audience: AudienceFilter,
+) {
   const languages = Object.keys(texts);
-  const counts = await deps.subscribers.countAudienceByBlock({ ...audience, languages: audience.languages?.length ? audience.languages.filter((l) => languages.includes(l)) : languages });
+  const counts = await deps.subscribers.countAudienceByBlock({
+    ...audience,
+    languages: audience.languages?.length ? audience.languages.filter((l) => languages.includes(l)) : languages,
+  });
   const only = deps.routes.length === 1 ? deps.routes[0] : undefined;
   const routeOf = (block: string): AudienceRoute => only ?? (block ? (routeFor(deps.routes, block) ?? 'none') : 'unknown');
   const routed = counts.map((row) => ({ language: row.language, route: routeOf(row.block), recipients: row.count }));
-  return previewCampaign({ texts, audience: routed, asciiOption: deps.texts.languages.filter((l) => l.asciiSpelling).map((l) => l.code), routes: deps.routes });
+  return previewCampaign({
+    texts,
+    audience: routed,
+    asciiOption: deps.texts.languages.filter((l) => l.asciiSpelling).map((l) => l.code),
+    routes: deps.routes,
+  });
 }

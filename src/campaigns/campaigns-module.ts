@@ -35,7 +35,16 @@ export const campaignsModule: SafelineModule = {
     // second job take the batch for a dead one's; it lapses 10 s after a worker dies, as the job's Bull lock does.
     const claimBatch = (batchId: string) => takeLease(redis, `${infra.config.queuePrefix}:campaign-batch-lease:${batchId}`, BATCH_LEASE_MS);
     const takeTurn = createSendTurns(redis, infra.config.queuePrefix, infra.config.sms.maxPerSecond);
-    const sendDeps = { ...deps, campaigns: recentCampaigns(deps.campaigns, 1_000), claimBatch, takeTurn, gateway: smsRoutingOf(infra).any, logger: infra.logger, stopCampaign: (id: string, reason: string) => management.stopCampaign(id, reason), finishRunIfDone: (id: string, run: string) => management.finishRunIfDone(id, run) };
+    const sendDeps = {
+      ...deps,
+      campaigns: recentCampaigns(deps.campaigns, 1_000),
+      claimBatch,
+      takeTurn,
+      gateway: smsRoutingOf(infra).any,
+      logger: infra.logger,
+      stopCampaign: (id: string, reason: string) => management.stopCampaign(id, reason),
+      finishRunIfDone: (id: string, run: string) => management.finishRunIfDone(id, run),
+    };
 
     void deps.queue.process(FAN_OUT, 1, processWith(async (job) => {
       const data = job.data as FanOutJob;

@@ -9,7 +9,14 @@ import { secretMatches } from '../shared/secret-compare';
 import type { AcceptResult, ReceivedReport } from './delivery-reports';
 
 const field = (max: number) => z.string().max(max);
-const delivery = z.object({ id: field(100).min(1), status: z.string().regex(/^[A-Za-z]{1,40}$/), failureReason: field(100).default(''), phoneNumber: field(30).optional(), networkCode: field(20).optional(), retryCount: field(10).optional() });
+const delivery = z.object({
+  id: field(100).min(1),
+  status: z.string().regex(/^[A-Za-z]{1,40}$/),
+  failureReason: field(100).default(''),
+  phoneNumber: field(30).optional(),
+  networkCode: field(20).optional(),
+  retryCount: field(10).optional(),
+});
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -56,7 +63,11 @@ async function keep(deps: DeliveryRouteDeps, path: string, source: string, res: 
   }
 }
 
-function fastRoute(method: FastRoute['method'], path: string, handle: (req: FastRequest, res: ServerResponse, query: URLSearchParams) => Promise<void>): FastRoute {
+function fastRoute(
+  method: FastRoute['method'],
+  path: string,
+  handle: (req: FastRequest, res: ServerResponse, query: URLSearchParams) => Promise<void>,
+): FastRoute {
   return {
     method,
     path,
@@ -80,11 +91,17 @@ export function deliveryReportRoute(deps: DeliveryRouteDeps): FastRoute {
     const form = await readForm(req, 4_096);
     if (!form.ok) return sendJson(res, 400, { error: { code: 'bad_request', message: `expected AT's form fields (${form.reason})` } });
     const parsed = delivery.safeParse(form.fields);
-    if (!parsed.success) return sendJson(res, 400, { error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+    if (!parsed.success) {
+      return sendJson(res, 400, {
+        error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') },
+      });
+    }
     const { id, status, failureReason, phoneNumber } = parsed.data;
     // The phone's hash lets a report find a send recorded unknown; the number itself is not kept.
     const phone = phoneNumber ? deps.phoneHash?.(phoneNumber) : undefined;
-    await keep(deps, path, deps.guard.sourceOf(req), res, { id, status, failureReason, at: deps.now().toISOString(), ...(phone ? { phone } : {}) });
+    await keep(deps, path, deps.guard.sourceOf(req), res, {
+      id, status, failureReason, at: deps.now().toISOString(), ...(phone ? { phone } : {}),
+    });
   });
 }
 
@@ -97,6 +114,8 @@ export function kannelDeliveryReportRoute(deps: DeliveryRouteDeps): FastRoute {
     const report = readKannelReport(query);
     if (!report.ok) return sendJson(res, 400, { error: { code: 'bad_request', message: report.reason } });
     if ('ignore' in report) return sendJson(res, 200, { ok: true, ignored: report.ignore });
-    await keep(deps, path, deps.guard.sourceOf(req), res, { id: report.id, status: report.status, failureReason: report.failureReason, at: deps.now().toISOString() });
+    await keep(deps, path, deps.guard.sourceOf(req), res, {
+      id: report.id, status: report.status, failureReason: report.failureReason, at: deps.now().toISOString(),
+    });
   });
 }

@@ -85,7 +85,9 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
   const rate = sendRate(campaign, total, deps.settings.maxPerSecond);
   const interval = (deps.settings.batchSize / rate) * 1_000;
   // A route slower than the campaign spaces its own batches wider (booking holds it anyway; this keeps them from waiting).
-  const routeInterval = new Map(deps.routes.map((route) => [route.name, (deps.settings.batchSize / Math.min(rate, route.maxPerSecond)) * 1_000]));
+  const routeInterval = new Map(
+    deps.routes.map((route) => [route.name, (deps.settings.batchSize / Math.min(rate, route.maxPerSecond)) * 1_000]),
+  );
   const routeAdded = new Map<string, number>();
   const parts = Object.fromEntries(languages.map((language) => [language, analyzeText(textFor(campaign, language) ?? '').parts]));
   let unrouted = 0;
@@ -130,9 +132,23 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
         while (chunk.length > 0) {
           const batchId = `${job.runId}:${chunk[0]?.subscriber ?? ''}`;
           const onRoute = routeAdded.get(route.name) ?? 0;
-          const offsetMs = Math.max(((planned + added) / deps.settings.batchSize) * interval, (onRoute / deps.settings.batchSize) * (routeInterval.get(route.name) ?? interval));
+          const offsetMs = Math.max(
+            ((planned + added) / deps.settings.batchSize) * interval,
+            (onRoute / deps.settings.batchSize) * (routeInterval.get(route.name) ?? interval),
+          );
           const plannedAt = advanceOpenTime(campaign.sendWindow, started, offsetMs);
-          const batch: CampaignBatch = { _id: batchId, campaign: campaign._id, run: job.runId, language, route: route.name, text: textFor(campaign, language) ?? '', recipients: chunk, status: 'queued', retry: 0, updatedAt: deps.now() };
+          const batch: CampaignBatch = {
+            _id: batchId,
+            campaign: campaign._id,
+            run: job.runId,
+            language,
+            route: route.name,
+            text: textFor(campaign, language) ?? '',
+            recipients: chunk,
+            status: 'queued',
+            retry: 0,
+            updatedAt: deps.now(),
+          };
           // The plan first, in the same Redis step that marks its subscribers as batched: a crash
           // before the batch is fully written leaves the plan, which the next fan-out finishes.
           if (await deps.progress.planBatch(job.runId, batchId, chunk.map((r) => r.subscriber), JSON.stringify(batch))) {
@@ -156,7 +172,12 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
     deps.logger.warn({ campaign: campaign._id, run: job.runId, recipients: planned }, 'campaign budget cap reached during fan-out');
   }
   // Stored before routes were checked at every opt-in: nothing could reach them, so they are not batched.
-  if (unrouted > 0) deps.logger.warn({ campaign: campaign._id, run: job.runId, recipients: unrouted }, 'campaign recipients left out: no SMS route covers their number');
+  if (unrouted > 0) {
+    deps.logger.warn(
+      { campaign: campaign._id, run: job.runId, recipients: unrouted },
+      'campaign recipients left out: no SMS route covers their number',
+    );
+  }
   await deps.progress.set(job.runId, 'fanoutDone', 1);
   await deps.finishRunIfDone(campaign._id, job.runId);
   deps.logger.info({ campaign: campaign._id, run: job.runId, recipients: planned }, 'campaign fan-out done');

@@ -92,7 +92,11 @@ export function createMessageStore(connection: Connection) {
   );
   const batches = modelOn<CampaignBatch>(connection, 'CampaignBatch', () =>
     new Schema<CampaignBatch>(
-      { _id: String, campaign: String, run: String, language: String, route: String, text: String, recipients: [{ _id: false, message: String, subscriber: String, sealed: String }], status: String, retry: Number, updatedAt: Date },
+      {
+        _id: String, campaign: String, run: String, language: String, route: String, text: String,
+        recipients: [{ _id: false, message: String, subscriber: String, sealed: String }],
+        status: String, retry: Number, updatedAt: Date,
+      },
       { ...opts, collection: 'campaign_batches' },
     ),
   );

@@ -121,7 +121,12 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
     try {
       await deps.calls.save(batchId, { state: 'calling' });
       const gateway = (route && deps.gatewayOf(route.name)) ?? deps.gateway;
-      answers = await gateway.send({ to: toSend.map((r) => deps.protection.decrypt(r.sealed)), text: batch.text, purpose: CAMPAIGN_PURPOSE, ...(campaign.senderId ? { from: campaign.senderId } : {}) });
+      answers = await gateway.send({
+        to: toSend.map((r) => deps.protection.decrypt(r.sealed)),
+        text: batch.text,
+        purpose: CAMPAIGN_PURPOSE,
+        ...(campaign.senderId ? { from: campaign.senderId } : {}),
+      });
     } catch (err) {
       // Refused as a whole: nothing was sent, so whoever takes the batch next may send it.
       await deps.calls.save(batchId, { state: 'refused' });

@@ -25,14 +25,20 @@ function main(): number {
     for (const { channel, limits } of channels) {
       console.log(`# channel ${channel}: ${limits.gsm7} GSM-7 / ${limits.ucs2} UCS-2 characters per screen`);
       for (const row of screens.rows.filter((candidate) => candidate.channel === channel)) {
-        console.log([row.flow, row.node, row.language, row.variant, `${row.page}/${row.pages}`, row.length, row.encoding, row.limit, row.ok ? 'ok' : 'TOO LONG'].join('\t'));
+        console.log([
+          row.flow, row.node, row.language, row.variant, `${row.page}/${row.pages}`,
+          row.length, row.encoding, row.limit, row.ok ? 'ok' : 'TOO LONG',
+        ].join('\t'));
       }
     }
   }
   const reviews = texts.languages
     .map(({ code }) => `${code}: ${Object.entries(texts.meta(code)).map(([ns, meta]) => `${ns} ${meta.review_status}`).join(', ') || 'no files'}`)
     .join('; ');
-  console.log(`\n${set.flows.size} flows, ${[...set.flows.values()].reduce((n, flow) => n + flow.nodes.size, 0)} nodes, ${screens.rows.length} pages rendered in ${texts.languages.length} languages for ${channels.length} channels (${reviews})`);
+  console.log(
+    `\n${set.flows.size} flows, ${[...set.flows.values()].reduce((n, flow) => n + flow.nodes.size, 0)} nodes, ` +
+      `${screens.rows.length} pages rendered in ${texts.languages.length} languages for ${channels.length} channels (${reviews})`,
+  );
   for (const problem of all) console.error(`error: ${formatProblem(problem)}`);
   console.log(all.length ? `flows:check: ${all.length} problem(s)` : 'flows:check: ok');
   return all.length ? 1 : 0;

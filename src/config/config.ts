@@ -141,7 +141,9 @@ export const configSchema = z
       }
     }
     if (env.SMS_GATEWAY === 'kannel' && !env.SMS_ROUTES_FILE) {
-      for (const key of ['KANNEL_SENDSMS_URL', 'KANNEL_USERNAME', 'KANNEL_PASSWORD', 'KANNEL_SMSC', 'KANNEL_ADMIN_URL', 'KANNEL_ADMIN_PASSWORD'] as const) {
+      for (const key of [
+        'KANNEL_SENDSMS_URL', 'KANNEL_USERNAME', 'KANNEL_PASSWORD', 'KANNEL_SMSC', 'KANNEL_ADMIN_URL', 'KANNEL_ADMIN_PASSWORD',
+      ] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SMS_GATEWAY=kannel' });
       }
     }
@@ -313,7 +315,12 @@ function describe(issue: z.core.$ZodIssue, env: Environment): string {
 
 function gatewayOf(e: z.infer<typeof configSchema>): Config['smsGateway'] {
   if (e.SMS_GATEWAY === 'africastalking') {
-    return { kind: 'africastalking', username: e.AT_USERNAME ?? '', apiKey: e.AT_API_KEY ?? '', ...(e.AT_BASE_URL ? { baseUrl: e.AT_BASE_URL } : {}) };
+    return {
+      kind: 'africastalking',
+      username: e.AT_USERNAME ?? '',
+      apiKey: e.AT_API_KEY ?? '',
+      ...(e.AT_BASE_URL ? { baseUrl: e.AT_BASE_URL } : {}),
+    };
   }
   if (e.SMS_GATEWAY === 'kannel') {
     return {
@@ -336,7 +343,9 @@ const AT_ACCOUNT = ['AT_USERNAME', 'AT_API_KEY'] as const;
 function accountsOf(e: z.infer<typeof configSchema>): Config['gatewayAccounts'] {
   const kannel = KANNEL_ACCOUNT.every((key) => e[key]);
   return {
-    ...(e.AT_USERNAME && e.AT_API_KEY ? { africastalking: { username: e.AT_USERNAME, apiKey: e.AT_API_KEY, ...(e.AT_BASE_URL ? { baseUrl: e.AT_BASE_URL } : {}) } } : {}),
+    ...(e.AT_USERNAME && e.AT_API_KEY
+      ? { africastalking: { username: e.AT_USERNAME, apiKey: e.AT_API_KEY, ...(e.AT_BASE_URL ? { baseUrl: e.AT_BASE_URL } : {}) } }
+      : {}),
     ...(kannel
       ? {
           kannel: {
@@ -369,7 +378,9 @@ function routesOf(e: z.infer<typeof configSchema>): { routes: SmsRoute[]; proble
   }
   const file = e.SMS_ROUTES_FILE;
   const { routes, problems } = readRoutesFile(file);
-  if (problems.length) return { routes, problems: problems.map((problem) => `SMS_ROUTES_FILE ${file}: ${problem}`), variables: ['SMS_ROUTES_FILE'] };
+  if (problems.length) {
+    return { routes, problems: problems.map((problem) => `SMS_ROUTES_FILE ${file}: ${problem}`), variables: ['SMS_ROUTES_FILE'] };
+  }
   const missing: string[] = [];
   const variables: string[] = [];
   for (const [gateway, keys] of [['kannel', KANNEL_ACCOUNT], ['africastalking', AT_ACCOUNT]] as const) {

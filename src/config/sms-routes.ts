@@ -54,7 +54,9 @@ export function parseRoutes(text: string): { routes: SmsRoute[]; problems: strin
   const smscOwner = new Map<string, string>();
   const names = new Set<string>();
   list.forEach((raw: unknown, i) => {
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return void problems.push(`${ordinal(i)}: must be a mapping of name, operator, prefixes, gateway...`);
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+      return void problems.push(`${ordinal(i)}: must be a mapping of name, operator, prefixes, gateway...`);
+    }
     const r = raw as Record<string, unknown>;
     const name = typeof r.name === 'string' ? r.name : '';
     const who = NAME.test(name) ? `route "${name}"` : ordinal(i);
@@ -82,7 +84,10 @@ export function parseRoutes(text: string): { routes: SmsRoute[]; problems: strin
     for (const prefix of prefixes) {
       if (!/^\+\d{1,15}$/.test(prefix)) bad(`prefix "${prefix}" must be "+" and digits, e.g. "+2237"`);
       else if (prefix.length > NUMBER_BLOCK_LENGTH) {
-        bad(`prefix "${prefix}" is longer than ${NUMBER_BLOCK_LENGTH} characters: subscribers are counted by the first ${NUMBER_BLOCK_LENGTH} characters of their number, so a route cannot be narrower`);
+        bad(
+          `prefix "${prefix}" is longer than ${NUMBER_BLOCK_LENGTH} characters: subscribers are counted by the first ` +
+            `${NUMBER_BLOCK_LENGTH} characters of their number, so a route cannot be narrower`,
+        );
       } else {
         const owner = prefixOwner.get(prefix);
         if (owner !== undefined) bad(`prefix "${prefix}" is also ${owner === name ? 'listed twice in this route' : `route "${owner}"'s`}`);
@@ -90,12 +95,17 @@ export function parseRoutes(text: string): { routes: SmsRoute[]; problems: strin
       }
     }
     const maxPerSecond = Number(r.max_per_second);
-    if (typeof r.max_per_second !== 'number' || !(maxPerSecond > 0)) bad('max_per_second must be a number above 0 (the operator\'s ceiling, messages per second)');
+    if (typeof r.max_per_second !== 'number' || !(maxPerSecond > 0)) {
+      bad('max_per_second must be a number above 0 (the operator\'s ceiling, messages per second)');
+    }
     const pricePerPart = Number(r.price_per_part);
     if (typeof r.price_per_part !== 'number' || !(pricePerPart > 0)) bad('price_per_part must be a number above 0 (XOF per SMS part)');
     const senderId = r.sender_id === undefined ? undefined : scalar(r.sender_id);
     if (senderId !== undefined && !SENDER.test(senderId)) bad('sender_id must be at most 11 letters and digits, or a short code (digits)');
-    routes.push({ name, operator, prefixes, gateway, ...(smsc !== undefined ? { smsc } : {}), maxPerSecond, pricePerPart, ...(senderId !== undefined ? { senderId } : {}) });
+    routes.push({
+      name, operator, prefixes, gateway, ...(smsc !== undefined ? { smsc } : {}),
+      maxPerSecond, pricePerPart, ...(senderId !== undefined ? { senderId } : {}),
+    });
   });
   return { routes: problems.length ? [] : routes, problems };
 }

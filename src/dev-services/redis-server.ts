@@ -13,12 +13,20 @@ export interface RunningRedisServer {
  * `dir`, as the deployment's Redis keeps), for tests and for `npm run dev` when no Redis runs. Passing
  * the same port and dir again restarts it there (with `appendOnly`, with what it had).
  */
-export async function startRedisServer(options: { port?: number; dir: string; binary?: string; appendOnly?: boolean }): Promise<RunningRedisServer> {
+export async function startRedisServer(options: {
+  port?: number;
+  dir: string;
+  binary?: string;
+  appendOnly?: boolean;
+}): Promise<RunningRedisServer> {
   const port = options.port ?? (await freePort());
   mkdirSync(options.dir, { recursive: true });
   const child: ChildProcess = spawn(
     options.binary ?? 'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', '--dir', options.dir, '--loglevel', 'warning'],
+    [
+      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no',
+      '--dir', options.dir, '--loglevel', 'warning',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

@@ -44,11 +44,19 @@ export function smsRoutingOf(infra: Infrastructure): SmsRouting {
       });
     }
     if (route.gateway === 'africastalking' && at) {
-      return createAfricasTalkingGateway({ username: at.username, apiKey: at.apiKey, ...(at.baseUrl ? { baseUrl: at.baseUrl } : {}), timeoutMs: sms.sendTimeoutMs, ...(from ? { defaultFrom: from } : {}) });
+      return createAfricasTalkingGateway({
+        username: at.username,
+        apiKey: at.apiKey,
+        ...(at.baseUrl ? { baseUrl: at.baseUrl } : {}),
+        timeoutMs: sms.sendTimeoutMs,
+        ...(from ? { defaultFrom: from } : {}),
+      });
     }
     const shared = emulatorGateway();
     // The emulator has no account default: a route's own sender ID is put on what it sends.
-    return route.senderId && route.senderId !== sms.senderId ? { name: shared.name, send: (batch) => shared.send({ ...batch, from: batch.from ?? route.senderId }) } : shared;
+    return route.senderId && route.senderId !== sms.senderId
+      ? { name: shared.name, send: (batch) => shared.send({ ...batch, from: batch.from ?? route.senderId }) }
+      : shared;
   };
   const routing = createSmsRouting(infra.config.routes, build);
   built.set(infra, routing);

@@ -50,7 +50,9 @@ export function createKannelGateway(options: KannelGatewayOptions): SmsGateway {
     const { encoding, parts } = analyzeText(text);
     const messageId = newKannelMessageId();
     const reportUrl = options.reportUrl();
-    const params = new URLSearchParams({ username: options.username, password: options.password, to, text, smsc: options.smsc, charset: 'UTF-8' });
+    const params = new URLSearchParams({
+      username: options.username, password: options.password, to, text, smsc: options.smsc, charset: 'UTF-8',
+    });
     if (encoding === 'UCS-2') params.set('coding', '2');
     if (from) params.set('from', from);
     if (reportUrl) {
@@ -73,7 +75,9 @@ export function createKannelGateway(options: KannelGatewayOptions): SmsGateway {
     if (status === 202 || status === 200) {
       return { to, outcome: 'accepted', messageId, statusCode: status, status: body, parts, cost: `XOF ${parts * options.pricePerPart}` };
     }
-    if (status === 403 && /authorization failed/i.test(body)) return { to, outcome: 'permanent', statusCode: status, status: body, auth: true };
+    if (status === 403 && /authorization failed/i.test(body)) {
+      return { to, outcome: 'permanent', statusCode: status, status: body, auth: true };
+    }
     if (status >= 500 || status === 408 || status === 429) return { to, outcome: 'transient', statusCode: status, status: body };
     return { to, outcome: 'permanent', statusCode: status, status: body };
   }

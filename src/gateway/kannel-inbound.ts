@@ -16,7 +16,14 @@ export interface KannelInbound {
   readonly smsc: string;
 }
 
-const DECODERS: Readonly<Record<string, string>> = { 'utf-8': 'utf-8', utf8: 'utf-8', 'utf-16be': 'utf-16be', 'ucs-2': 'utf-16be', 'iso-8859-1': 'latin1', 'windows-1252': 'windows-1252' };
+const DECODERS: Readonly<Record<string, string>> = {
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  'utf-16be': 'utf-16be',
+  'ucs-2': 'utf-16be',
+  'iso-8859-1': 'latin1',
+  'windows-1252': 'windows-1252',
+};
 
 /** The raw bytes of one query value: "+" is a space, %XX a byte. */
 function bytesOf(raw: string): Buffer {

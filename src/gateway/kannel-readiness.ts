@@ -10,7 +10,12 @@ const CACHE_MS = 3_000;
  * other configured bind) online and an smsbox connected (after a bearerbox restart smsbox comes back some 11 s
  * later, and until then sendsms is refused). Throws an error that names what is missing; the password is never in it.
  */
-export function kannelReadiness(options: { adminUrl: string; password: string; smscs: readonly string[]; now?: () => number }): () => Promise<void> {
+export function kannelReadiness(options: {
+  adminUrl: string;
+  password: string;
+  smscs: readonly string[];
+  now?: () => number;
+}): () => Promise<void> {
   const now = options.now ?? Date.now;
   let cached: { at: number; problems: Promise<string[]> } | undefined;
   const read = async (): Promise<string[]> => {
@@ -22,7 +27,9 @@ export function kannelReadiness(options: { adminUrl: string; password: string; s
       text = await res.text();
     } catch (err) {
       const name = (err as { name?: string }).name;
-      return [name === 'TimeoutError' ? `Kannel status.txt did not answer within ${STATUS_TIMEOUT_MS} ms` : 'Kannel admin port unreachable'];
+      return [
+        name === 'TimeoutError' ? `Kannel status.txt did not answer within ${STATUS_TIMEOUT_MS} ms` : 'Kannel admin port unreachable',
+      ];
     }
     return kannelProblems(parseKannelStatus(text), options.smscs);
   };

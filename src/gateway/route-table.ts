@@ -24,4 +24,5 @@ export function routeFor(routes: readonly SmsRoute[], numberOrBlock: string): Sm
 }
 
 /** A number's block when a route covers it; undefined when none does (the number is refused). */
-export const coveredBlock = (routes: readonly SmsRoute[], e164: string): string | undefined => (routeFor(routes, e164) ? numberBlock(e164) : undefined);
+export const coveredBlock = (routes: readonly SmsRoute[], e164: string): string | undefined =>
+  routeFor(routes, e164) ? numberBlock(e164) : undefined;

@@ -35,13 +35,19 @@ export function createSmsRouting(routes: readonly SmsRoute[], build: (route: Sms
         const to = indexes.map((i) => batch.to[i] ?? '');
         try {
           const results = await (gateways.get(name) as SmsGateway).send({ ...batch, to });
-          indexes.forEach((i, k) => (answers[i] = results[k] ?? { to: to[k] ?? '', outcome: 'transient', statusCode: 0, status: 'no answer' }));
+          indexes.forEach(
+            (i, k) => (answers[i] = results[k] ?? { to: to[k] ?? '', outcome: 'transient', statusCode: 0, status: 'no answer' }),
+          );
         } catch (err) {
           failures.push(err);
-          indexes.forEach((i, k) => (answers[i] = { to: to[k] ?? '', outcome: 'transient', statusCode: 0, status: err instanceof Error ? err.message : 'gateway error' }));
+          indexes.forEach((i, k) => (answers[i] = {
+            to: to[k] ?? '', outcome: 'transient', statusCode: 0, status: err instanceof Error ? err.message : 'gateway error',
+          }));
         }
       }
-      if (failures.length > 0 && !answers.some((answer) => answer.outcome === 'accepted')) throw failures[0] instanceof GatewayError ? failures[0] : new GatewayError('transient', String(failures[0]));
+      if (failures.length > 0 && !answers.some((answer) => answer.outcome === 'accepted')) {
+        throw failures[0] instanceof GatewayError ? failures[0] : new GatewayError('transient', String(failures[0]));
+      }
       return answers;
     },
   };

@@ -13,7 +13,9 @@ const callbackConnections = new WeakMap<RedisConnections, Redis>();
 export function callbackRedis(redis: RedisConnections): Redis {
   const existing = callbackConnections.get(redis);
   if (existing) return existing;
-  const opened = redis.open('sms-callbacks', { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: CALLBACK_REDIS_TIMEOUT_MS });
+  const opened = redis.open('sms-callbacks', {
+    enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: CALLBACK_REDIS_TIMEOUT_MS,
+  });
   callbackConnections.set(redis, opened);
   return opened;
 }

@@ -77,7 +77,11 @@ export async function handleInboundSms(deps: InboundDeps, sms: InboundSms): Prom
         deps.logger.warn({ smsId: sms.id, action: match.action }, 'inbound join not subscribed: no SMS route covers the number');
         return { action: 'join' };
       }
-      if (await deps.subscribers.optIn({ phoneHash, phoneSealed, numberBlock, language: match.language, source: 'sms', evidence: `sms ${sms.id}: join keyword`, topics: isTopic(topic) ? [topic] : [...TOPICS] }, at)) await deps.optouts.remove(phoneHash);
+      const joined = await deps.subscribers.optIn({
+        phoneHash, phoneSealed, numberBlock, language: match.language, source: 'sms',
+        evidence: `sms ${sms.id}: join keyword`, topics: isTopic(topic) ? [topic] : [...TOPICS],
+      }, at);
+      if (joined) await deps.optouts.remove(phoneHash);
       await reply('sms.join_reply');
       break;
     }

@@ -59,8 +59,18 @@ export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
   };
   // AT posts forms; Kannel's get-url calls GET with the fields in the query and needs no answer in the body.
   type Way = { method: 'post' | 'get'; read(req: Request): unknown; answer(res: Response, result: unknown): void };
-  const posted: Way = { method: 'post', read: (req): unknown => req.body ?? {}, answer: (res, result) => void res.status(200).json(result ?? { ok: true }) };
-  const handle = <T>(path: string, schema: z.ZodType<T>, phoneOf: (input: T) => string, work: (input: T) => Promise<unknown>, way: Way = posted) =>
+  const posted: Way = {
+    method: 'post',
+    read: (req): unknown => req.body ?? {},
+    answer: (res, result) => void res.status(200).json(result ?? { ok: true }),
+  };
+  const handle = <T>(
+    path: string,
+    schema: z.ZodType<T>,
+    phoneOf: (input: T) => string,
+    work: (input: T) => Promise<unknown>,
+    way: Way = posted,
+  ) =>
     router[way.method](path, allow({ public: true }), allowed(path), form, express.json({ limit: '20kb' }), async (req, res) => {
       if (!guard(req, res)) return;
       const parsed = schema.safeParse(way.read(req));

@@ -115,7 +115,16 @@ export async function importSubscribers(
       report.rejectedCount += 1;
       if (report.rejected.length < MAX_LISTED) report.rejected.push(refused ?? rejection(row.line, 'bad_phone'));
     } else {
-      const change = { phoneHash: deps.protection.hash(phone), phoneSealed: deps.protection.encrypt(phone), ...(block ? { numberBlock: block } : {}), language, region: at('region', row.cells).toLowerCase().slice(0, 40), source: 'import' as const, evidence: `import: ${source.slice(0, 200)}`, topics: topics.length ? topics : [...TOPICS] };
+      const change = {
+        phoneHash: deps.protection.hash(phone),
+        phoneSealed: deps.protection.encrypt(phone),
+        ...(block ? { numberBlock: block } : {}),
+        language,
+        region: at('region', row.cells).toLowerCase().slice(0, 40),
+        source: 'import' as const,
+        evidence: `import: ${source.slice(0, 200)}`,
+        topics: topics.length ? topics : [...TOPICS],
+      };
       pending.push({ change, at: consentAt });
     }
     if (pending.length >= WRITE_BATCH) await flush();

@@ -116,7 +116,17 @@ export function createSubscriberStore(connection: Connection) {
         return changeIfNotNewer(
           input.phoneHash,
           at,
-          { $addToSet: { topics: input.topic }, $set: { phoneSealed: input.phoneSealed, ...blockOf(input), language: input.language, consent: { ...consent, status: 'opted_in' }, updatedAt: at, ...(input.region ? { region: input.region } : {}) } },
+          {
+            $addToSet: { topics: input.topic },
+            $set: {
+              phoneSealed: input.phoneSealed,
+              ...blockOf(input),
+              language: input.language,
+              consent: { ...consent, status: 'opted_in' },
+              updatedAt: at,
+              ...(input.region ? { region: input.region } : {}),
+            },
+          },
           true,
         );
       }
@@ -231,17 +241,37 @@ const notNewerThan = (phoneHash: string, at: Date) => ({ _id: phoneHash, $or: [{
 
 function newSubscriber(input: ConsentChange & { topics: readonly string[] }, at: Date): Subscriber {
   const { phoneHash, phoneSealed, language, source, evidence } = input;
-  return { _id: phoneHash, phoneSealed, ...blockOf(input), language, region: input.region ?? '', topics: [...new Set(input.topics)], consent: { status: 'opted_in', source, at, evidence }, createdAt: at, updatedAt: at, flagged: null };
+  return {
+    _id: phoneHash,
+    phoneSealed,
+    ...blockOf(input),
+    language,
+    region: input.region ?? '',
+    topics: [...new Set(input.topics)],
+    consent: { status: 'opted_in', source, at, evidence },
+    createdAt: at,
+    updatedAt: at,
+    flagged: null,
+  };
 }
 
 function optInUpdate(input: ConsentChange & { topics: readonly string[] }, at: Date): Record<string, unknown> {
   return {
     $addToSet: { topics: { $each: [...input.topics] } },
-    $set: { phoneSealed: input.phoneSealed, ...blockOf(input), language: input.language, region: input.region ?? '', consent: { status: 'opted_in', source: input.source, at, evidence: input.evidence }, updatedAt: at, flagged: null },
+    $set: {
+      phoneSealed: input.phoneSealed,
+      ...blockOf(input),
+      language: input.language,
+      region: input.region ?? '',
+      consent: { status: 'opted_in', source: input.source, at, evidence: input.evidence },
+      updatedAt: at,
+      flagged: null,
+    },
   };
 }
 
-const blockOf = (input: Pick<ConsentChange, 'numberBlock'>): { numberBlock?: string } => (input.numberBlock ? { numberBlock: input.numberBlock } : {});
+const blockOf = (input: Pick<ConsentChange, 'numberBlock'>): { numberBlock?: string } =>
+  input.numberBlock ? { numberBlock: input.numberBlock } : {};
 
 function audienceQuery(filter: AudienceFilter): Record<string, unknown> {
   const query: Record<string, unknown> = { 'consent.status': 'opted_in', flagged: null };

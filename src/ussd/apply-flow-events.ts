@@ -84,7 +84,16 @@ export function createFlowEventApplier(stores: {
           return;
         }
         const changed = await stores.subscribers.recordTopicChoice(
-          { phoneHash: job.phoneHash, phoneSealed: job.phoneSealed, ...(numberBlock ? { numberBlock } : {}), language: str(event.language), topic: str(event.topic), subscribed: event.subscribed === true, source: 'ussd', evidence: `ussd session ${job.sessionId}` },
+          {
+            phoneHash: job.phoneHash,
+            phoneSealed: job.phoneSealed,
+            ...(numberBlock ? { numberBlock } : {}),
+            language: str(event.language),
+            topic: str(event.topic),
+            subscribed: event.subscribed === true,
+            source: 'ussd',
+            evidence: `ussd session ${job.sessionId}`,
+          },
           at,
         );
         if (changed && event.subscribed !== true && event.topic === 'all') await stores.optouts?.add(job.phoneHash);

@@ -55,7 +55,12 @@ export function channelLimitsOf(ussd: { limits: ScreenLimits; kannel: { limits: 
  * checkScreens for each channel's limits: every screen is rendered (and paginated) as that channel
  * sends it. A problem found the same way on several channels is reported once.
  */
-export function checkChannels(set: FlowSet, texts: Texts, channels: readonly ChannelLimits[], keys: PagingKeys): { problems: FlowProblem[]; rows: ScreenRow[] } {
+export function checkChannels(
+  set: FlowSet,
+  texts: Texts,
+  channels: readonly ChannelLimits[],
+  keys: PagingKeys,
+): { problems: FlowProblem[]; rows: ScreenRow[] } {
   const seen = new Set<string>();
   const problems: FlowProblem[] = [];
   const rows: ScreenRow[] = [];
@@ -118,9 +123,13 @@ export function checkScreens(
             const limit = page.encoding === 'GSM-7' ? limits.gsm7 : limits.ucs2;
             const ok = page.length <= limit;
             const { length, encoding } = page;
-            rows.push({ channel, flow: flow.id, node: node.id, language: code, variant, page: index + 1, pages: rendered.pages.length, length, encoding, limit, ok });
+            rows.push({
+              channel, flow: flow.id, node: node.id, language: code, variant,
+              page: index + 1, pages: rendered.pages.length, length, encoding, limit, ok,
+            });
             if (!ok) {
-              const message = `${code} ${variant} page ${index + 1}: ${length} characters of ${encoding}, over the limit of ${limit}${where}`;
+              const message =
+                `${code} ${variant} page ${index + 1}: ${length} characters of ${encoding}, over the limit of ${limit}${where}`;
               problems.push({ file: flow.file, flow: flow.id, node: node.id, message });
             }
           });

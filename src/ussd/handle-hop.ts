@@ -166,7 +166,13 @@ export async function handleHop(deps: HandleUssdDeps, request: UssdHop, source =
     const resume = turn.reply.end ? 'clear' : turn.state.resume ? 'keep' : 'point-here';
     const knownProfile = newProfile ?? (profile === undefined ? session?.profile : profile);
     kept = await deps.sessions
-      .write(sessionId, { phoneHash, profile: knownProfile, conversation: turn.state, consumed: path, last: { text: path, reply } }, resume, newProfile, jobs)
+      .write(
+        sessionId,
+        { phoneHash, profile: knownProfile, conversation: turn.state, consumed: path, last: { text: path, reply } },
+        resume,
+        newProfile,
+        jobs,
+      )
       .then(() => true)
       // The reply stands: the next hop replays its path if this state was not kept.
       .catch((err: unknown) => {

@@ -114,7 +114,11 @@ function routeDeps(infra: Infrastructure, codesOf: ReferenceCodesFactory): Route
   };
   // The same hop handler and stores, the channel's own rendering, and its refusals counted under its route.
   const kannelHop = {
-    hop: { ...hopDeps, conversation: conversations.kannel, refused: (reason: Parameters<typeof guard.refused>[1]) => guard.refused(KANNEL_USSD_PATH, reason) },
+    hop: {
+      ...hopDeps,
+      conversation: conversations.kannel,
+      refused: (reason: Parameters<typeof guard.refused>[1]) => guard.refused(KANNEL_USSD_PATH, reason),
+    },
     trails: createTrails({ maxEntries: 20_000, ttlMs: config.ussd.sessionTtlSeconds * 1_000 }),
   };
   const kannel: KannelUssdRouteDeps = {

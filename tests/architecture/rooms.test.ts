@@ -33,7 +33,9 @@ describe('rooms in src/', () => {
   it('never import each other: one of any two rooms uses the other, or neither does', () => {
     const graph = roomImports();
     const both = [...graph].flatMap(([room, targets]) =>
-      [...targets].filter(([other]) => room < other && graph.get(other)?.has(room)).map(([other, file]) => `${room} <-> ${other} (${file}, ${graph.get(other)?.get(room)})`),
+      [...targets]
+        .filter(([other]) => room < other && graph.get(other)?.has(room))
+        .map(([other, file]) => `${room} <-> ${other} (${file}, ${graph.get(other)?.get(room)})`),
     );
     expect(both).toEqual([]);
   });

@@ -14,13 +14,20 @@ const AUDIENCE = 6_000;
 // Small batches: the fan-out writes 600 of them, long enough to be cut off twice.
 const bed = killableWorkers({ label: 'fanout-killed', env: { CAMPAIGN_BATCH_SIZE: '10' } });
 
-type View = { status: string; progress: { recipients: number; sent: number; unknown: number; failed: number }; runs: Array<{ run: string }> };
+type View = {
+  status: string;
+  progress: { recipients: number; sent: number; unknown: number; failed: number };
+  runs: Array<{ run: string }>;
+};
 
 it('finishes a fan-out cut off twice, each recipient planned once', async () => {
   const { api, env, manager, fake } = bed;
   await seedSubscribers(api.infra.mongo.connection, createPhoneProtection(parseConfig(env).secrets), { from: 6_100_000, count: AUDIENCE });
   const text = 'Une offre de voyage gratuite ? Demandez conseil avant de partir.';
-  const body = { name: 'fan-out cut twice', axis: 'prevention', texts: { fr: text }, sendWindow: { from: '00:00', to: '00:00' }, spread: { maxPerSecond: 200, finishWithinHours: null } };
+  const body = {
+    name: 'fan-out cut twice', axis: 'prevention', texts: { fr: text },
+    sendWindow: { from: '00:00', to: '00:00' }, spread: { maxPerSecond: 200, finishWithinHours: null },
+  };
   const id = String((await manager.call('POST', '/api/v1/campaigns', body)).json._id);
   const view = async (): Promise<View> => (await manager.call('GET', `/api/v1/campaigns/${id}`)).json as unknown as View;
   let worker = await bed.startWorker();

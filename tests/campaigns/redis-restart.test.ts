@@ -43,8 +43,14 @@ type Progress = Record<'recipients' | 'sent' | 'failed' | 'unknown' | 'optedOut'
 type View = { status: string; progress: Progress; runs: Array<{ run: string }> };
 
 it('ends a campaign cut by a Redis restart exactly: every recipient sent once, counted once, every report counted', async () => {
-  await seedSubscribers(running.infra.mongo.connection, createPhoneProtection(running.infra.config.secrets), { from: 8_600_000, count: AUDIENCE });
-  const body = { name: 'redis restart', axis: 'prevention', texts: { fr: 'Un visa promis contre paiement ? C est un piege.' }, sendWindow: { from: '00:00', to: '00:00' }, spread: { maxPerSecond: 200, finishWithinHours: null } };
+  await seedSubscribers(running.infra.mongo.connection, createPhoneProtection(running.infra.config.secrets), {
+    from: 8_600_000,
+    count: AUDIENCE,
+  });
+  const body = {
+    name: 'redis restart', axis: 'prevention', texts: { fr: 'Un visa promis contre paiement ? C est un piege.' },
+    sendWindow: { from: '00:00', to: '00:00' }, spread: { maxPerSecond: 200, finishWithinHours: null },
+  };
   const id = String((await manager.call('POST', '/api/v1/campaigns', body)).json._id);
   const view = async (): Promise<View> => (await manager.call('GET', `/api/v1/campaigns/${id}`)).json as unknown as View;
   expect((await manager.call('POST', `/api/v1/campaigns/${id}/schedule`)).status).toBe(200);

@@ -50,14 +50,18 @@ describe('parseConfig', () => {
       KANNEL_ADMIN_URL: 'http://127.0.0.1:13000',
       KANNEL_ADMIN_PASSWORD: 'status-secret',
     };
-    expect(() => parse({ ...kannel, KANNEL_PASSWORD: '', KANNEL_ADMIN_URL: '' })).toThrow(/KANNEL_PASSWORD is required when SMS_GATEWAY=kannel \(not set\).*KANNEL_ADMIN_URL is required/);
+    expect(() => parse({ ...kannel, KANNEL_PASSWORD: '', KANNEL_ADMIN_URL: '' })).toThrow(
+      /KANNEL_PASSWORD is required when SMS_GATEWAY=kannel \(not set\).*KANNEL_ADMIN_URL is required/,
+    );
     expect(() => parse({ ...kannel, KANNEL_SENDSMS_URL: 'http://kannel/sendsms?user=x' })).toThrow(/KANNEL_SENDSMS_URL must be an http/);
     expect(() => parse({ ...kannel, KANNEL_SMSC: 'orange mali' })).toThrow(/KANNEL_SMSC letters, digits/);
     expect(parse(kannel).smsGateway).toEqual({
       kind: 'kannel', sendsmsUrl: kannel.KANNEL_SENDSMS_URL, username: 'safeline', password: 'sendsms-secret', smsc: 'orange',
       adminUrl: kannel.KANNEL_ADMIN_URL, adminPassword: 'status-secret',
     });
-    expect(parse({ ...kannel, KANNEL_CALLBACK_BASE_URL: 'http://safeline:3000' }).smsGateway).toMatchObject({ callbackBaseUrl: 'http://safeline:3000' });
+    expect(parse({ ...kannel, KANNEL_CALLBACK_BASE_URL: 'http://safeline:3000' }).smsGateway).toMatchObject({
+      callbackBaseUrl: 'http://safeline:3000',
+    });
   });
 
   it('gives the delivery-report window and the report period in hours and days, the period no shorter than the window', () => {

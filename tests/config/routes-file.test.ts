@@ -28,18 +28,34 @@ const problemOf = (name: string, env: Environment = accounts): string => {
 };
 
 it('without a routes file: one route for every number, from SMS_GATEWAY and its settings', () => {
-  const config = parse({ SMS_GATEWAY: 'kannel', ...accounts, KANNEL_SMSC: 'orange', SMS_MAX_PER_SECOND: '40', SMS_PRICE_PER_PART: '18', SMS_SENDER_ID: 'SAFELINE' });
-  expect(config.routes).toEqual([{ name: 'default', operator: 'every operator', prefixes: ['+'], gateway: 'kannel', smsc: 'orange', maxPerSecond: 40, pricePerPart: 18, senderId: 'SAFELINE' }]);
-  expect(parse({}).routes).toEqual([{ name: 'default', operator: 'every operator', prefixes: ['+'], gateway: 'emulator', maxPerSecond: 100, pricePerPart: 20 }]);
+  const config = parse({
+    SMS_GATEWAY: 'kannel', ...accounts, KANNEL_SMSC: 'orange',
+    SMS_MAX_PER_SECOND: '40', SMS_PRICE_PER_PART: '18', SMS_SENDER_ID: 'SAFELINE',
+  });
+  expect(config.routes).toEqual([
+    {
+      name: 'default', operator: 'every operator', prefixes: ['+'], gateway: 'kannel', smsc: 'orange',
+      maxPerSecond: 40, pricePerPart: 18, senderId: 'SAFELINE',
+    },
+  ]);
+  expect(parse({}).routes).toEqual([
+    { name: 'default', operator: 'every operator', prefixes: ['+'], gateway: 'emulator', maxPerSecond: 100, pricePerPart: 20 },
+  ]);
   expect(routeFor(parse({}).routes, '+22320212345')?.name).toBe('default');
 });
 
 it('reads a good file: every field, and the longest prefix wins', () => {
   const { routes } = parse({ ...accounts, SMS_ROUTES_FILE: fixture('two-operators') });
   expect(routes).toEqual([
-    { name: 'orange', operator: 'Orange Mali', prefixes: ['+2237', '+22389'], gateway: 'kannel', smsc: 'orange', maxPerSecond: 20, pricePerPart: 20, senderId: 'SAFELINE' },
+    {
+      name: 'orange', operator: 'Orange Mali', prefixes: ['+2237', '+22389'], gateway: 'kannel', smsc: 'orange',
+      maxPerSecond: 20, pricePerPart: 20, senderId: 'SAFELINE',
+    },
     { name: 'moov', operator: 'Moov Africa Malitel', prefixes: ['+2236'], gateway: 'africastalking', maxPerSecond: 5, pricePerPart: 25 },
-    { name: 'orange-premium', operator: 'Orange Mali (premium range)', prefixes: ['+22379'], gateway: 'emulator', maxPerSecond: 1.5, pricePerPart: 30 },
+    {
+      name: 'orange-premium', operator: 'Orange Mali (premium range)', prefixes: ['+22379'], gateway: 'emulator',
+      maxPerSecond: 1.5, pricePerPart: 30,
+    },
   ]);
   expect(routeFor(routes, '+22370123456')?.name).toBe('orange');
   expect(routeFor(routes, '+22379123456')?.name).toBe('orange-premium');
@@ -60,7 +76,10 @@ it.each([
   ['duplicate-prefix', /route "moov": prefix "\+2237" is also route "orange"'s/],
   ['kannel-without-smsc', /route "orange": a kannel route needs smsc/],
   ['zero-rate', /route "orange": max_per_second must be a number above 0.*route "orange": price_per_part must be a number above 0/],
-  ['prefix-longer-than-block', /route "orange": prefix "\+223701" is longer than 6 characters: subscribers are counted by the first 6 characters/],
+  [
+    'prefix-longer-than-block',
+    /route "orange": prefix "\+223701" is longer than 6 characters: subscribers are counted by the first 6 characters/,
+  ],
   ['shared-smsc', /route "orange-8": smsc "orange" is already route "orange"'s: give that route both prefixes/],
   ['misspelt-field', /route "orange": unknown field "prefix".*route "orange": prefixes must be a list/],
   ['not-a-list', /must have "routes:", a list of at least one route/],

@@ -20,7 +20,11 @@ SMSC connections:
 
 describe("Kannel's status.txt", () => {
   it('gives each bind by smsc-id with its state, and the smsboxes connected', () => {
-    expect(parseKannelStatus(STATUS)).toEqual({ recognised: true, smsboxes: 1, smscs: [{ id: 'orange', state: 're-connecting' }, { id: 'moov', state: 'online' }] });
+    expect(parseKannelStatus(STATUS)).toEqual({
+      recognised: true,
+      smsboxes: 1,
+      smscs: [{ id: 'orange', state: 're-connecting' }, { id: 'moov', state: 'online' }],
+    });
     expect(kannelProblems(parseKannelStatus(STATUS), ['moov'])).toEqual(['SMSC orange is re-connecting']);
   });
 
@@ -35,11 +39,18 @@ describe("Kannel's status.txt", () => {
 
 describe("Kannel's get-url", () => {
   it('reads the text in the charset Kannel names: UTF-8 (mo-recode), UTF-16BE (without it), Latin-1', () => {
-    const utf8 = readKannelInbound('from=%2B22370000009&to=321&text=A+dabila+%C9%9B+%C9%94+%C9%B2&smsc=orange&coding=0&charset=UTF-8&id=abc');
+    const utf8 = readKannelInbound(
+      'from=%2B22370000009&to=321&text=A+dabila+%C9%9B+%C9%94+%C9%B2&smsc=orange&coding=0&charset=UTF-8&id=abc',
+    );
     expect(utf8).toEqual({ ok: true, sms: { from: '+22370000009', to: '321', text: 'A dabila ɛ ɔ ɲ', id: 'abc', smsc: 'orange' } });
-    const utf16 = `text=${[...Buffer.from('Dabila ɲ', 'utf16le').swap16()].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')}&charset=UTF-16BE&from=22370000009`;
+    const utf16 =
+      `text=${[...Buffer.from('Dabila ɲ', 'utf16le').swap16()].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')}` +
+      '&charset=UTF-16BE&from=22370000009';
     expect(readKannelInbound(utf16)).toMatchObject({ ok: true, sms: { text: 'Dabila ɲ', from: '+22370000009' } });
-    expect(readKannelInbound('text=Arr%EAt&charset=ISO-8859-1&from=70000009')).toMatchObject({ ok: true, sms: { text: 'Arrêt', from: '70000009' } });
+    expect(readKannelInbound('text=Arr%EAt&charset=ISO-8859-1&from=70000009')).toMatchObject({
+      ok: true,
+      sms: { text: 'Arrêt', from: '70000009' },
+    });
     expect(readKannelInbound('text=x&charset=EBCDIC')).toEqual({ ok: false, reason: 'text: not readable in the charset given' });
   });
 });
@@ -48,9 +59,14 @@ describe("Kannel's dlr-url", () => {
   const report = (query: string) => readKannelReport(new URLSearchParams(query));
   it('maps the types to the statuses the inbox counts, keeping stat and err but never the receipt text', () => {
     const receipt = 'id:776610001 sub:001 dlvrd:000 submit date:2612040337 done date:2612040337 stat:UNDELIV err:001 text:Avant de partir';
-    expect(report(`id=kannel-a&type=2&status=${encodeURIComponent(receipt)}`)).toEqual({ ok: true, id: 'kannel-a', status: 'Failed', failureReason: 'UNDELIV err:001' });
+    expect(report(`id=kannel-a&type=2&status=${encodeURIComponent(receipt)}`)).toEqual({
+      ok: true, id: 'kannel-a', status: 'Failed', failureReason: 'UNDELIV err:001',
+    });
     expect(report('id=kannel-a&type=1&status=stat%3ADELIVRD')).toEqual({ ok: true, id: 'kannel-a', status: 'Success', failureReason: '' });
-    expect(report('id=kannel-a&type=16&status=NACK%2F0x0000000b%2FInvalid+Destination+Address')).toMatchObject({ status: 'Rejected', failureReason: 'NACK/0x0000000b/Invalid Destination Address' });
+    expect(report('id=kannel-a&type=16&status=NACK%2F0x0000000b%2FInvalid+Destination+Address')).toMatchObject({
+      status: 'Rejected',
+      failureReason: 'NACK/0x0000000b/Invalid Destination Address',
+    });
     expect(report('id=kannel-a&type=8&status=ACK%2F')).toMatchObject({ status: 'Submitted' });
     expect(report('id=kannel-a&type=4')).toMatchObject({ status: 'Buffered' });
     expect(report('id=kannel-a&type=16&status=NACK%2Fno+SMSC')).toMatchObject({ ok: true, ignore: expect.any(String) as unknown });

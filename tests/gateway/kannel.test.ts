@@ -62,7 +62,8 @@ afterAll(async () => {
   await orange?.close();
 });
 
-const arrived = (to: string) => eventually(() => Promise.resolve(orange.received.filter((sms) => sms.to === to.replace(/^\+/, ''))), (list) => list.length > 0);
+const arrived = (to: string) =>
+  eventually(() => Promise.resolve(orange.received.filter((sms) => sms.to === to.replace(/^\+/, ''))), (list) => list.length > 0);
 const readyz = async () => {
   const res = await fetch(`${running.url}/readyz`, { headers: { authorization: `Bearer ${running.infra.config.metricsToken ?? ''}` } });
   return { status: res.status, body: (await res.json()) as { status: string; checks?: Record<string, string> } };
@@ -72,7 +73,9 @@ describe('sends through Kannel to the operator SMSC', () => {
   it('a GSM-7 text: one part, data_coding 0, our message id, the cost per part', async () => {
     const text = 'Un emploi trop beau à l étranger ? Appelez le 80 00 11 11.';
     const [result] = await gateway.send({ to: ['+22370100001'], text });
-    expect(result).toMatchObject({ to: '+22370100001', outcome: 'accepted', statusCode: 202, status: '0: Accepted for delivery', parts: 1, cost: 'XOF 20' });
+    expect(result).toMatchObject({
+      to: '+22370100001', outcome: 'accepted', statusCode: 202, status: '0: Accepted for delivery', parts: 1, cost: 'XOF 20',
+    });
     expect(result?.messageId).toMatch(/^kannel-[\w-]{16}$/);
     const [sms] = await arrived('+22370100001');
     expect(sms).toMatchObject({ smsc: 'orange', from: '321', text, dataCoding: 0, parts: 1, registeredDelivery: 17 });
@@ -108,7 +111,9 @@ it('counts a campaign of 50 numbers delivered and failed from the SMSC receipts,
   await seedSubscribers(running.infra.mongo.connection, protection, { from: 200_000, count: 50, topics: ['migration'], region: 'kayes' });
   orange.setFailureShare(0.1);
   const text = 'Avant de partir travailler loin, verifiez l offre au 80 00 11 11.';
-  const created = await manager.call('POST', '/api/v1/campaigns', { axis: 'prevention', sendWindow: ALWAYS, name: 'kannel fifty', texts: { fr: text }, audience: { regions: ['kayes'] } });
+  const created = await manager.call('POST', '/api/v1/campaigns', {
+    axis: 'prevention', sendWindow: ALWAYS, name: 'kannel fifty', texts: { fr: text }, audience: { regions: ['kayes'] },
+  });
   expect(created.status).toBe(200);
   const id = String(created.json._id);
   campaignId = id;
@@ -182,7 +187,8 @@ describe('Kannel refusals map to the send outcomes', () => {
   });
 
   it('refuses malformed receipts (400) and receipts without the token (403); a repeated final receipt changes no count', async () => {
-    const view = async () => ((await manager.call('GET', `/api/v1/campaigns/${campaignId}`)).json as { progress: unknown; runs: Array<{ run: string }> });
+    const view = async () =>
+      (await manager.call('GET', `/api/v1/campaigns/${campaignId}`)).json as { progress: unknown; runs: Array<{ run: string }> };
     const before = await view();
     const [result] = await createMessageStore(running.infra.mongo.connection).resultsOfRun(before.runs[0]?.run ?? '');
     const ours = result?._id ?? '';

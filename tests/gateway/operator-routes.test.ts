@@ -30,7 +30,10 @@ const manager = staffClient(() => running.url);
 const ALWAYS = { from: '00:00', to: '00:00' };
 
 beforeAll(async () => {
-  [orange, moov] = await Promise.all([startSmscSimulator({ name: 'orange', receiptDelayMs: 20 }), startSmscSimulator({ name: 'moov', receiptDelayMs: 20 })]);
+  [orange, moov] = await Promise.all([
+    startSmscSimulator({ name: 'orange', receiptDelayMs: 20 }),
+    startSmscSimulator({ name: 'moov', receiptDelayMs: 20 }),
+  ]);
   const port = await freePort();
   const token = randomBytes(16).toString('hex');
   const dir = join(testServices().scratch, `routes-${process.pid}-${Date.now()}`);
@@ -86,14 +89,23 @@ function busiestSecond(times: readonly number[]): number {
   }
   return most;
 }
-const numbers = (prefix: string, from: number, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${String(from + i).padStart(12 - prefix.length, '0')}`);
+const numbers = (prefix: string, from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => `${prefix}${String(from + i).padStart(12 - prefix.length, '0')}`);
 
-type ImportStatus = { state: string; report: { rows: number; imported: number; rejectedCount: number; rejected: Array<{ line: number; code: string; reason: string }> } | null };
+type ImportStatus = {
+  state: string;
+  report: {
+    rows: number; imported: number; rejectedCount: number; rejected: Array<{ line: number; code: string; reason: string }>;
+  } | null;
+};
 async function apiImport(csv: string): Promise<ImportStatus> {
   const res = await manager.call('POST', '/api/v1/subscribers/imports?filename=sikasso.csv', csv, { 'content-type': 'text/csv' });
   expect(res.status).toBe(202);
   const id = String(res.json.importId);
-  return eventually(async () => (await manager.call('GET', `/api/v1/subscribers/imports/${id}`)).json as unknown as ImportStatus, (s) => s.state === 'done' || s.state === 'failed');
+  return eventually(
+    async () => (await manager.call('GET', `/api/v1/subscribers/imports/${id}`)).json as unknown as ImportStatus,
+    (s) => s.state === 'done' || s.state === 'failed',
+  );
 }
 
 const orangeImported = numbers('+22370', 1, 40);
@@ -106,7 +118,10 @@ it('imports the numbers the routes cover, with their number block, and refuses t
   expect(status.state).toBe('done');
   // The header is line 1: the fixed line is line 22, the 5x number the last one.
   expect(status.report).toMatchObject({ rows: 58, imported: 56, rejectedCount: 2 });
-  expect(status.report?.rejected.map((r) => ({ line: r.line, code: r.code }))).toEqual([{ line: 22, code: 'no_route' }, { line: 59, code: 'no_route' }]);
+  expect(status.report?.rejected.map((r) => ({ line: r.line, code: r.code }))).toEqual([
+    { line: 22, code: 'no_route' },
+    { line: 59, code: 'no_route' },
+  ]);
   expect(status.report?.rejected[0]?.reason).toMatch(/no SMS route covers this number/);
   const subscribers = createSubscriberStore(running.infra.mongo.connection);
   expect((await subscribers.find(protection.hash('+22370000001')))?.numberBlock).toBe('+22370');
@@ -135,7 +150,9 @@ it('previews the split per operator, each at its route\'s price, with older reco
 
   // The console's form shows the same split.
   const form = new URLSearchParams({ name: 'split', axis: 'prevention', text_fr: text, regions: 'sikasso', intent: 'preview' });
-  const page = await manager.call('POST', '/console/campaigns?lang=en', form.toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+  const page = await manager.call('POST', '/console/campaigns?lang=en', form.toString(), {
+    'content-type': 'application/x-www-form-urlencoded',
+  });
   expect(page.status).toBe(200);
   const table = page.text.slice(page.text.indexOf('By operator'));
   expect(table).toMatch(/<th scope="row">Orange Mali<\/th><td>40<\/td><td>40<\/td><td>800<\/td>/);
@@ -148,10 +165,15 @@ it('keeps each operator under its own ceiling while two campaigns span both (mea
   // ceiling keeps the two together under it (without it, each operator would get twice its ceiling).
   await seedSubscribers(running.infra.mongo.connection, protection, { from: 6_000_001, count: 30, region: 'kayes', prefix: '+2237' });
   await seedSubscribers(running.infra.mongo.connection, protection, { from: 4_000_001, count: 10, region: 'kayes', prefix: '+2236' });
-  const texts = { sikasso: 'Sikasso: ne partez pas sans contrat ecrit. Verifiez au 80 00 11 11.', kayes: 'Kayes: un emploi trop beau a l etranger est souvent un piege.' };
+  const texts = {
+    sikasso: 'Sikasso: ne partez pas sans contrat ecrit. Verifiez au 80 00 11 11.',
+    kayes: 'Kayes: un emploi trop beau a l etranger est souvent un piege.',
+  };
   const ids: string[] = [];
   for (const [region, text] of Object.entries(texts)) {
-    const created = await manager.call('POST', '/api/v1/campaigns', { axis: 'prevention', sendWindow: ALWAYS, name: `two operators ${region}`, texts: { fr: text }, audience: { regions: [region] } });
+    const created = await manager.call('POST', '/api/v1/campaigns', {
+      axis: 'prevention', sendWindow: ALWAYS, name: `two operators ${region}`, texts: { fr: text }, audience: { regions: [region] },
+    });
     expect(created.status).toBe(200);
     ids.push(String(created.json._id));
   }
@@ -165,7 +187,9 @@ it('keeps each operator under its own ceiling while two campaigns span both (mea
   expect(ttl).toBeLessThanOrEqual(30 * 1_000 + 1_000);
   type View = { status: string; progress: { recipients: number; sent: number; delivered: number; cost: number } };
   const view = async (id: string) => (await manager.call('GET', `/api/v1/campaigns/${id}`)).json as unknown as View;
-  const [sikasso, kayes] = await Promise.all(ids.map((id) => eventually(() => view(id), (v) => v.status === 'completed' && v.progress.delivered === v.progress.recipients, 40_000)));
+  const [sikasso, kayes] = await Promise.all(
+    ids.map((id) => eventually(() => view(id), (v) => v.status === 'completed' && v.progress.delivered === v.progress.recipients, 40_000)),
+  );
   expect(sikasso?.progress).toMatchObject({ recipients: 70, sent: 70, cost: 50 * ROUTES.orange.price + 20 * ROUTES.moov.price });
   expect(kayes?.progress).toMatchObject({ recipients: 40, sent: 40, cost: 30 * ROUTES.orange.price + 10 * ROUTES.moov.price });
 
@@ -179,7 +203,10 @@ it('keeps each operator under its own ceiling while two campaigns span both (mea
 
   const times = (list: readonly ReceivedSms[]) => list.map((sms) => sms.at);
   const span = (list: readonly ReceivedSms[]) => Math.max(...times(list)) - Math.min(...times(list));
-  const measured = { orange: { busiest: busiestSecond(times(atOrange)), spanMs: span(atOrange) }, moov: { busiest: busiestSecond(times(atMoov)), spanMs: span(atMoov) } };
+  const measured = {
+    orange: { busiest: busiestSecond(times(atOrange)), spanMs: span(atOrange) },
+    moov: { busiest: busiestSecond(times(atMoov)), spanMs: span(atMoov) },
+  };
   logger.info({ measured }, 'two operators measured');
   // A batch goes out whole at the start of its turn and may arrive late: a batch or two of slack.
   expect(measured.orange.busiest).toBeLessThanOrEqual(ROUTES.orange.perSecond + 2 * BATCH);
@@ -194,7 +221,10 @@ it('subscribes a JOIN only from a number a route covers, and keeps its block', a
   const joined = await eventually(() => subscribers.find(protection.hash('+22377000009')), (s) => s?.consent.status === 'opted_in');
   expect(joined?.numberBlock).toBe('+22377');
   await orange.sendMo({ from: '22320212399', to: '321', text: 'OUI' });
-  await eventually(() => Promise.resolve(lines().filter((line) => line.includes('inbound join not subscribed: no SMS route covers the number'))), (found) => found.length === 1);
+  await eventually(
+    () => Promise.resolve(lines().filter((line) => line.includes('inbound join not subscribed: no SMS route covers the number'))),
+    (found) => found.length === 1,
+  );
   expect(await subscribers.find(protection.hash('+22320212399'))).toBeUndefined();
   expect(lines().join('\n')).not.toContain('20212399');
 });

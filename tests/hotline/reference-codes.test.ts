@@ -38,7 +38,9 @@ const agent = staffClient(() => running.url);
 
 beforeAll(async () => {
   const config = testConfig();
-  running = await startSafeline(config, captureLogger('warn').logger, [createUssdModule(forcing), staffModule, gatewayModule, createSmsModule(forcing), hotlineModule]);
+  running = await startSafeline(config, captureLogger('warn').logger, [
+    createUssdModule(forcing), staffModule, gatewayModule, createSmsModule(forcing), hotlineModule,
+  ]);
   await running.infra.mongo.opened;
   store = createHotlineStore(running.infra.mongo.connection);
   protection = createPhoneProtection(config.secrets);

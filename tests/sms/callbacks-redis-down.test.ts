@@ -45,7 +45,9 @@ async function post(path: string, fields: Record<string, string>): Promise<{ sta
   // A hang shows as a status of 0 after 5 s rather than as a test timeout.
   const get = path.startsWith('GET ');
   const url = `${running.url}${path.replace(/^GET /, '')}?token=${token}${get ? `&${new URLSearchParams(fields).toString()}` : ''}`;
-  const init = get ? {} : { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) };
+  const init = get
+    ? {}
+    : { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) };
   const status = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) })
     .then((res) => res.status)
     .catch(() => 0);

@@ -19,7 +19,11 @@ beforeAll(async () => {
   const dir = join(testServices().scratch, `opt-in-routes-${process.pid}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   const routesFile = join(dir, 'routes.yaml');
-  writeFileSync(routesFile, 'routes:\n  - name: orange\n    operator: Orange Mali\n    prefixes: ["+2237"]\n    gateway: emulator\n    max_per_second: 10\n    price_per_part: 20\n');
+  writeFileSync(
+    routesFile,
+    'routes:\n  - name: orange\n    operator: Orange Mali\n    prefixes: ["+2237"]\n' +
+      '    gateway: emulator\n    max_per_second: 10\n    price_per_part: 20\n',
+  );
   const config = testConfig({ SMS_ROUTES_FILE: routesFile, LOG_LEVEL: 'info' });
   token = config.ussd.callbackToken;
   running = await startSafeline(config, logger, [ussdModule]);
@@ -43,7 +47,10 @@ it('subscribes a covered number with its block, and not one no route covers (the
   expect(covered).toMatchObject({ numberBlock: '+22370', topics: ['law'] });
 
   expect(await subscribeByUssd('+22366000301')).toMatch(/^END /);
-  await eventually(() => Promise.resolve(lines().filter((line) => line.includes('ussd subscription not recorded: no SMS route covers the number'))), (found) => found.length === 1);
+  await eventually(
+    () => Promise.resolve(lines().filter((line) => line.includes('ussd subscription not recorded: no SMS route covers the number'))),
+    (found) => found.length === 1,
+  );
   expect(await subscribers.find(protection.hash('+22366000301'))).toBeUndefined();
   expect(lines().join('\n')).not.toContain('66000301');
 });

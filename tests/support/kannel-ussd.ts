@@ -43,7 +43,12 @@ export function ussdKannelConf(options: { binds: readonly SmscBind[]; safelineUr
 /** Kannel's URL encoding (octstr_url_encode): letters and digits as they are, a space as "+", anything else %XX. */
 export function kannelUrlEncode(bytes: Buffer | string): string {
   const input = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-  return [...input].map((byte) => (/[A-Za-z0-9]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : byte === 0x20 ? '+' : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return [...input]
+    .map((byte) =>
+      /[A-Za-z0-9]/.test(String.fromCharCode(byte))
+        ? String.fromCharCode(byte)
+        : byte === 0x20 ? '+' : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)
+    .join('');
 }
 
 export interface KannelUssdReply {
@@ -63,7 +68,9 @@ export async function getKannelUssd(
   baseUrl: string,
   hop: { token: string; from: string; text: string; op?: number; session?: Buffer; smsc?: string; meta?: string },
 ): Promise<KannelUssdReply> {
-  const tlvs = `${hop.op === undefined ? '' : `ussd_service_op=${kannelUrlEncode(Buffer.from([hop.op]))}&`}${hop.session ? `its_session_info=${kannelUrlEncode(hop.session)}&` : ''}`;
+  const tlvs =
+    `${hop.op === undefined ? '' : `ussd_service_op=${kannelUrlEncode(Buffer.from([hop.op]))}&`}` +
+    `${hop.session ? `its_session_info=${kannelUrlEncode(hop.session)}&` : ''}`;
   const meta = hop.meta ?? (tlvs ? `?smpp?${tlvs}` : '');
   const query = [
     `token=${encodeURIComponent(hop.token)}`,
@@ -78,5 +85,11 @@ export async function getKannelUssd(
   const started = performance.now();
   const res = await fetch(`${baseUrl}/ussd/kannel?${query}`);
   const body = await res.text();
-  return { status: res.status, body, meta: res.headers.get('x-kannel-meta-data'), coding: res.headers.get('x-kannel-coding'), ms: performance.now() - started };
+  return {
+    status: res.status,
+    body,
+    meta: res.headers.get('x-kannel-meta-data'),
+    coding: res.headers.get('x-kannel-coding'),
+    ms: performance.now() - started,
+  };
 }

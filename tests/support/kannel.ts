@@ -153,7 +153,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 }
 
 /** True when status.txt shows every SMSC online and an smsbox connected. */
-export const statusReady = (status: string, smscs: readonly string[]): boolean => kannelProblems(parseKannelStatus(status), smscs).length === 0;
+export const statusReady = (status: string, smscs: readonly string[]): boolean =>
+  kannelProblems(parseKannelStatus(status), smscs).length === 0;
 
 export async function startKannel(options: KannelOptions): Promise<RunningKannel> {
   requireKannel();
@@ -166,7 +167,12 @@ export async function startKannel(options: KannelOptions): Promise<RunningKannel
   const username = 'safeline';
   const password = randomBytes(8).toString('hex');
   const confPath = join(options.dir, 'kannel.conf');
-  writeFileSync(confPath, kannelConf({ smscs: options.smscs, extraConf: options.extraConf, moUrl: options.moUrl, dir: options.dir, ports, adminPassword, username, password }));
+  writeFileSync(
+    confPath,
+    kannelConf({
+      smscs: options.smscs, extraConf: options.extraConf, moUrl: options.moUrl, dir: options.dir, ports, adminPassword, username, password,
+    }),
+  );
   const adminUrl = `http://127.0.0.1:${ports.admin}`;
   const status = async (): Promise<string> => {
     const res = await fetch(`${adminUrl}/status.txt?password=${adminPassword}`, { signal: AbortSignal.timeout(1_000) });
@@ -184,7 +190,9 @@ export async function startKannel(options: KannelOptions): Promise<RunningKannel
     const box = spawnBox('bearerbox');
     bearerbox = box;
     await waitFor('bearerbox admin port', async () => {
-      if (box.exitCode !== null) throw new Error(`bearerbox exited (${box.exitCode}): see ${join(options.dir, 'bearerbox.log')} or run it with -v 0`);
+      if (box.exitCode !== null) {
+        throw new Error(`bearerbox exited (${box.exitCode}): see ${join(options.dir, 'bearerbox.log')} or run it with -v 0`);
+      }
       return isListening('127.0.0.1', ports.admin);
     }, 10_000);
   };
@@ -210,7 +218,11 @@ export async function startKannel(options: KannelOptions): Promise<RunningKannel
     password,
     dir: options.dir,
     status,
-    logs: () => readdirSync(options.dir).filter((name) => name.endsWith('.log')).map((name) => readFileSync(join(options.dir, name), 'utf8')).join('\n'),
+    logs: () =>
+      readdirSync(options.dir)
+        .filter((name) => name.endsWith('.log'))
+        .map((name) => readFileSync(join(options.dir, name), 'utf8'))
+        .join('\n'),
     stopBearerbox: () => stopProcess(bearerbox, 'bearerbox'),
     startBearerbox,
     stop,

@@ -33,8 +33,13 @@ export function killableWorkers(options: { label: string; gateway?: FakeAfricasT
   };
   beforeAll(async () => {
     bed.fake = await startFakeAfricasTalking(options.gateway);
-    const gateway = { SMS_GATEWAY: 'africastalking', AT_USERNAME: bed.fake.username, AT_API_KEY: bed.fake.apiKey, AT_BASE_URL: bed.fake.url };
-    bed.env = testEnvironment({ LOG_LEVEL: 'warn', ...gateway, SMS_MAX_PER_SECOND: '100000', SHUTDOWN_TIMEOUT_MS: '3000', ...options.env }, options.label);
+    const gateway = {
+      SMS_GATEWAY: 'africastalking', AT_USERNAME: bed.fake.username, AT_API_KEY: bed.fake.apiKey, AT_BASE_URL: bed.fake.url,
+    };
+    bed.env = testEnvironment(
+      { LOG_LEVEL: 'warn', ...gateway, SMS_MAX_PER_SECOND: '100000', SHUTDOWN_TIMEOUT_MS: '3000', ...options.env },
+      options.label,
+    );
     bed.api = await startSafeline(parseConfig({ ...bed.env, SAFELINE_ROLE: 'api' }), captureLogger('warn').logger, modules);
     await bed.api.infra.mongo.opened;
     await createStaff(createStaffStore(bed.api.infra.mongo.connection), [['manager@safeline.test', ['campaign_manager']]]);

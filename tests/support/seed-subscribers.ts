@@ -6,7 +6,11 @@ import type { PhoneProtection } from '../../src/shared/phone-protection';
  * the speed of the server, not of one consent at a time. Numbers: <prefix><from..from+count> (8 digits
  * after +223; prefix "+2237" unless given). Written as records were before number blocks were kept (no block).
  */
-export async function seedSubscribers(connection: Connection, protection: PhoneProtection, options: { from: number; count: number; language?: string; topics?: string[]; region?: string; joinedAt?: Date; prefix?: string }): Promise<string[]> {
+export async function seedSubscribers(
+  connection: Connection,
+  protection: PhoneProtection,
+  options: { from: number; count: number; language?: string; topics?: string[]; region?: string; joinedAt?: Date; prefix?: string },
+): Promise<string[]> {
   const prefix = options.prefix ?? '+2237';
   const phones = Array.from({ length: options.count }, (_, i) => `${prefix}${String(options.from + i).padStart(12 - prefix.length, '0')}`);
   const at = options.joinedAt ?? new Date(Date.now() - 60_000);

@@ -134,7 +134,9 @@ export async function startSmscSimulator(options: SmscSimulatorOptions): Promise
     const failed = failureShare > 0 && receiptCount % Math.max(1, Math.round(1 / failureShare)) === 0;
     const stat = failed ? 'UNDELIV' : 'DELIVRD';
     const now = smppTime(new Date());
-    const receipt = `id:${part.messageId} sub:001 dlvrd:${failed ? '000' : '001'} submit date:${now} done date:${now} stat:${stat} err:${failed ? '001' : '000'} text:`;
+    const receipt =
+      `id:${part.messageId} sub:001 dlvrd:${failed ? '000' : '001'} submit date:${now} done date:${now} ` +
+      `stat:${stat} err:${failed ? '001' : '000'} text:`;
     const session = newest();
     if (!session) return;
     session.deliver_sm({
@@ -153,7 +155,9 @@ export async function startSmscSimulator(options: SmscSimulatorOptions): Promise
   const record = (parts: readonly Part[]): void => {
     const first = parts[0];
     if (!first) return;
-    const tlvs = Object.fromEntries(Object.entries(first.pdu).filter(([key, value]) => !PDU_FIELDS.has(key) && typeof value !== 'function'));
+    const tlvs = Object.fromEntries(
+      Object.entries(first.pdu).filter(([key, value]) => !PDU_FIELDS.has(key) && typeof value !== 'function'),
+    );
     received.push({
       smsc: options.name,
       from: str(first.pdu.source_addr),
@@ -252,7 +256,15 @@ export async function startSmscSimulator(options: SmscSimulatorOptions): Promise
       if (!session) return Promise.reject(new Error(`simulator ${options.name} has no bound session`));
       return new Promise((resolve, reject) => {
         const sent = session.deliver_sm(
-          { source_addr_ton: sms.from.length > 8 ? 1 : 0, source_addr_npi: 1, source_addr: sms.from, destination_addr: sms.to, esm_class: 0, data_coding: sms.coding ?? 0, short_message: sms.text },
+          {
+            source_addr_ton: sms.from.length > 8 ? 1 : 0,
+            source_addr_npi: 1,
+            source_addr: sms.from,
+            destination_addr: sms.to,
+            esm_class: 0,
+            data_coding: sms.coding ?? 0,
+            short_message: sms.text,
+          },
           (resp) => (resp.command_status === 0 ? resolve() : reject(new Error(`deliver_sm refused: status ${resp.command_status}`))),
         );
         if (!sent) reject(new Error('the bound session is not writable'));

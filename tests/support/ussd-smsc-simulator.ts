@@ -128,7 +128,10 @@ export async function startUssdSmscSimulator(options: { name: string; systemId?:
       });
       const tlvs = hopOptions.withoutTlvs ? {} : { ussd_service_op: op, its_session_info: session };
       bound.deliver_sm(
-        { service_type: 'USSD', source_addr_ton: 1, source_addr_npi: 1, source_addr: from, dest_addr_ton: 0, destination_addr: '384', esm_class: 0, data_coding: 0, short_message: text, ...tlvs },
+        {
+          service_type: 'USSD', source_addr_ton: 1, source_addr_npi: 1, source_addr: from, dest_addr_ton: 0,
+          destination_addr: '384', esm_class: 0, data_coding: 0, short_message: text, ...tlvs,
+        },
         (resp) => {
           if (resp.command_status !== 0) reject(new Error(`deliver_sm refused: status ${resp.command_status}`));
         },
@@ -146,7 +149,10 @@ export async function startUssdSmscSimulator(options: { name: string; systemId?:
     async waitForBind(timeoutMs = 15_000) {
       if (live.length > 0) return;
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no SMPP bind to USSD simulator ${options.name} within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no SMPP bind to USSD simulator ${options.name} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         bindWaiters.push(() => {
           clearTimeout(timer);
           resolve();

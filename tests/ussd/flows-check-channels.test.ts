@@ -2,7 +2,10 @@ import { spawnSync } from 'node:child_process';
 
 describe('npm run flows:check for each USSD channel', () => {
   const run = (env: Record<string, string> = {}, args: string[] = []) =>
-    spawnSync(process.execPath, ['-r', '@swc-node/register', 'src/cli/flows-check.ts', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+    spawnSync(process.execPath, ['-r', '@swc-node/register', 'src/cli/flows-check.ts', ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...env },
+    });
 
   it('renders every page for AT and for Kannel (160 GSM-7 / 70 UCS-2), Bambara included, all within', () => {
     const result = run();
@@ -17,7 +20,9 @@ describe('npm run flows:check for each USSD channel', () => {
   it('names the screen and the channel when a screen does not fit behind Kannel only', () => {
     const result = run({ USSD_KANNEL_SCREEN_LIMIT_UCS2: '20' }, ['--quiet']);
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^error: flows\/\w+\.yaml \w+\/\w+: bm (screen|refused input) page \d+: \d+ characters of UCS-2, over the limit of 20 on the kannel channel$/m);
+    expect(result.stderr).toMatch(
+      /^error: flows\/\w+\.yaml \w+\/\w+: bm (screen|refused input) page \d+: \d+ characters of UCS-2, over the limit of 20 on the kannel channel$/m,
+    );
     expect(result.stderr).not.toMatch(/over the limit of 80$/m);
   });
 });

@@ -22,7 +22,8 @@ let phoneSeq = 0;
 const newPhone = (): string => `+2237${String(3_000_000 + (phoneSeq += 1) * 7_919).padStart(7, '0')}`;
 let sessionSeq = 0;
 const newSession = (): Buffer => Buffer.from([0x30, (sessionSeq += 1)]);
-const metaOf = (op: number, session: Buffer): string => `?smpp?ussd_service_op=${op}&its_session_info=${[...session].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')}`;
+const metaOf = (op: number, session: Buffer): string =>
+  `?smpp?ussd_service_op=${op}&its_session_info=${[...session].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')}`;
 
 beforeAll(async () => {
   redis = await startRedisServer({ dir: join(testServices().scratch, `kannel-route-redis-${process.pid}`) });
@@ -48,7 +49,10 @@ function phone(number = newPhone(), session = newSession(), smsc = 'ussd-orange'
 
 describe('reading Kannel\'s meta-data', () => {
   it('reads the op and the session as bytes: "+" is 0x20, %2B a "+", letters as they are', () => {
-    expect(readUssdMeta('?smpp?ussd_service_op=%12&its_session_info=+%2BA&')).toEqual({ ok: true, meta: { op: 18, session: Buffer.from([0x20, 0x2b, 0x41]) } });
+    expect(readUssdMeta('?smpp?ussd_service_op=%12&its_session_info=+%2BA&')).toEqual({
+      ok: true,
+      meta: { op: 18, session: Buffer.from([0x20, 0x2b, 0x41]) },
+    });
     expect(readUssdMeta('?smpp?its_session_info=%0A%02&')).toEqual({ ok: false, reason: 'no ussd_service_op' });
     expect(readUssdMeta('')).toEqual({ ok: false, reason: 'no ussd_service_op' });
   });

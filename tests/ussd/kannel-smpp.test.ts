@@ -49,7 +49,9 @@ beforeAll(async () => {
   // Same token and secrets; MongoDB on a port nobody listens on: a new caller's first hop waits on it.
   const brokenConfig = testConfig({ ...env, MONGODB_URI: 'mongodb://127.0.0.1:9/none' });
   const ussdSettings = { ...config.ussd, kannel: { ...config.ussd.kannel, hopTimeoutMs: 1_000 } };
-  broken = await startSafeline({ ...brokenConfig, secrets: config.secrets, ussd: ussdSettings }, captureLogger('warn').logger, [ussdModule]);
+  broken = await startSafeline(
+    { ...brokenConfig, secrets: config.secrets, ussd: ussdSettings }, captureLogger('warn').logger, [ussdModule],
+  );
   target = running.url;
   proxy = await startSwitch();
   sms = await startSmscSimulator({ name: 'orange' });
@@ -77,7 +79,8 @@ const expectMenu = (screen: UssdScreen, session: Buffer): void => {
 };
 
 describe('USSD over SMPP through Kannel', () => {
-  it('walks a new caller to a callback request: a menu (op 2) each hop, the code on the last screen (op 17), the session echoed', async () => {
+  it('walks a new caller to a callback request: a menu (op 2) each hop, the code on the last screen (op 17), ' +
+    'the session echoed', async () => {
     const phone = newPhone();
     // 0x20 and 0x2B: Kannel writes the first as "+", the second as %2B.
     const session = Buffer.from([0x20, 0x2b]);
@@ -85,7 +88,9 @@ describe('USSD over SMPP through Kannel', () => {
     expectMenu(first, session);
     expect(first.text).toContain('Langue / Kan / Language');
     expect(first.to).toBe(phone.slice(1));
-    const steps: Array<[string, string]> = [['1', "1. S'informer"], ['3', 'Rappel par un écoutant'], ['1', 'parler sans risque'], ['1', 'SMS de confirmation?']];
+    const steps: Array<[string, string]> = [
+      ['1', "1. S'informer"], ['3', 'Rappel par un écoutant'], ['1', 'parler sans risque'], ['1', 'SMS de confirmation?'],
+    ];
     for (const [input, shows] of steps) {
       const screen = await ussd.answer(phone, session, input);
       expectMenu(screen, session);

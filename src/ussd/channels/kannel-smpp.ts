@@ -40,13 +40,17 @@ export function readKannelUssd(rawQuery: string): ReadResult {
   if (!/^\+?[0-9]{6,15}$/.test(from)) return { ok: false, reason: 'from: not a phone number', session };
   if (!/^[A-Za-z0-9_.-]{1,40}$/.test(smsc)) return { ok: false, reason: 'smsc: missing or malformed', session };
   if (text.length > 500) return { ok: false, reason: 'text: too long', session };
-  if (op !== USSD_OP.pssrIndication && op !== USSD_OP.ussrConfirm) return { ok: false, reason: `ussd_service_op ${op}: not a dial nor an answer`, session };
+  if (op !== USSD_OP.pssrIndication && op !== USSD_OP.ussrConfirm) {
+    return { ok: false, reason: `ussd_service_op ${op}: not a dial nor an answer`, session };
+  }
   return { ok: true, request: { smsc, phoneNumber: from, text, op, session } };
 }
 
 /** Kannel's answer for a screen: op 2 or 17, the session echoed, UCS-2 when the text needs it. */
 export function kannelReply(reply: Reply, session?: Buffer): KannelReply {
-  const headers: Record<string, string> = { 'x-kannel-meta-data': replyMeta(reply.end ? USSD_OP.pssrResponse : USSD_OP.ussrRequest, session) };
+  const headers: Record<string, string> = {
+    'x-kannel-meta-data': replyMeta(reply.end ? USSD_OP.pssrResponse : USSD_OP.ussrRequest, session),
+  };
   // The body stays UTF-8 (its content-type says so); coding 2 makes Kannel send it as UCS-2 (Bambara's ɛ ɔ ɲ).
   if (analyzeText(reply.text).encoding === 'UCS-2') headers['x-kannel-coding'] = '2';
   return { body: reply.text, headers };
@@ -87,7 +91,13 @@ export function createTrails(options: { maxEntries: number; ttlMs: number; now?:
  */
 function pathBefore(session: StoredSession | undefined, trail: string | undefined): string | undefined {
   if (!session) return trail;
-  if (trail !== undefined && trail.length > session.consumed.length && (session.consumed === '' || trail.startsWith(`${session.consumed}*`))) return trail;
+  if (
+    trail !== undefined &&
+    trail.length > session.consumed.length &&
+    (session.consumed === '' || trail.startsWith(`${session.consumed}*`))
+  ) {
+    return trail;
+  }
   return session.consumed;
 }
 
@@ -121,7 +131,8 @@ export interface KannelChannelDeps {
 /** One hop from Kannel, answered as Kannel needs it. */
 export async function handleKannelUssd(deps: KannelChannelDeps, request: KannelUssdRequest, source = ''): Promise<KannelReply> {
   // The number is in the key only as a keyed hash: the session bytes alone would mix up two phones.
-  const sessionId = `kannel:${deps.hop.protection.hash(`kannel-session:${request.smsc}:${request.session.toString('hex')}:${request.phoneNumber}`)}`;
+  const sessionId =
+    `kannel:${deps.hop.protection.hash(`kannel-session:${request.smsc}:${request.session.toString('hex')}:${request.phoneNumber}`)}`;
   const answer = await handleHop(deps.hop, kannelHop(request, sessionId, deps.trails.get(sessionId)), source);
   if (answer.reply.end) deps.trails.delete(sessionId);
   else if (answer.path !== undefined) deps.trails.set(sessionId, answer.path);
