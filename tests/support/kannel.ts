@@ -51,6 +51,8 @@ export interface RunningKannel {
    * up, re-executes itself under a new PID and reconnects; until then sendsms refuses connections.
    */
   killBearerbox(): Promise<void>;
+  /** Starts smsbox again (what a supervisor does after a clean bearerbox stop) and waits until sendsms answers. */
+  startSmsbox(): Promise<void>;
   startBearerbox(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -214,11 +216,14 @@ export async function startKannel(options: KannelOptions): Promise<RunningKannel
     // An smsbox that re-executed itself is no child of ours: stopped by the PID its kannel.conf names.
     for (const pid of boxPids('smsbox', confPath)) process.kill(pid, 'SIGKILL');
   };
-  try {
-    await startBearerbox();
+  const startSmsbox = async (): Promise<void> => {
     smsbox = spawnBox('smsbox');
     await waitFor('SMSC binds online and smsbox connected', async () => statusReady(await status(), names), 20_000);
     await waitFor('smsbox sendsms port', () => isListening('127.0.0.1', ports.sendsms), 10_000);
+  };
+  try {
+    await startBearerbox();
+    await startSmsbox();
   } catch (err) {
     const last = await status().catch(() => '(status.txt unreadable)');
     await stop();
@@ -241,6 +246,7 @@ export async function startKannel(options: KannelOptions): Promise<RunningKannel
       process.kill(box.pid, 'SIGKILL');
       await exited;
     },
+    startSmsbox,
     startBearerbox,
     stop,
   };
