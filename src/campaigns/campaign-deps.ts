@@ -1,7 +1,7 @@
 import type { Infrastructure } from '../safeline';
 import { createLocks } from '../platform/redis-lock';
 import { createPhoneProtection } from '../shared/phone-protection';
-import { smsRoutingOf } from '../gateway/create-gateway';
+import { routeBindsOf, smsRoutingOf } from '../gateway/create-gateway';
 import { queueSms } from '../gateway/sms-queue';
 import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
@@ -53,9 +53,10 @@ function build(infra: Infrastructure) {
   const routes = config.routes;
   // Built on first use: the api role never sends a batch.
   const gatewayOf = (route: string) => smsRoutingOf(infra).gatewayOf(route);
+  const binds = routeBindsOf(infra);
   return {
     subscribers, campaigns, messages, progress, calls, queue, withLock,
-    protection, optouts, settings, routes, gatewayOf, management, now,
+    protection, optouts, settings, routes, gatewayOf, binds, management, now,
   };
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger';
 import type { TypedQueue } from '../platform/queues';
 import type { PhoneProtection } from '../shared/phone-protection';
 import { CAMPAIGN_PURPOSE, GatewayError, type RecipientResult, type SmsGateway } from '../gateway/sms-gateway';
+import type { RouteBinds } from '../gateway/route-binds';
 import { sleep } from '../platform/with-timeout';
 import type { OptOutSet } from '../subscribers/optout-set';
 import type { SubscriberStore } from '../subscribers/subscriber-store';
@@ -29,6 +30,8 @@ export interface SendDeps {
   routes: readonly SmsRoute[];
   /** The gateway of a batch's route (its Kannel smsc or AT account, its sender ID). */
   gatewayOf(route: string): SmsGateway | undefined;
+  /** Whether a route's operator bind is up (Kannel's status.txt, a few seconds old at most). */
+  binds: RouteBinds;
   takeTurn: TakeTurn;
   protection: PhoneProtection;
   queue: TypedQueue<CampaignJob>;
@@ -44,6 +47,8 @@ export interface SendDeps {
 
 /** A batch waits this long at most for its turn at the gateway; beyond, it is queued again for its time. */
 const MAX_TURN_WAIT_MS = 2_000;
+/** A batch whose route's bind is offline looks again this long after (status.txt is read every 3 s at most). */
+const BIND_WAIT_MS = 5_000;
 
 /**
  * Sends one batch: claims it (status "sending"), leaves out whoever opted out since the fan-out,
@@ -98,6 +103,14 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
   }
 
   const route = batch.route === undefined ? undefined : deps.routes.find((r) => r.name === batch.route);
+  if (route && !(await deps.binds.routeOnline(route))) {
+    // The operator's bind is down: Kannel would take the batch ("Queued for later delivery") and send all it held at
+    // once when the bind returns, outside the route's turns. The batch waits "queued" instead, with no turn booked,
+    // not counted failed; other routes' batches go on.
+    deps.logger.debug({ batch: batchId, route: route.name }, 'route bind offline: batch waits');
+    await deps.queue.add(SEND_BATCH, job, { ...SEND_JOB_OPTIONS, jobId: `${batchId}@bind${now.getTime()}`, delay: BIND_WAIT_MS + Math.floor(Math.random() * MAX_TURN_WAIT_MS) });
+    return;
+  }
   const turn = await deps.takeTurn(campaign, batch.recipients.length, MAX_TURN_WAIT_MS, route);
   if (!turn.granted) {
     // Spread the batches that were refused together, so they do not all come back at the same instant.

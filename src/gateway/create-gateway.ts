@@ -1,5 +1,7 @@
 import type { SmsRoute } from '../config/sms-routes';
 import { createKannelGateway } from './kannel-gateway';
+import { kannelStatusReader, type KannelReading } from './kannel-readiness';
+import { kannelRouteBinds, type RouteBinds } from './route-binds';
 import { createSmsRouting, type SmsRouting } from './routed-gateway';
 import type { Infrastructure } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
@@ -65,3 +67,18 @@ export function smsRoutingOf(infra: Infrastructure): SmsRouting {
 
 /** One gateway for any number: each goes over its route's (with one route, that route's gateway). */
 export const smsGatewayOf = (infra: Infrastructure): SmsGateway => smsRoutingOf(infra).any;
+
+/** Kannel's status.txt, read at most every few seconds per process (undefined without a Kannel account). */
+const statusReaders = new WeakMap<Infrastructure, () => Promise<KannelReading>>();
+export function kannelStatusOf(infra: Infrastructure): (() => Promise<KannelReading>) | undefined {
+  const account = infra.config.gatewayAccounts.kannel;
+  if (!account) return undefined;
+  const existing = statusReaders.get(infra);
+  if (existing) return existing;
+  const read = kannelStatusReader({ adminUrl: account.adminUrl, password: account.adminPassword });
+  statusReaders.set(infra, read);
+  return read;
+}
+
+/** Whether each route's bind is up, from the same reading /readyz uses. */
+export const routeBindsOf = (infra: Infrastructure): RouteBinds => kannelRouteBinds(kannelStatusOf(infra));

@@ -3,7 +3,7 @@ import { processWith } from '../platform/queues';
 import type { ReadinessCheck } from '../platform/health-routes';
 import type { SafelineModule } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
-import { smsGatewayOf } from './create-gateway';
+import { kannelStatusOf, smsGatewayOf } from './create-gateway';
 import { emulatorPages } from './emulator-pages';
 import { kannelReadiness } from './kannel-readiness';
 import { sendSingleSms } from './send-single-sms';
@@ -14,10 +14,10 @@ export const gatewayModule: SafelineModule = {
   name: 'gateway',
   routers: (infra) => (routesUse(infra.config.routes, 'emulator') ? [emulatorPages(infra)] : []),
   readiness(infra): Record<string, ReadinessCheck> {
-    const account = infra.config.gatewayAccounts.kannel;
+    const read = kannelStatusOf(infra);
     const smscs = infra.config.routes.flatMap((route) => (route.gateway === 'kannel' && route.smsc ? [route.smsc] : []));
-    if (!account || smscs.length === 0) return {};
-    return { kannel: kannelReadiness({ adminUrl: account.adminUrl, password: account.adminPassword, smscs }) };
+    if (!read || smscs.length === 0) return {};
+    return { kannel: kannelReadiness(read, smscs) };
   },
   startWorkers(infra) {
     const deps = { gateway: smsGatewayOf(infra), protection: createPhoneProtection(infra.config.secrets), logger: infra.logger };

@@ -41,8 +41,18 @@ export interface RunningKannel {
   status(): Promise<string>;
   /** Everything both boxes logged (log files), for asserting that no number or text is in it. */
   logs(): string;
-  /** Stops bearerbox only (smsbox keeps retrying, as it does in production). */
+  /**
+   * Stops bearerbox only, cleanly (SIGTERM). Kannel 1.4.5's smsbox then shuts down too (bearerbox tells it to):
+   * in production a supervisor (run_kannel_box, docker's restart policy) starts it again.
+   */
   stopBearerbox(): Promise<void>;
+  /**
+   * Kills bearerbox (SIGKILL, a crash). smsbox stays up, keeps retrying and, about 11 s after a new bearerbox is
+   * up, re-executes itself under a new PID and reconnects; until then sendsms refuses connections.
+   */
+  killBearerbox(): Promise<void>;
+  /** Starts smsbox again (what a supervisor does after a clean bearerbox stop) and waits until sendsms answers. */
+  startSmsbox(): Promise<void>;
   startBearerbox(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -143,6 +153,18 @@ async function stopProcess(child: ChildProcess | undefined, name: string): Promi
   void name;
 }
 
+/** PIDs of the boxes running this kannel.conf (smsbox re-executes itself under a new PID after a lost bearerbox). */
+function boxPids(box: 'bearerbox' | 'smsbox', confPath: string): number[] {
+  const wanted = [box, '-v', '4', confPath].join('\0');
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0$/, '') === wanted;
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -199,12 +221,17 @@ export async function startKannel(options: KannelOptions): Promise<RunningKannel
   const stop = async (): Promise<void> => {
     await stopProcess(smsbox, 'smsbox');
     await stopProcess(bearerbox, 'bearerbox');
+    // An smsbox that re-executed itself is no child of ours: stopped by the PID its kannel.conf names.
+    for (const pid of boxPids('smsbox', confPath)) process.kill(pid, 'SIGKILL');
   };
-  try {
-    await startBearerbox();
+  const startSmsbox = async (): Promise<void> => {
     smsbox = spawnBox('smsbox');
     await waitFor('SMSC binds online and smsbox connected', async () => statusReady(await status(), names), 20_000);
     await waitFor('smsbox sendsms port', () => isListening('127.0.0.1', ports.sendsms), 10_000);
+  };
+  try {
+    await startBearerbox();
+    await startSmsbox();
   } catch (err) {
     const last = await status().catch(() => '(status.txt unreadable)');
     await stop();
@@ -224,6 +251,14 @@ export async function startKannel(options: KannelOptions): Promise<RunningKannel
         .map((name) => readFileSync(join(options.dir, name), 'utf8'))
         .join('\n'),
     stopBearerbox: () => stopProcess(bearerbox, 'bearerbox'),
+    async killBearerbox() {
+      const box = bearerbox;
+      if (!box?.pid || box.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => box.once('exit', () => resolve()));
+      process.kill(box.pid, 'SIGKILL');
+      await exited;
+    },
+    startSmsbox,
     startBearerbox,
     stop,
   };
