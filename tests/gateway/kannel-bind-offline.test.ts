@@ -53,7 +53,7 @@ it('holds the offline operator\'s batches while the other\'s complete, names the
 
   orange.acceptBinds();
   await orange.waitForBind(10_000, binds);
-  const done = await waitCampaign(bed, id, (v) => v.status === 'completed' && v.progress.delivered === 240, 25_000);
+  const done = await waitCampaign(bed, id, (v) => v.status === 'completed' && v.progress.delivered === 240, 60_000);
   expect(done.progress).toMatchObject({ recipients: 240, sent: 240, delivered: 240, failed: 0, unknown: 0 });
   const times = [...timesReceived(orange.received, text).values(), ...timesReceived(moov.received, text).values()];
   expect(times).toHaveLength(240);
@@ -61,4 +61,4 @@ it('holds the offline operator\'s batches while the other\'s complete, names the
   expect((await readyz()).status).toBe(200);
   logger.info({ offlineMs: Date.now() - droppedAt, sentToOrangeBeforeDrop: sentToOrange, heldByKannel }, 'bind offline measured');
   expect(lines().join('\n')).not.toMatch(/223[67]\d{7}/);
-}, 40_000);
+}, 90_000);

@@ -20,7 +20,7 @@ it('sends 1,000 numbers once each over their operator\'s bind and counts every r
   const text = 'Segou: avant de partir, faites verifier votre contrat au 80 00 11 11.';
   const started = Date.now();
   const id = await scheduleCampaign(bed, 'thousand two operators', 'segou', text);
-  const done = await waitCampaign(bed, id, (v) => v.status === 'completed' && v.progress.delivered + v.progress.failedDelivery === v.progress.sent, 30_000);
+  const done = await waitCampaign(bed, id, (v) => v.status === 'completed' && v.progress.delivered + v.progress.failedDelivery === v.progress.sent, 60_000);
   const elapsedMs = Date.now() - started;
 
   const sentOrange = timesReceived(orange.received, text);
@@ -39,4 +39,4 @@ it('sends 1,000 numbers once each over their operator\'s bind and counts every r
   expect(done.progress).toMatchObject({ recipients: 1_000, sent: 1_000, delivered: 1_000 - undelivered, failedDelivery: undelivered, failed: 0, unknown: 0 });
   logger.info({ elapsedMs, undelivered }, 'thousand through Kannel measured');
   expect(lines().join('\n')).not.toMatch(/223[67]\d{7}/);
-}, 40_000);
+}, 90_000);
