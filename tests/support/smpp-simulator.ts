@@ -7,7 +7,9 @@ import { createServer, type Pdu, type Server, type Session } from 'smpp';
  * (Kannel's default msg-id-type reads both ids as decimal), joins concatenated parts, records what arrived,
  * sends delivery receipts as operators do (esm_class 0x04, "id:.. stat:DELIVRD err:000", receipted_message_id
  * and message_state TLVs), sends MO SMS on demand, and can drop or refuse binds. bearerbox re-binds by
- * itself after a drop or a restart: whatever the simulator sends goes over the newest bound session.
+ * itself after a drop or a restart: whatever the simulator sends goes over the newest bound session. A receipt
+ * with no bound session, or sent over a session that closed before bearerbox acknowledged it, is kept and sent
+ * again on the next bind, as an SMSC stores and retries its deliver_sm.
  */
 
 /** One SMS as the SMSC received it, its concatenated parts joined. */
@@ -91,6 +93,13 @@ interface Part {
   readonly messageId: string;
 }
 
+/** A delivery receipt for one part, its status fixed when first made so a resend says the same. */
+interface Receipt {
+  readonly part: Part;
+  readonly stat: 'DELIVRD' | 'UNDELIV';
+  readonly text: string;
+}
+
 /** The concatenation IE of a UDH (8-bit or 16-bit reference): its reference, part count and number. */
 function concatenationOf(udh: readonly Buffer[] | undefined): { ref: number; total: number; seq: number } | undefined {
   for (const ie of udh ?? []) {
@@ -117,6 +126,9 @@ export async function startSmscSimulator(options: SmscSimulatorOptions): Promise
   /** Bound sessions, newest last. */
   const live: Session[] = [];
   const pending = new Map<string, Part[]>();
+  /** Receipts to send on the next bind, and those sent but not yet acknowledged, by the session carrying them. */
+  const unsentReceipts: Receipt[] = [];
+  const unacknowledged = new Map<Session, Set<Receipt>>();
   const timers = new Set<NodeJS.Timeout>();
   const bindWaiters: Array<() => void> = [];
 
@@ -129,26 +141,35 @@ export async function startSmscSimulator(options: SmscSimulatorOptions): Promise
     timers.add(timer);
   };
 
-  const sendReceipt = (part: Part): void => {
+  const receiptOf = (part: Part): Receipt => {
     receiptCount += 1;
     const failed = failureShare > 0 && receiptCount % Math.max(1, Math.round(1 / failureShare)) === 0;
     const stat = failed ? 'UNDELIV' : 'DELIVRD';
     const now = smppTime(new Date());
-    const receipt =
+    const text =
       `id:${part.messageId} sub:001 dlvrd:${failed ? '000' : '001'} submit date:${now} done date:${now} ` +
       `stat:${stat} err:${failed ? '001' : '000'} text:`;
+    return { part, stat, text };
+  };
+
+  const sendReceipt = (receipt: Receipt): void => {
     const session = newest();
-    if (!session) return;
+    if (!session) return void unsentReceipts.push(receipt);
+    const carried = unacknowledged.get(session) ?? new Set<Receipt>();
+    unacknowledged.set(session, carried.add(receipt));
+    const { part } = receipt;
     session.deliver_sm({
       source_addr: str(part.pdu.destination_addr),
       destination_addr: str(part.pdu.source_addr),
       esm_class: 0x04,
       data_coding: 0,
-      short_message: receipt,
+      short_message: receipt.text,
       receipted_message_id: part.messageId,
-      message_state: failed ? 5 : 2,
+      message_state: receipt.stat === 'UNDELIV' ? 5 : 2,
     }, (resp) => {
-      if (resp.command_status === 0) receipts.set(part.messageId, stat);
+      carried.delete(receipt);
+      if (resp.command_status === 0) receipts.set(part.messageId, receipt.stat);
+      else unsentReceipts.push(receipt);
     });
   };
 
@@ -192,7 +213,7 @@ export async function startSmscSimulator(options: SmscSimulatorOptions): Promise
         record(parts);
       }
     }
-    if (Number(pdu.registered_delivery ?? 0) & 0x01) later(receiptDelayMs, () => sendReceipt(part));
+    if (Number(pdu.registered_delivery ?? 0) & 0x01) later(receiptDelayMs, () => sendReceipt(receiptOf(part)));
   };
 
   const server: Server = createServer({}, (session) => {
@@ -200,6 +221,8 @@ export async function startSmscSimulator(options: SmscSimulatorOptions): Promise
     session.socket.on('close', () => {
       const at = live.indexOf(session);
       if (at >= 0) live.splice(at, 1);
+      unsentReceipts.push(...(unacknowledged.get(session) ?? []));
+      unacknowledged.delete(session);
     });
     for (const command of BIND_COMMANDS) {
       session.on(command, (pdu) => {
@@ -215,6 +238,7 @@ export async function startSmscSimulator(options: SmscSimulatorOptions): Promise
         live.push(session);
         bindCount += 1;
         bindWaiters.splice(0).forEach((wake) => wake());
+        unsentReceipts.splice(0).forEach(sendReceipt);
       });
     }
     session.on('submit_sm', (pdu) => onSubmit(session, pdu));
