@@ -1,7 +1,7 @@
 /**
  * `npm run bench:ussd-smpp [-- --sessions 200 --seconds 30 --think-ms 500]`: USSD over SMPP through Kannel, as
  * deployed: safeline's api and worker processes (`node src/main.ts api|worker`) on the MongoDB-compatible server
- * over a fresh PostgreSQL database and the machine's Redis; Kannel 1.4.5's bearerbox + smsbox (tests/support/
+ * over a fresh PostgreSQL database and the machine's Redis; Kannel 1.4.5's bearerbox + smsbox (src/dev-services/
  * kannel.ts, the USSD groups of tests/support/kannel-ussd.ts) bound to an SMPP simulator of an operator's USSD
  * gateway (tests/support/ussd-smsc-simulator.ts) in this process. `--sessions` virtual phones each play whole
  * sessions, one after the other: a new number and new session bytes, dial (op 1), then French, callback, a topic,
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { generateSecrets } from '../src/config/generated-secrets';
 import { freePort } from '../src/dev-services/free-port';
-import { startKannel } from '../tests/support/kannel';
+import { startKannel } from '../src/dev-services/kannel';
 import { ussdKannelConf } from '../tests/support/kannel-ussd';
 import { startUssdSmscSimulator, type UssdScreen } from '../tests/support/ussd-smsc-simulator';
 import { cleanup, cleanupOnSignals, onCleanup, processCpuMs, scanDelete, startMongoOnFreshPostgres, stats, writeResults } from './support';

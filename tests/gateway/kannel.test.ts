@@ -10,9 +10,9 @@ import { GatewayError, type SmsGateway } from '../../src/gateway/sms-gateway';
 import { createSubscriberStore } from '../../src/subscribers/subscriber-store';
 import { eventually } from '../support/eventually';
 import { startWithManager } from '../support/fake-gateway-env';
-import { startKannel, type RunningKannel } from '../support/kannel';
+import { startKannel, type RunningKannel } from '../../src/dev-services/kannel';
 import { seedSubscribers } from '../support/seed-subscribers';
-import { startSmscSimulator, type SmscSimulator } from '../support/smpp-simulator';
+import { startSmscSimulator, type SmscSimulator } from '../../src/dev-services/smpp-simulator';
 import { staffClient } from '../support/staff-client';
 import { captureLogger, testConfig, testServices } from '../support/test-env';
 

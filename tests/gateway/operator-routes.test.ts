@@ -7,9 +7,9 @@ import { createPhoneProtection, type PhoneProtection } from '../../src/shared/ph
 import { createSubscriberStore } from '../../src/subscribers/subscriber-store';
 import { eventually } from '../support/eventually';
 import { startWithManager } from '../support/fake-gateway-env';
-import { startKannel, type RunningKannel } from '../support/kannel';
+import { startKannel, type RunningKannel } from '../../src/dev-services/kannel';
 import { seedSubscribers } from '../support/seed-subscribers';
-import { startSmscSimulator, type ReceivedSms, type SmscSimulator } from '../support/smpp-simulator';
+import { startSmscSimulator, type ReceivedSms, type SmscSimulator } from '../../src/dev-services/smpp-simulator';
 import { staffClient } from '../support/staff-client';
 import { captureLogger, testConfig, testServices } from '../support/test-env';
 

@@ -1,4 +1,4 @@
-import type { SmscBind } from './kannel';
+import type { SmscBind } from '../../src/dev-services/kannel';
 
 /*
  * The USSD part of kannel.conf (see shared/reference/kannel-smpp.md), for startKannel's `extraConf`: the USSD

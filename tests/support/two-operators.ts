@@ -8,8 +8,8 @@ import type { RunningSafeline } from '../../src/safeline';
 import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
 import { eventually } from './eventually';
 import { startWithManager } from './fake-gateway-env';
-import { startKannel, type RunningKannel } from './kannel';
-import { startSmscSimulator, type ReceivedSms, type SmscSimulator } from './smpp-simulator';
+import { startKannel, type RunningKannel } from '../../src/dev-services/kannel';
+import { startSmscSimulator, type ReceivedSms, type SmscSimulator } from '../../src/dev-services/smpp-simulator';
 import { staffClient } from './staff-client';
 import { testConfig, testServices } from './test-env';
 

@@ -5,9 +5,9 @@ import { createHotlineStore } from '../../src/hotline/hotline-store';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { loadTexts } from '../../src/texts/texts';
 import { ussdModule } from '../../src/ussd/ussd-module';
-import { startKannel, type RunningKannel } from '../support/kannel';
+import { startKannel, type RunningKannel } from '../../src/dev-services/kannel';
 import { ussdKannelConf } from '../support/kannel-ussd';
-import { startSmscSimulator, type SmscSimulator } from '../support/smpp-simulator';
+import { startSmscSimulator, type SmscSimulator } from '../../src/dev-services/smpp-simulator';
 import { startUssdSmscSimulator, type UssdScreen, type UssdSmscSimulator } from '../support/ussd-smsc-simulator';
 import { captureLogger, testConfig, testServices } from '../support/test-env';
 

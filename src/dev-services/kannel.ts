@@ -7,17 +7,32 @@ import { kannelProblems, parseKannelStatus } from '../../src/gateway/kannel-stat
 import type { SmscSimulator } from './smpp-simulator';
 
 /*
- * Kannel 1.4.5 (Debian's `kannel`: bearerbox and smsbox) in front of SMSC simulators, for tests. What it
- * writes follows shared/reference/kannel-smpp.md: every SMSC group has allowed-smsc-id = its own id (else
- * messages leave over the wrong bind), both boxes run with -v 4 and log-level 3 into files the test can read
- * (bearerbox's warnings name the number of a message it cannot route, so 2 is not enough; at debug the console
- * carries numbers, texts and bind passwords), http-timeout is short (Kannel waits 240 s
- * for the app by default), max-messages = 0 on the MO service (Kannel sends no reply of its own). Ports are
- * checked free before start (a bearerbox that cannot open a port keeps running); both boxes stop by PID.
+ * Kannel 1.4.5 (Debian's `kannel`: bearerbox and smsbox) in front of SMSC simulators, for tests and for
+ * `SMS_GATEWAY=kannel npm run dev` (dev-kannel.ts). What it writes follows shared/reference/kannel-smpp.md: every
+ * SMSC group has allowed-smsc-id = its own id (else messages leave over the wrong bind), both boxes run with -v 4
+ * and log-level 3 into files one can read (bearerbox's warnings name the number of a message it cannot route, so 2
+ * is not enough; at debug the console carries numbers, texts and bind passwords), http-timeout is short (Kannel
+ * waits 240 s for the app by default), max-messages = 0 on the MO service (Kannel sends no reply of its own).
+ * Ports are checked free before start (a bearerbox that cannot open a port keeps running); both boxes stop by PID.
  */
 
 /** What a bind needs from an SMSC simulator; `serviceType` sets the group's service-type (USSD binds: "USSD"). */
 export type SmscBind = Pick<SmscSimulator, 'name' | 'port' | 'systemId' | 'password'> & { readonly serviceType?: string };
+
+export interface KannelPorts {
+  readonly admin: number;
+  readonly smsbox: number;
+  readonly sendsms: number;
+}
+
+/** What a kannel.conf must agree on with the boxes' harness: its ports, passwords and scratch directory. */
+export interface KannelSettings {
+  readonly ports: KannelPorts;
+  readonly adminPassword: string;
+  readonly username: string;
+  readonly password: string;
+  readonly dir: string;
+}
 
 export interface KannelOptions {
   /** The SMSCs bearerbox binds to, each its own smsc-id (the simulator's name). */
@@ -28,6 +43,10 @@ export interface KannelOptions {
   readonly moUrl: string;
   /** Scratch directory for kannel.conf, logs and the store. */
   readonly dir: string;
+  /** Ports and passwords chosen beforehand (npm run dev tells safeline before Kannel starts); else free ports, random passwords. */
+  readonly settings?: Omit<KannelSettings, 'dir'>;
+  /** Another kannel.conf than kannelConf()'s (tests/deploy: deploy/kannel/'s, rendered for these settings). */
+  readonly renderConf?: (settings: KannelSettings) => string;
 }
 
 export interface RunningKannel {
@@ -57,25 +76,20 @@ export interface RunningKannel {
   stop(): Promise<void>;
 }
 
-/** Fails (never skips) when the machine lacks Kannel: `.ci/run` installs it. */
+/** Fails (tests never skip) when the machine lacks Kannel: `.ci/run` installs it. */
 export function requireKannel(): void {
   const found = spawnSync('sh', ['-c', 'command -v bearerbox && command -v smsbox'], { encoding: 'utf8' });
   if (found.status !== 0) {
-    throw new Error('Kannel is not installed: bearerbox/smsbox missing. Install it with `apt-get install -y kannel` (as .ci/run does).');
+    throw new Error('Kannel is not installed (bearerbox and smsbox not found): install it with `apt-get install -y kannel`.');
   }
 }
 
+/** The MO get-url safeline's /sms/kannel/inbound reads, with Kannel's escape codes (README, "Gateways"). */
+export const kannelInboundUrl = (safelineUrl: string, token: string): string =>
+  `${safelineUrl.replace(/\/$/, '')}/sms/kannel/inbound?token=${encodeURIComponent(token)}&from=%p&to=%P&text=%a&smsc=%i&coding=%c&charset=%C&id=%I`;
+
 /** The Kannel configuration for these SMSCs and ports. */
-export function kannelConf(options: {
-  smscs: readonly SmscBind[];
-  extraConf?: string;
-  moUrl: string;
-  dir: string;
-  ports: { admin: number; smsbox: number; sendsms: number };
-  adminPassword: string;
-  username: string;
-  password: string;
-}): string {
+export function kannelConf(options: KannelSettings & { smscs: readonly SmscBind[]; extraConf?: string; moUrl: string }): string {
   const q = (value: string | number): string => `"${String(value).replace(/"/g, '\\"')}"`;
   const core = [
     'group = core',
@@ -178,22 +192,39 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 export const statusReady = (status: string, smscs: readonly string[]): boolean =>
   kannelProblems(parseKannelStatus(status), smscs).length === 0;
 
+/** Stops boxes an earlier run left on this kannel.conf (a dev process killed with SIGKILL): they hold its ports. */
+async function stopLeftovers(confPath: string): Promise<void> {
+  const left = (): number[] => [...boxPids('smsbox', confPath), ...boxPids('bearerbox', confPath)];
+  for (const pid of left()) process.kill(pid, 'SIGKILL');
+  await waitFor('boxes of an earlier run to exit', () => Promise.resolve(left().length === 0), 5_000);
+}
+
+/** Free ports, unless those asked for are free. */
+async function portsFor(wanted: Partial<KannelPorts> = {}): Promise<KannelPorts> {
+  const pick = async (port: number | undefined): Promise<number> =>
+    port && !(await isListening('127.0.0.1', port)) ? port : freePort();
+  return { admin: await pick(wanted.admin), smsbox: await pick(wanted.smsbox), sendsms: await pick(wanted.sendsms) };
+}
+
+/** Ports and passwords for a Kannel to start later (npm run dev gives them to safeline's configuration first). */
+export async function kannelSettings(wanted: Partial<KannelPorts> = {}): Promise<Omit<KannelSettings, 'dir'>> {
+  return { ports: await portsFor(wanted), adminPassword: randomBytes(8).toString('hex'), username: 'safeline', password: randomBytes(8).toString('hex') };
+}
+
 export async function startKannel(options: KannelOptions): Promise<RunningKannel> {
   requireKannel();
   mkdirSync(options.dir, { recursive: true });
-  const ports = { admin: await freePort(), smsbox: await freePort(), sendsms: await freePort() };
-  for (const port of Object.values(ports)) {
+  const confPath = join(options.dir, 'kannel.conf');
+  await stopLeftovers(confPath);
+  const { ports, adminPassword, username, password } = options.settings ?? (await kannelSettings());
+  for (const port of [ports.admin, ports.smsbox, ports.sendsms]) {
     if (await isListening('127.0.0.1', port)) throw new Error(`Kannel: port ${port} is taken`);
   }
-  const adminPassword = randomBytes(8).toString('hex');
-  const username = 'safeline';
-  const password = randomBytes(8).toString('hex');
-  const confPath = join(options.dir, 'kannel.conf');
+  const settings: KannelSettings = { ports, adminPassword, username, password, dir: options.dir };
   writeFileSync(
     confPath,
-    kannelConf({
-      smscs: options.smscs, extraConf: options.extraConf, moUrl: options.moUrl, dir: options.dir, ports, adminPassword, username, password,
-    }),
+    options.renderConf?.(settings) ?? kannelConf({ ...settings, smscs: options.smscs, extraConf: options.extraConf, moUrl: options.moUrl }),
+    { mode: 0o600 },
   );
   const adminUrl = `http://127.0.0.1:${ports.admin}`;
   const status = async (): Promise<string> => {

@@ -2,8 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Pdu, type Server, type Session } from 'smpp';
 
 /*
- * An operator's SMSC over SMPP 3.4, for Kannel's bearerbox to bind to (see shared/reference/kannel-smpp.md):
- * it takes transceiver binds with one system id and password, answers submit_sm with a decimal message id
+ * An operator's SMSC over SMPP 3.4, for Kannel's bearerbox to bind to, in tests and in `SMS_GATEWAY=kannel npm
+ * run dev` (see shared/reference/kannel-smpp.md): it takes transceiver binds with one system id and password, answers submit_sm with a decimal message id
  * (Kannel's default msg-id-type reads both ids as decimal), joins concatenated parts, records what arrived,
  * sends delivery receipts as operators do (esm_class 0x04, "id:.. stat:DELIVRD err:000", receipted_message_id
  * and message_state TLVs), sends MO SMS on demand, and can drop or refuse binds. bearerbox re-binds by
@@ -43,6 +43,8 @@ export interface SmscSimulatorOptions {
   readonly failureShare?: number;
   /** Wait before sending a receipt, in ms; default 50. */
   readonly receiptDelayMs?: number;
+  /** Called with each complete message as it arrives (npm run dev shows them on the console's SMS emulator page). */
+  readonly onReceived?: (sms: ReceivedSms) => void;
 }
 
 export interface MoSms {
@@ -179,7 +181,7 @@ export async function startSmscSimulator(options: SmscSimulatorOptions): Promise
     const tlvs = Object.fromEntries(
       Object.entries(first.pdu).filter(([key, value]) => !PDU_FIELDS.has(key) && typeof value !== 'function'),
     );
-    received.push({
+    const sms: ReceivedSms = {
       smsc: options.name,
       from: str(first.pdu.source_addr),
       to: str(first.pdu.destination_addr),
@@ -192,7 +194,9 @@ export async function startSmscSimulator(options: SmscSimulatorOptions): Promise
       messageIds: parts.map((part) => part.messageId),
       tlvs,
       at: Date.now(),
-    });
+    };
+    received.push(sms);
+    options.onReceived?.(sms);
   };
 
   const onSubmit = (session: Session, pdu: Pdu): void => {
