@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigError, parseConfig, readEnvironment } from '../config/config';
 import { localSecrets } from '../config/generated-secrets';
+import { planDevKannel, wantsDevKannel, type DevKannelPlan } from '../dev-services/dev-kannel';
 import { ensureMongoServerBinary, startMongoServer } from '../dev-services/mongo-server';
 import { freePort, isListening } from '../dev-services/free-port';
 import { startRedisServer } from '../dev-services/redis-server';
@@ -12,12 +13,22 @@ import { startSafeline } from '../safeline';
 /**
  * `npm run dev`: everything in one process (role all) on a fresh machine with no configuration.
  * Where MONGODB_URI is not set it builds and starts the embedded MongoDB-compatible server with
- * its data under DATA_DIR; where no Redis answers at REDIS_URL's default it starts redis-server.
+ * its data under DATA_DIR; where no Redis answers at REDIS_URL's default it starts redis-server. With
+ * SMS_GATEWAY=kannel and no Kannel URL set, it starts SMSC simulators and Kannel in front of them (dev-kannel.ts).
  */
 async function main(): Promise<void> {
   const given = readEnvironment();
   // Secrets not set are generated once and kept under DATA_DIR, so a fresh machine needs no configuration.
-  const env = localSecrets(resolve(given.DATA_DIR ?? './data', 'dev-secrets.json'), given);
+  const secrets = localSecrets(resolve(given.DATA_DIR ?? './data', 'dev-secrets.json'), given);
+  // Kannel's ports and passwords are chosen before the configuration is read: it needs them.
+  let kannelPlan: DevKannelPlan | undefined;
+  try {
+    if (wantsDevKannel(secrets)) kannelPlan = await planDevKannel(secrets, resolve(secrets.DATA_DIR ?? './data'));
+  } catch (err) {
+    console.error(`safeline: SMS_GATEWAY=kannel: ${(err as Error).message}`);
+    process.exit(69);
+  }
+  const env = { ...secrets, ...kannelPlan?.env };
   let config;
   try {
     config = parseConfig({ ...env, SAFELINE_ROLE: env.SAFELINE_ROLE ?? 'all' });
@@ -50,14 +61,30 @@ async function main(): Promise<void> {
     logger.info(`local redis: redis-server started at ${redisUrl} (nothing kept on disk)`);
   }
 
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  const devModules = [...modules];
+  if (kannelPlan) {
+    const started = Date.now();
+    try {
+      const chain = await kannelPlan.start();
+      stops.push(() => chain.stop());
+      devModules.push(chain.module);
+      for (const line of chain.howTo) logger.info(line);
+      logger.info(`dev kannel: binds ${kannelPlan.smscs.join(', ')} online (ready in ${Date.now() - started} ms)`);
+    } catch (err) {
+      logger.fatal({ err }, 'dev kannel: Kannel and the simulated operators did not start');
+      await stopAll();
+      process.exit(1);
+    }
+  }
+
   const devConfig = parseConfig({ ...env, SAFELINE_ROLE: config.role, MONGODB_URI: mongodbUri, REDIS_URL: redisUrl });
   if (!given.USSD_CALLBACK_TOKEN) {
     logger.info(`ussd callback: POST /ussd?token=<USSD_CALLBACK_TOKEN from ${resolve(dataDir, 'dev-secrets.json')}>; try: npm run simulate`);
   }
-  const stopAll = async (): Promise<void> => {
-    for (const stop of stops.reverse()) await stop();
-  };
-  await runUntilSignal(logger, devConfig, () => startSafeline(devConfig, logger, modules), stopAll);
+  await runUntilSignal(logger, devConfig, () => startSafeline(devConfig, logger, devModules), stopAll);
 }
 
 void main();

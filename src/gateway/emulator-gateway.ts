@@ -6,7 +6,10 @@ import type { PhoneProtection } from '../shared/phone-protection';
 import { analyzeText } from '../shared/sms-encoding';
 import { CAMPAIGN_PURPOSES, type RecipientResult, type SmsGateway } from './sms-gateway';
 
-/** A message the emulator "sent": what a newcomer sees arrive in the console instead of on a phone. */
+/**
+ * A message the emulator "sent", or one a simulated operator received (`SMS_GATEWAY=kannel npm run dev`): what a
+ * newcomer sees arrive in the console instead of on a phone.
+ */
 export interface EmulatedMessage {
   _id: string; // the messageId it answered with
   toHash: string;
@@ -14,8 +17,10 @@ export interface EmulatedMessage {
   from: string;
   text: string;
   parts: number;
-  /** What it was for (see OutgoingSms); absent on messages kept before it was recorded. */
+  /** What it was for (see OutgoingSms); absent on messages kept before it was recorded, and on an operator's (it cannot know). */
   purpose?: string;
+  /** The simulated operator (its Kannel smsc-id) that received it; absent: the emulator itself. */
+  via?: string;
   at: Date;
 }
 
@@ -26,10 +31,47 @@ export interface EmulatorOutbox {
   sentTo(phoneHash: string): Promise<EmulatedMessage[]>;
 }
 
-/**
- * The default gateway of `npm run dev` and the tests: nothing leaves the machine. It answers like
- * Africa's Talking (status 101 "Success", a messageId, a cost per part) and keeps what it sent.
- */
+/** One message to keep: the number in full (only its keyed hash and a masked form are stored). */
+export interface MessageToKeep {
+  readonly id: string;
+  readonly to: string;
+  readonly from: string;
+  readonly text: string;
+  readonly parts: number;
+  readonly purpose?: string;
+  readonly via?: string;
+  readonly at: Date;
+}
+
+export interface EmulatorStore extends EmulatorOutbox {
+  keep(messages: readonly MessageToKeep[]): Promise<void>;
+}
+
+/** The emulator's store (collection emulator_outbox): written by the emulator and by npm run dev's simulated operators. */
+export function createEmulatorOutbox(connection: Connection, protection: PhoneProtection): EmulatorStore {
+  const outbox = modelOn<EmulatedMessage>(
+    connection,
+    'EmulatedMessage',
+    () => new Schema<EmulatedMessage>(
+      { _id: String, toHash: String, toMasked: String, from: String, text: String, parts: Number, purpose: String, via: String, at: Date },
+      { collection: 'emulator_outbox', versionKey: false },
+    ),
+  );
+  return {
+    async keep(messages) {
+      const docs = messages.map(({ id, to, ...message }) => ({
+        _id: id, toHash: protection.hash(to), toMasked: maskPhone(to), ...message,
+      }));
+      await outbox.insertMany(docs);
+    },
+    list: (limit, options) => {
+      const filter = options?.campaignOnly ? { purpose: { $in: [...CAMPAIGN_PURPOSES] } } : {};
+      return outbox.find(filter).sort({ at: -1 }).limit(limit).lean<EmulatedMessage[]>().exec();
+    },
+    sentTo: (phoneHash) => outbox.find({ toHash: phoneHash }).sort({ at: -1 }).lean<EmulatedMessage[]>().exec(),
+  };
+}
+
 export interface EmulatorReports {
   /** Where to POST AT-style delivery reports (…/sms/delivery?token=…); undefined: none are sent. */
   url(): string | undefined;
@@ -57,25 +99,30 @@ function reportLater(reports: EmulatorReports, messages: ReadonlyArray<{ message
   }, reports.delayMs).unref();
 }
 
-export function createEmulatorGateway(connection: Connection, protection: PhoneProtection, now: () => Date = () => new Date(), reports?: EmulatorReports): SmsGateway & EmulatorOutbox {
-  const outbox = modelOn<EmulatedMessage>(
-    connection,
-    'EmulatedMessage',
-    () => new Schema<EmulatedMessage>({ _id: String, toHash: String, toMasked: String, from: String, text: String, parts: Number, purpose: String, at: Date }, { collection: 'emulator_outbox', versionKey: false }),
-  );
+/**
+ * The default gateway of `npm run dev` and the tests: nothing leaves the machine. It answers like
+ * Africa's Talking (status 101 "Success", a messageId, a cost per part) and keeps what it sent.
+ */
+export function createEmulatorGateway(
+  connection: Connection,
+  protection: PhoneProtection,
+  now: () => Date = () => new Date(),
+  reports?: EmulatorReports,
+): SmsGateway & EmulatorOutbox {
+  const store = createEmulatorOutbox(connection, protection);
   return {
     name: 'emulator',
     async send(batch) {
       const { parts } = analyzeText(batch.text);
       const at = now();
       const results: RecipientResult[] = batch.to.map((to) => ({ to, outcome: 'accepted', messageId: `ATXid_emu_${randomUUID()}`, statusCode: 101, status: 'Success', cost: `XOF ${(20 * parts).toFixed(4)}`, parts }));
-      await outbox.insertMany(
-        results.map((result) => ({ _id: result.messageId, toHash: protection.hash(result.to), toMasked: maskPhone(result.to), from: batch.from ?? 'safeline', text: batch.text, parts, purpose: batch.purpose ?? 'other', at })),
-      );
+      const from = batch.from ?? 'safeline';
+      const purpose = batch.purpose ?? 'other';
+      await store.keep(results.map((result) => ({ id: result.messageId ?? '', to: result.to, from, text: batch.text, parts, purpose, at })));
       if (reports) reportLater(reports, results.map((result) => ({ messageId: result.messageId ?? '', to: result.to })));
       return results;
     },
-    list: (limit, options) => outbox.find(options?.campaignOnly ? { purpose: { $in: [...CAMPAIGN_PURPOSES] } } : {}).sort({ at: -1 }).limit(limit).lean<EmulatedMessage[]>().exec(),
-    sentTo: (phoneHash) => outbox.find({ toHash: phoneHash }).sort({ at: -1 }).lean<EmulatedMessage[]>().exec(),
+    list: (limit, options) => store.list(limit, options),
+    sentTo: (phoneHash) => store.sentTo(phoneHash),
   };
 }

@@ -52,7 +52,7 @@ function decodeText(bytes: Buffer, charset: string): string | undefined {
 }
 
 /** Digits only and long enough for a country code: written without its "+". */
-const withPlus = (number: string): string => (/^\d{9,15}$/.test(number) ? `+${number}` : number);
+export const withPlus = (number: string): string => (/^\d{9,15}$/.test(number) ? `+${number}` : number);
 
 export function readKannelInbound(rawQuery: string): { ok: true; sms: KannelInbound } | { ok: false; reason: string } {
   const raw = new Map<string, string>();
