@@ -30,7 +30,9 @@ render() {
 }
 
 case $box in bearerbox | smsbox | render) ;; *) fail "usage: kannel-box bearerbox|smsbox|render" ;; esac
-case ${SMS_CALLBACK_TOKEN:-} in *[!A-Za-z0-9._~-]*) fail "SMS_CALLBACK_TOKEN: letters, digits, '.', '_', '~' or '-' only (it goes in a URL)" ;; esac
+case ${SMS_CALLBACK_TOKEN:-} in
+*[!A-Za-z0-9._~-]*) fail "SMS_CALLBACK_TOKEN: letters, digits, '.', '_', '~' or '-' only (it goes in a URL)" ;;
+esac
 
 mkdir -p "$out/smsc"
 rm -f "$out"/smsc/*.conf

@@ -86,7 +86,8 @@ export function requireKannel(): void {
 
 /** The MO get-url safeline's /sms/kannel/inbound reads, with Kannel's escape codes (README, "Gateways"). */
 export const kannelInboundUrl = (safelineUrl: string, token: string): string =>
-  `${safelineUrl.replace(/\/$/, '')}/sms/kannel/inbound?token=${encodeURIComponent(token)}&from=%p&to=%P&text=%a&smsc=%i&coding=%c&charset=%C&id=%I`;
+  `${safelineUrl.replace(/\/$/, '')}/sms/kannel/inbound?token=${encodeURIComponent(token)}` +
+  '&from=%p&to=%P&text=%a&smsc=%i&coding=%c&charset=%C&id=%I';
 
 /** The Kannel configuration for these SMSCs and ports. */
 export function kannelConf(options: KannelSettings & { smscs: readonly SmscBind[]; extraConf?: string; moUrl: string }): string {
@@ -208,7 +209,8 @@ async function portsFor(wanted: Partial<KannelPorts> = {}): Promise<KannelPorts>
 
 /** Ports and passwords for a Kannel to start later (npm run dev gives them to safeline's configuration first). */
 export async function kannelSettings(wanted: Partial<KannelPorts> = {}): Promise<Omit<KannelSettings, 'dir'>> {
-  return { ports: await portsFor(wanted), adminPassword: randomBytes(8).toString('hex'), username: 'safeline', password: randomBytes(8).toString('hex') };
+  const secret = (): string => randomBytes(8).toString('hex');
+  return { ports: await portsFor(wanted), adminPassword: secret(), username: 'safeline', password: secret() };
 }
 
 export async function startKannel(options: KannelOptions): Promise<RunningKannel> {

@@ -3,13 +3,13 @@ import { createServer, type Pdu, type Server, type Session } from 'smpp';
 
 /*
  * An operator's SMSC over SMPP 3.4, for Kannel's bearerbox to bind to, in tests and in `SMS_GATEWAY=kannel npm
- * run dev` (see shared/reference/kannel-smpp.md): it takes transceiver binds with one system id and password, answers submit_sm with a decimal message id
- * (Kannel's default msg-id-type reads both ids as decimal), joins concatenated parts, records what arrived,
- * sends delivery receipts as operators do (esm_class 0x04, "id:.. stat:DELIVRD err:000", receipted_message_id
- * and message_state TLVs), sends MO SMS on demand, and can drop or refuse binds. bearerbox re-binds by
- * itself after a drop or a restart: whatever the simulator sends goes over the newest bound session. A receipt
- * with no bound session, or sent over a session that closed before bearerbox acknowledged it, is kept and sent
- * again on the next bind, as an SMSC stores and retries its deliver_sm.
+ * run dev` (see shared/reference/kannel-smpp.md): it takes transceiver binds with one system id and password,
+ * answers submit_sm with a decimal message id (Kannel's default msg-id-type reads both ids as decimal), joins
+ * concatenated parts, records what arrived, sends delivery receipts as operators do (esm_class 0x04, "id:..
+ * stat:DELIVRD err:000", receipted_message_id and message_state TLVs), sends MO SMS on demand, and can drop or
+ * refuse binds. bearerbox re-binds by itself after a drop or a restart: whatever the simulator sends goes over the
+ * newest bound session. A receipt with no bound session, or sent over a session that closed before bearerbox
+ * acknowledged it, is kept and sent again on the next bind, as an SMSC stores and retries its deliver_sm.
  */
 
 /** One SMS as the SMSC received it, its concatenated parts joined. */

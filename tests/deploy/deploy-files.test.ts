@@ -34,7 +34,10 @@ function resolveCompose(environment: Record<string, string>, dotEnv: Record<stri
 }
 
 /** Kannel's templates under deploy/kannel/, and the ${NAME}s they use outside comments (what kannel-box renders). */
-const kannelTemplates = ['deploy/kannel/kannel.conf', ...readdirSync(join(root, 'deploy/kannel/smsc')).map((file) => `deploy/kannel/smsc/${file}`)];
+const kannelTemplates = [
+  'deploy/kannel/kannel.conf',
+  ...readdirSync(join(root, 'deploy/kannel/smsc')).map((file) => `deploy/kannel/smsc/${file}`),
+];
 const placeholdersOf = (file: string): string[] =>
   read(file)
     .split('\n')
@@ -59,7 +62,9 @@ describe('docker-compose.yml', () => {
     }
     // Off unless asked for (COMPOSE_PROFILES=kannel): an emulator or Africa's Talking deployment runs no Kannel.
     for (const [name, box] of [['kannel', 'bearerbox'], ['kannel-smsbox', 'smsbox']] as const) {
-      expect(compose.services[name]).toMatchObject({ build: './deploy/kannel', image: 'safeline-kannel:local', profiles: ['kannel'], command: [box] });
+      expect(compose.services[name]).toMatchObject({
+        build: './deploy/kannel', image: 'safeline-kannel:local', profiles: ['kannel'], command: [box],
+      });
       // Kannel 1.4.5's smsbox stops when bearerbox stops cleanly: the restart policy is its supervisor.
       expect(compose.services[name]?.restart).toBe('unless-stopped');
     }
@@ -86,7 +91,8 @@ describe('docker-compose.yml', () => {
     const kannel = config.gatewayAccounts.kannel;
     expect(kannel).toMatchObject({ username: 'safeline', password: 'sendsms-secret', adminPassword: 'status-secret' });
     const sendsms = new URL(kannel?.sendsmsUrl ?? '');
-    expect([sendsms.hostname, sendsms.port, sendsms.pathname]).toEqual(['kannel-smsbox', setting('deploy/kannel/kannel.conf', 'sendsms-port'), '/cgi-bin/sendsms']);
+    const sendsmsPort = setting('deploy/kannel/kannel.conf', 'sendsms-port');
+    expect([sendsms.hostname, sendsms.port, sendsms.pathname]).toEqual(['kannel-smsbox', sendsmsPort, '/cgi-bin/sendsms']);
     const admin = new URL(kannel?.adminUrl ?? '');
     expect([admin.hostname, admin.port]).toEqual(['kannel', setting('deploy/kannel/kannel.conf', 'admin-port')]);
     // smsbox finds bearerbox by its service name; Kannel calls the api service back, at the port it listens on.
@@ -101,7 +107,8 @@ describe('docker-compose.yml', () => {
   it('with the example routes file, has an smsc group for each Kannel route, its allowed-smsc-id its own id', () => {
     expect(compose.services.api?.volumes).toEqual(['./config:/app/config:ro']);
     const environment = { ...compose.services.worker?.environment, SMS_ROUTES_FILE: join(root, 'config/routes.example.yaml') };
-    const config = parseConfig(resolveCompose(environment, dotEnv({ SMS_GATEWAY: 'kannel', KANNEL_PASSWORD: 'x', KANNEL_ADMIN_PASSWORD: 'y' })));
+    const passwords = { SMS_GATEWAY: 'kannel', KANNEL_PASSWORD: 'x', KANNEL_ADMIN_PASSWORD: 'y' };
+    const config = parseConfig(resolveCompose(environment, dotEnv(passwords)));
     const smscs = config.routes.flatMap((route) => (route.gateway === 'kannel' ? [route.smsc ?? ''] : []));
     expect(smscs).toEqual(['orange', 'malitel']);
     for (const smsc of smscs) {

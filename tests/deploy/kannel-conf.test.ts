@@ -127,7 +127,7 @@ describe('deploy/kannel/ with the real bearerbox and smsbox', () => {
     expect(unknown).toMatchObject({ outcome: 'permanent', statusCode: 403 });
     for (const sent of [toMalitel, toOrange]) {
       const receipts = await eventually(
-        () => Promise.resolve(calls.filter((url) => url.startsWith('/sms/kannel/delivery?') && url.includes(`id=${sent?.messageId ?? ''}&`))),
+        () => Promise.resolve(calls.filter((url) => url.startsWith('/sms/kannel/delivery?') && url.includes(`id=${sent?.messageId}&`))),
         (found) => found.some((url) => url.includes('type=1&')),
       );
       expect(receipts.some((url) => url.includes(`token=${token}&`) && url.includes('type=1&'))).toBe(true);
@@ -136,7 +136,8 @@ describe('deploy/kannel/ with the real bearerbox and smsbox', () => {
 
   it('brings each MO SMS to safeline\'s get-url with the token, in the fields /sms/kannel/inbound reads', async () => {
     await orange.sendMo({ from: '22370000104', to: '36000', text: 'STOP' });
-    const [call] = await eventually(() => Promise.resolve(calls.filter((url) => url.startsWith('/sms/kannel/inbound?'))), (found) => found.length > 0);
+    const inbound = () => Promise.resolve(calls.filter((url) => url.startsWith('/sms/kannel/inbound?')));
+    const [call] = await eventually(inbound, (found) => found.length > 0);
     const query = (call ?? '').slice('/sms/kannel/inbound?'.length);
     expect(new URLSearchParams(query).get('token')).toBe(token);
     const read = readKannelInbound(query);
@@ -167,7 +168,8 @@ describe('kannel-box', () => {
     ['a double quote', { ORANGE_SMPP_PASSWORD: 'pa"ss' }, 'ORANGE_SMPP_PASSWORD must not contain a double quote or a newline'],
     ['a token that breaks the get-url', { SMS_CALLBACK_TOKEN: 'a&b=c' }, 'SMS_CALLBACK_TOKEN: letters, digits'],
   ])('stops before any box starts on %s, naming the variable', (_label, change: Record<string, string | undefined>, message) => {
-    const env = Object.fromEntries(Object.entries({ ...withOrange(), ...change }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+    const given = (entry: [string, string | undefined]): entry is [string, string] => entry[1] !== undefined;
+    const env = Object.fromEntries(Object.entries({ ...withOrange(), ...change }).filter(given));
     const result = render(env, join(dir, 'refused'));
     expect(result.status).toBe(78);
     expect(result.stderr).toContain(message);

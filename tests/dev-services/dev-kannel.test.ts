@@ -65,7 +65,8 @@ describe('the dev chain: simulated operators behind Kannel', () => {
     const [malitelNumber = ''] = await seedSubscribers(running.infra.mongo.connection, protection, { from: 2, count: 1, prefix: '+2236' });
     const text = 'Un emploi trop beau a l etranger ? Parlez-en avant de partir.';
     const created = await manager.call('POST', '/api/v1/campaigns', {
-      axis: 'prevention', sendWindow: { from: '00:00', to: '00:00' }, name: 'dev chain', texts: { fr: text }, audience: { regions: ['bamako'] },
+      axis: 'prevention', sendWindow: { from: '00:00', to: '00:00' }, name: 'dev chain', texts: { fr: text },
+      audience: { regions: ['bamako'] },
     });
     expect(created.status).toBe(200);
     const id = String(created.json._id);
@@ -81,7 +82,10 @@ describe('the dev chain: simulated operators behind Kannel', () => {
     expect(orange?.received.map((sms) => [sms.to, sms.from, sms.text])).toEqual([[orangeNumber.slice(1), 'SAFELINE', text]]);
     expect(malitel?.received.map((sms) => [sms.to, sms.from, sms.text])).toEqual([[malitelNumber.slice(1), 'SAFELINE', text]]);
 
-    const rows = await eventually(async () => (await admin.call('GET', '/console/sms-emulator/rows')).text, (html) => (html.match(/<tr>/g) ?? []).length === 2);
+    const rows = await eventually(
+      async () => (await admin.call('GET', '/console/sms-emulator/rows')).text,
+      (html) => (html.match(/<tr>/g) ?? []).length === 2,
+    );
     expect(rows).toContain('<td>+223******01</td><td>SAFELINE</td><td>orange</td><td>1</td>');
     expect(rows).toContain('<td>+223******02</td><td>SAFELINE</td><td>malitel</td><td>1</td>');
     expect(rows).toContain(text);
@@ -141,7 +145,8 @@ describe('npm run dev with SMS_GATEWAY=kannel', () => {
   it('says how to install Kannel when bearerbox and smsbox are not found, before starting anything', async () => {
     const dataDir = join(testServices().scratch, `dev-nokannel-${process.pid}-${Date.now()}`);
     // Debian puts the boxes in /usr/sbin; node is in /usr/bin.
-    const run = dev({ ...(testEnvironment({ SMS_GATEWAY: 'kannel', DATA_DIR: dataDir }) as Record<string, string>), PATH: '/usr/bin:/bin' });
+    const env = testEnvironment({ SMS_GATEWAY: 'kannel', DATA_DIR: dataDir }) as Record<string, string>;
+    const run = dev({ ...env, PATH: '/usr/bin:/bin' });
     expect(await run.exited).toBe(69);
     expect(run.output()).toContain('Kannel is not installed');
     expect(run.output()).toContain('apt-get install -y kannel');
