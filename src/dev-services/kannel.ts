@@ -2,8 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, isListening } from '../../src/dev-services/free-port';
-import { kannelProblems, parseKannelStatus } from '../../src/gateway/kannel-status';
+import { freePort, isListening } from './free-port';
+import { kannelProblems, parseKannelStatus } from '../gateway/kannel-status';
 import type { SmscSimulator } from './smpp-simulator';
 
 /*
@@ -34,6 +34,19 @@ export interface KannelSettings {
   readonly dir: string;
 }
 
+/**
+ * Kannel's `dlr-storage = redis`: one hash per message awaiting its receipt, `<table>:<smsc>:<message id>`, removed
+ * when the final receipt comes or after `ttlSeconds`, and a counter `<table>:Count`. A database of its own:
+ * Kannel's admin command flush-dlr runs FLUSHDB on it.
+ */
+export interface KannelDlrRedis {
+  readonly host: string;
+  readonly port: number;
+  readonly database: number;
+  readonly table: string;
+  readonly ttlSeconds: number;
+}
+
 export interface KannelOptions {
   /** The SMSCs bearerbox binds to, each its own smsc-id (the simulator's name). */
   readonly smscs: readonly SmscBind[];
@@ -47,6 +60,8 @@ export interface KannelOptions {
   readonly settings?: Omit<KannelSettings, 'dir'>;
   /** Another kannel.conf than kannelConf()'s (tests/deploy: deploy/kannel/'s, rendered for these settings). */
   readonly renderConf?: (settings: KannelSettings) => string;
+  /** Where bearerbox keeps its message-id-to-dlr-url map; without it, in memory (a restart forgets in-flight receipts). */
+  readonly dlrRedis?: KannelDlrRedis;
 }
 
 export interface RunningKannel {
@@ -90,7 +105,9 @@ export const kannelInboundUrl = (safelineUrl: string, token: string): string =>
   '&from=%p&to=%P&text=%a&smsc=%i&coding=%c&charset=%C&id=%I';
 
 /** The Kannel configuration for these SMSCs and ports. */
-export function kannelConf(options: KannelSettings & { smscs: readonly SmscBind[]; extraConf?: string; moUrl: string }): string {
+export function kannelConf(
+  options: KannelSettings & { smscs: readonly SmscBind[]; extraConf?: string; moUrl: string; dlrRedis?: KannelDlrRedis },
+): string {
   const q = (value: string | number): string => `"${String(value).replace(/"/g, '\\"')}"`;
   const core = [
     'group = core',
@@ -101,7 +118,7 @@ export function kannelConf(options: KannelSettings & { smscs: readonly SmscBind[
     'admin-allow-ip = "127.0.0.1"',
     `smsbox-port = ${options.ports.smsbox}`,
     'box-allow-ip = "127.0.0.1"',
-    'dlr-storage = internal',
+    ...(options.dlrRedis ? ['dlr-storage = redis'] : ['dlr-storage = internal']),
     'store-type = file',
     `store-location = ${q(join(options.dir, 'kannel.store'))}`,
     `log-file = ${q(join(options.dir, 'bearerbox.log'))}`,
@@ -153,7 +170,20 @@ export function kannelConf(options: KannelSettings & { smscs: readonly SmscBind[
     'max-messages = 0',
     'concatenation = true',
   ];
-  return [...core, ...smscs, ...smsbox, ...(options.extraConf ? ['', options.extraConf] : []), ''].join('\n');
+  return [...core, ...dlrRedisGroups(options.dlrRedis), ...smscs, ...smsbox, ...(options.extraConf ? ['', options.extraConf] : []), '']
+    .join('\n');
+}
+
+/** The groups `dlr-storage = redis` reads (Kannel 1.4.5, gw/dlr_redis.c): the connection and the hash's field names. */
+function dlrRedisGroups(dlr: KannelDlrRedis | undefined): string[] {
+  if (!dlr) return [];
+  return [
+    '', 'group = redis-connection', 'id = dlr', `host = "${dlr.host}"`, `port = ${dlr.port}`, `database = ${dlr.database}`,
+    'max-connections = 2',
+    '', 'group = dlr-db', 'id = dlr', `table = "${dlr.table}"`, `ttl = ${dlr.ttlSeconds}`, 'field-smsc = smsc', 'field-timestamp = ts',
+    'field-destination = destination', 'field-source = source', 'field-service = service', 'field-url = url', 'field-mask = mask',
+    'field-status = status', 'field-boxc-id = boxc',
+  ];
 }
 
 async function stopProcess(child: ChildProcess | undefined, name: string): Promise<void> {
@@ -225,7 +255,7 @@ export async function startKannel(options: KannelOptions): Promise<RunningKannel
   const settings: KannelSettings = { ports, adminPassword, username, password, dir: options.dir };
   writeFileSync(
     confPath,
-    options.renderConf?.(settings) ?? kannelConf({ ...settings, smscs: options.smscs, extraConf: options.extraConf, moUrl: options.moUrl }),
+    options.renderConf?.(settings) ?? kannelConf({ ...settings, smscs: options.smscs, extraConf: options.extraConf, moUrl: options.moUrl, dlrRedis: options.dlrRedis }),
     { mode: 0o600 },
   );
   const adminUrl = `http://127.0.0.1:${ports.admin}`;

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import { kannelSettings, startKannel, type KannelSettings, type RunningKannel } from '../../src/dev-services/kannel';
 import { startSmscSimulator, type SmscSimulator } from '../../src/dev-services/smpp-simulator';
 import { readKannelInbound } from '../../src/gateway/kannel-inbound';
@@ -28,6 +29,10 @@ let safeline: Server;
 let safelineUrl: string;
 const calls: string[] = [];
 const dir = join(testServices().scratch, `deploy-kannel-${process.pid}-${Date.now()}`);
+const redis = new URL(testServices().redisUrl);
+/** Kannel's receipts map goes to database 1 as in compose, under a table of this run's own. */
+const dlrTable = `kannel-dlr-deploy-${process.pid}`;
+const kannelDb = new Redis(testServices().redisUrl, { db: 1, lazyConnect: true });
 
 /** Runs kannel-box in render mode with this environment only. */
 function render(env: Record<string, string>, out = join(dir, 'rendered')) {
@@ -66,6 +71,9 @@ function forThisMachine(conf: string, settings: KannelSettings, smscDir: string)
     ['log-file = "/var/log/kannel/bearerbox.log"', `log-file = "${join(settings.dir, 'bearerbox.log')}"`],
     ['log-file = "/var/log/kannel/smsbox.log"', `log-file = "${join(settings.dir, 'smsbox.log')}"`],
     ['include = "/run/kannel/smsc"', `include = "${smscDir}"`],
+    ['host = "redis"', `host = "${redis.hostname}"`],
+    ['port = 6379', `port = ${redis.port || 6379}`],
+    ['table = "kannel-dlr"', `table = "${dlrTable}"`],
   ];
   let text = conf;
   for (const [from, to] of lines) {
@@ -103,6 +111,9 @@ afterAll(async () => {
   await kannel?.stop();
   await Promise.all([orange?.close(), malitel?.close()]);
   await new Promise((resolve) => safeline?.close(resolve));
+  const keys = await kannelDb.keys(`${dlrTable}:*`);
+  if (keys.length > 0) await kannelDb.del(...keys);
+  kannelDb.disconnect();
 });
 
 describe('deploy/kannel/ with the real bearerbox and smsbox', () => {
@@ -132,6 +143,10 @@ describe('deploy/kannel/ with the real bearerbox and smsbox', () => {
       );
       expect(receipts.some((url) => url.includes(`token=${token}&`) && url.includes('type=1&'))).toBe(true);
     }
+    // bearerbox kept both messages' dlr-urls in Redis (a restart in between would not lose them) and removed
+    // each when its final receipt came.
+    await eventually(() => kannelDb.get(`${dlrTable}:Count`), (count) => count === '0');
+    expect(await kannelDb.keys(`${dlrTable}:orange:*`)).toEqual([]);
   });
 
   it('brings each MO SMS to safeline\'s get-url with the token, in the fields /sms/kannel/inbound reads', async () => {

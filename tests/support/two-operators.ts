@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import type { Environment } from '../../src/config/config';
 import { freePort } from '../../src/dev-services/free-port';
 import type { Logger } from '../../src/platform/logger';
@@ -27,10 +28,28 @@ export interface TwoOperators {
   manager: ReturnType<typeof staffClient>;
 }
 
+/** Kannel's Count key has no lifetime of its own: a test's table goes with the test. */
+async function deleteDlrTable(table: string): Promise<void> {
+  const redis = new Redis(testServices().redisUrl, { db: 1 });
+  const keys = await redis.keys(`${table}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+}
+
 export const ALWAYS = { from: '00:00', to: '00:00' };
 
-export function twoOperators(options: { perSecond: { orange: number; moov: number }; env?: Environment; logger: Logger; name: string }): TwoOperators {
+interface TwoOperatorsOptions {
+  perSecond: { orange: number; moov: number };
+  env?: Environment;
+  logger: Logger;
+  name: string;
+  /** bearerbox keeps its receipts map in Redis (database 1, a table of this run's own), not in memory. */
+  dlrInRedis?: boolean;
+}
+
+export function twoOperators(options: TwoOperatorsOptions): TwoOperators {
   const bed = { manager: staffClient(() => bed.running.url) } as TwoOperators;
+  let dlrTable: string | undefined;
   beforeAll(async () => {
     [bed.orange, bed.moov] = await Promise.all([startSmscSimulator({ name: 'orange', receiptDelayMs: 20 }), startSmscSimulator({ name: 'moov', receiptDelayMs: 20 })]);
     const port = await freePort();
@@ -38,7 +57,12 @@ export function twoOperators(options: { perSecond: { orange: number; moov: numbe
     const dir = join(testServices().scratch, `${options.name}-${process.pid}-${Date.now()}`);
     mkdirSync(dir, { recursive: true });
     const moUrl = `http://127.0.0.1:${port}/sms/kannel/inbound?token=${token}&from=%p&to=%P&text=%a&smsc=%i&coding=%c&charset=%C&id=%I`;
-    bed.kannel = await startKannel({ smscs: [bed.orange, bed.moov], moUrl, dir: join(dir, 'kannel') });
+    const redis = new URL(testServices().redisUrl);
+    dlrTable = options.dlrInRedis ? `kannel-dlr-${options.name}-${process.pid}` : undefined;
+    const dlrRedis = dlrTable
+      ? { host: redis.hostname, port: Number(redis.port || 6379), database: 1, table: dlrTable, ttlSeconds: 600 }
+      : undefined;
+    bed.kannel = await startKannel({ smscs: [bed.orange, bed.moov], moUrl, dir: join(dir, 'kannel'), dlrRedis });
     const routesFile = join(dir, 'routes.yaml');
     const routes = [
       { name: 'orange', operator: 'Orange Mali', prefix: '+2237', perSecond: options.perSecond.orange, price: 20, sender: 'ORANGEML' },
@@ -75,6 +99,7 @@ export function twoOperators(options: { perSecond: { orange: number; moov: numbe
     await bed.running?.stop();
     await bed.kannel?.stop();
     await Promise.all([bed.orange?.close(), bed.moov?.close()]);
+    if (dlrTable) await deleteDlrTable(dlrTable);
   });
   return bed;
 }
