@@ -19,6 +19,17 @@ export default tseslint.config(
     },
   },
   {
+    // Pages escape by default (web/, preact): no way around it in src/.
+    files: ['src/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']", message: 'Console pages write no raw HTML: components escape every text.' },
+        { selector: "Property[key.name='dangerouslySetInnerHTML']", message: 'Console pages write no raw HTML: components escape every text.' },
+      ],
+    },
+  },
+  {
     files: ['src/config/**', 'tests/**', 'bench/**', 'jest.config.js'],
     rules: { 'no-restricted-properties': 'off' },
   },

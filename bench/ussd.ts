@@ -31,6 +31,8 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+// node's own performance: preact's JSX types bring in the DOM's, which has no eventLoopUtilization.
+import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import express from 'express';

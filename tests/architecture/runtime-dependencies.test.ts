@@ -8,7 +8,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { de
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : path.endsWith('.ts') ? [path] : [];
+    return statSync(path).isDirectory() ? filesUnder(path) : /\.tsx?$/.test(path) ? [path] : [];
   });
 }
 
@@ -28,6 +28,13 @@ describe('runtime imports of src/', () => {
         .map((name) => `${relative(root, file)}: ${name}`),
     );
     expect(missing).toEqual([]);
+  });
+
+  it("include the JSX runtime a .tsx file imports without saying so (preact/jsx-runtime, tsconfig's jsxImportSource)", () => {
+    const tsx = filesUnder(join(root, 'src')).filter((file) => file.endsWith('.tsx'));
+    expect(tsx.length).toBeGreaterThan(0);
+    const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { jsxImportSource: string } };
+    expect(Object.keys(pkg.dependencies)).toContain(compilerOptions.jsxImportSource);
   });
 
   it('would catch a devDependency imported at run time', () => {
