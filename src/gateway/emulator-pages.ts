@@ -2,9 +2,11 @@ import { Router, type Response } from 'express';
 import type { Infrastructure } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
 import { allow, staffOf } from '../staff/access';
-import { LIVE_HEAD, escapeHtml as escape } from '../staff/console-shell';
+import { consoleForbidden } from '../staff/console-forbidden';
 import { staffSurfaceOf } from '../staff/staff-surface';
-import { createEmulatorOutbox, type EmulatedMessage } from './emulator-gateway';
+import { renderFragment } from '../web/render';
+import { createEmulatorOutbox } from './emulator-gateway';
+import { emulatorPage, emulatorRows } from './emulator-view';
 
 /**
  * With the emulator, the console shows what "arrived": the last messages it took, numbers masked.
@@ -20,13 +22,9 @@ export function emulatorPages(infra: Infrastructure, kind: 'emulator' | 'operato
   const roles = ['campaign_manager', 'admin'] as const;
   const operators = kind === 'operators';
   const campaignOnly = (res: Response): boolean => !staffOf(res)?.user.roles.includes('admin');
-  const cell = (text: string): string => `<td>${escape(text)}</td>`;
-  const row = (m: EmulatedMessage): string =>
-    `<tr>${cell(m.at.toISOString().slice(0, 19).replace('T', ' '))}${cell(m.toMasked)}${cell(m.from)}` +
-    `${operators ? cell(m.via ?? 'emulator') : ''}<td>${m.parts}</td>${cell(m.text)}</tr>`;
-  const rows = async (res: Response): Promise<string> => (await outbox.list(100, { campaignOnly: campaignOnly(res) })).map(row).join('');
+  const rows = async (res: Response) => emulatorRows(await outbox.list(100, { campaignOnly: campaignOnly(res) }), operators);
   router.get('/console/sms-emulator/rows', allow({ roles }), async (_req, res) => {
-    res.type('html').set('cache-control', 'no-store').send(await rows(res));
+    res.type('html').set('cache-control', 'no-store').send(renderFragment(await rows(res)));
   });
   router.get('/console/sms-emulator', allow({ roles }, { html: true }), async (req, res) => {
     const t = shell.t;
@@ -35,11 +33,10 @@ export function emulatorPages(infra: Infrastructure, kind: 'emulator' | 'operato
       t(req, 'console.emulator.when'), t(req, 'console.emulator.to'), t(req, 'console.emulator.from'),
       ...(operators ? [t(req, 'console.emulator.operator')] : []), t(req, 'console.campaigns.parts'), t(req, 'console.campaigns.text'),
     ];
-    shell.page(req, res, t(req, key('title')), `<h1>${t(req, key('title'))}</h1><p>${t(req, key('help'))}</p>
-${campaignOnly(res) ? `<p>${t(req, key('campaign_only'))}</p>` : ''}
-<table><thead><tr>${heads.map((head) => `<th scope="col">${head}</th>`).join('')}</tr></thead>
-<tbody data-live-src="/console/sms-emulator/rows" data-live-every="3000">${await rows(res)}</tbody></table>`, staffOf(res), LIVE_HEAD(10));
+    const notice = campaignOnly(res) ? t(req, key('campaign_only')) : undefined;
+    const { body, head } = emulatorPage({ title: t(req, key('title')), help: t(req, key('help')), notice, heads, rows: await rows(res) });
+    shell.page(req, res, t(req, key('title')), body, staffOf(res), head);
   });
-  router.use('/console', shell.forbidden);
+  router.use('/console', consoleForbidden(shell));
   return router;
 }

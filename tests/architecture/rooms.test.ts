@@ -6,7 +6,7 @@ const src = join(__dirname, '../../src');
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : path.endsWith('.ts') ? [path] : [];
+    return statSync(path).isDirectory() ? filesUnder(path) : /\.tsx?$/.test(path) ? [path] : [];
   });
 }
 
@@ -42,6 +42,13 @@ describe('rooms in src/', () => {
 
   it('keep the transports in gateway/, which uses no room with a use case', () => {
     const uses = [...(roomImports().get('gateway')?.keys() ?? [])].sort();
-    expect(uses.filter((room) => !['platform', 'shared', 'staff', 'config'].includes(room))).toEqual([]);
+    expect(uses.filter((room) => !['platform', 'shared', 'staff', 'config', 'web'].includes(room))).toEqual([]);
+  });
+
+  it("keep the console's components in web/, which uses no other room, so that every room may use it", () => {
+    const graph = roomImports();
+    expect([...(graph.get('web')?.keys() ?? [])]).toEqual([]);
+    const users = [...graph].filter(([, targets]) => targets.has('web')).map(([room]) => room);
+    expect(users).toEqual(expect.arrayContaining(['campaigns', 'gateway', 'hotline', 'staff', 'subscribers']));
   });
 });

@@ -2,8 +2,11 @@ import { randomBytes } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, allow, cookiesOf, requireCsrf, staffOf, type StaffContext } from './access';
 import type { AuditLog } from './audit-log';
+import { PostForm } from '../web/form';
+import type { ConsoleShell } from '../web/console-shell';
+import { Table } from '../web/table';
+import { consoleForbidden } from './console-forbidden';
 import { login, type LoginDeps } from './login';
-import { escapeHtml as escape, type ConsoleShell } from './console-shell';
 import { ROLES } from './roles';
 import { setDeviceCookie, setSessionCookie, signInFrom } from './staff-api';
 
@@ -30,16 +33,22 @@ export function consolePages(deps: LoginDeps & { shell: ConsoleShell; audit: Aud
     const csrf = randomBytes(24).toString('base64url');
     res.cookie(LOGIN_CSRF_COOKIE, csrf, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
     const next = typeof req.query.next === 'string' && req.query.next.startsWith('/console') ? req.query.next : '/console';
+    const title = t(req, 'console.login_title');
     page(
       req,
       res,
-      t(req, 'console.login_title'),
-      `<h1>${t(req, 'console.login_title')}</h1>${error ? `<p class="error" role="alert">${error}</p>` : ''}
-<form method="post" action="/console/login?next=${encodeURIComponent(next)}">
-<input type="hidden" name="_csrf" value="${csrf}">
-<label for="email">${t(req, 'console.email')}</label><input id="email" name="email" type="email" autocomplete="username" required>
-<label for="password">${t(req, 'console.password')}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">${t(req, 'console.sign_in')}</button></form>`,
+      title,
+      <>
+        <h1>{title}</h1>
+        {error ? <p class="error" role="alert">{error}</p> : null}
+        <PostForm action={`/console/login?next=${encodeURIComponent(next)}`} csrfToken={csrf}>
+          <label for="email">{t(req, 'console.email')}</label>
+          <input id="email" name="email" type="email" autocomplete="username" required />
+          <label for="password">{t(req, 'console.password')}</label>
+          <input id="password" name="password" type="password" autocomplete="current-password" required />
+          <button type="submit">{t(req, 'console.sign_in')}</button>
+        </PostForm>
+      </>,
     );
   };
 
@@ -57,7 +66,8 @@ export function consolePages(deps: LoginDeps & { shell: ConsoleShell; audit: Aud
       return res.redirect(303, next);
     }
     res.status(result.kind === 'throttled' ? 429 : 401);
-    loginForm(req, res, result.kind === 'throttled' ? t(req, 'console.login_throttled', { minutes: String(Math.ceil(result.retryAfterSeconds / 60)) }) : t(req, 'console.login_refused'));
+    const minutes = result.kind === 'throttled' ? String(Math.ceil(result.retryAfterSeconds / 60)) : '';
+    loginForm(req, res, result.kind === 'throttled' ? t(req, 'console.login_throttled', { minutes }) : t(req, 'console.login_refused'));
   });
 
   router.post('/console/logout', allow({ roles: ROLES }, { html: true }), async (req, res) => {
@@ -76,7 +86,11 @@ export function consolePages(deps: LoginDeps & { shell: ConsoleShell; audit: Aud
       req,
       res,
       t(req, 'console.nav_home'),
-      `<h1>${t(req, 'console.home_title', { name: staff.user.name })}</h1><p>${t(req, 'console.home_roles', { roles: staff.user.roles.join(', ') })}</p><p>${t(req, 'console.home_next')}</p>`,
+      <>
+        <h1>{t(req, 'console.home_title', { name: staff.user.name })}</h1>
+        <p>{t(req, 'console.home_roles', { roles: staff.user.roles.join(', ') })}</p>
+        <p>{t(req, 'console.home_next')}</p>
+      </>,
       staff,
     );
   });
@@ -88,18 +102,31 @@ export function consolePages(deps: LoginDeps & { shell: ConsoleShell; audit: Aud
     const emails = new Map((await deps.users.list()).map((user) => [user._id, user.email]));
     const when = (at: Date): string => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
     await deps.audit.append({ actor: staff.user._id, action: 'audit.read', ip: req.ip ?? '', details: { count: entries.length } });
-    const rows = entries.map((entry) => `<tr><td>${escape(when(entry.at))}</td><td>${escape(emails.get(entry.actor) ?? entry.actor)}</td><td>${escape(entry.action)}</td><td>${escape(entry.ip ?? '')}</td></tr>`).join('');
+    const columns = [t(req, 'console.audit_when'), t(req, 'console.audit_who'), t(req, 'console.audit_what'), 'IP'];
     page(
       req,
       res,
       t(req, 'console.audit_title'),
-      `<h1>${t(req, 'console.audit_title')}</h1><form method="get"><label for="action">${t(req, 'console.audit_what')}</label><input id="action" name="action" value="${escape(action ?? '')}"><button>${t(req, 'console.audit_filter')}</button></form>
-<table><thead><tr><th scope="col">${t(req, 'console.audit_when')}</th><th scope="col">${t(req, 'console.audit_who')}</th><th scope="col">${t(req, 'console.audit_what')}</th><th scope="col">IP</th></tr></thead><tbody>${rows}</tbody></table>`,
+      <>
+        <h1>{t(req, 'console.audit_title')}</h1>
+        <form method="get">
+          <label for="action">{t(req, 'console.audit_what')}</label>
+          <input id="action" name="action" value={action ?? ''} />
+          <button>{t(req, 'console.audit_filter')}</button>
+        </form>
+        <Table columns={columns}>
+          {entries.map((entry) => (
+            <tr>
+              <td>{when(entry.at)}</td><td>{emails.get(entry.actor) ?? entry.actor}</td><td>{entry.action}</td><td>{entry.ip ?? ''}</td>
+            </tr>
+          ))}
+        </Table>
+      </>,
       staff,
     );
   });
 
   // A console page the role does not allow: a page in the console's language, not raw JSON.
-  router.use('/console', deps.shell.forbidden);
+  router.use('/console', consoleForbidden(deps.shell));
   return router;
 }
