@@ -6,6 +6,7 @@ import { generateSecrets } from '../config/generated-secrets';
 import { flowGraph, type GraphEdge, type GraphNode } from '../flow-engine/flow-graph';
 import { loadTexts, type Texts } from '../texts/texts';
 import { formatProblem, loadFlows } from '../ussd/load-flows';
+import { renderFragment, renderPage } from '../web/render';
 
 /**
  * `npm run flows:graph [-- --lang fr --out flows-graph]`: one SVG picture per flow (and an
@@ -50,8 +51,6 @@ function loadDagre(): Dagre {
 }
 const dagre = loadDagre();
 
-const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
 function wrap(text: string, width: number, maxLines: number): string[] {
   const lines: string[] = [];
   let line = '';
@@ -93,32 +92,48 @@ function drawFlow(flowId: string, nodes: GraphNode[], edges: GraphEdge[], texts:
   dagre.layout(graph);
   const { width = 400, height = 300 } = graph.graph();
 
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + 30}" viewBox="0 -30 ${width} ${height + 30}" font-family="sans-serif" font-size="12">`,
-    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
-    `<text x="10" y="-10" font-size="16" font-weight="bold">flow ${escape(flowId)} (${escape(language)})</text>`,
-  ];
-  for (const edgeRef of graph.edges()) {
-    const edge = graph.edge(edgeRef) as { points: Array<{ x: number; y: number }>; label?: string; x?: number; y?: number };
-    const points = edge.points.map((point) => `${point.x.toFixed(1)},${point.y.toFixed(1)}`).join(' ');
-    parts.push(`<polyline points="${points}" fill="none" stroke="#555" stroke-width="1.2" marker-end="url(#arrow)"/>`);
-    if (edge.label && edge.x !== undefined && edge.y !== undefined) {
-      parts.push(`<text x="${edge.x.toFixed(1)}" y="${(edge.y + 4).toFixed(1)}" text-anchor="middle" fill="#1d4ed8">${escape(edge.label)}</text>`);
-    }
-  }
-  for (const id of graph.nodes()) {
-    const box = graph.node(id) as { x: number; y: number; width: number; height: number };
-    const node = own.find((candidate) => candidate.id === id);
-    const colour = COLOURS[node?.type ?? 'external'] ?? '#fff';
-    const x = box.x - box.width / 2;
-    const y = box.y - box.height / 2;
-    parts.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${box.width}" height="${box.height}" rx="6" fill="${colour}" stroke="${node?.isStart ? '#b91c1c' : '#6b7280'}" stroke-width="${node?.isStart ? 2.5 : 1}"/>`);
-    (captions.get(id) ?? []).forEach((line, index) => {
-      parts.push(`<text x="${(x + 8).toFixed(1)}" y="${(y + 16 + index * 15).toFixed(1)}"${index === 0 ? ' font-weight="bold"' : ''}>${escape(line)}</text>`);
-    });
-  }
-  parts.push('</svg>');
-  return parts.join('\n');
+  type Edge = { points: Array<{ x: number; y: number }>; label?: string; x?: number; y?: number };
+  const drawnEdges = graph.edges().map((ref) => graph.edge(ref) as Edge);
+  const boxes = graph.nodes().map((id) => ({ id, box: graph.node(id) as { x: number; y: number; width: number; height: number } }));
+  return renderFragment(
+    <svg
+      xmlns="http://www.w3.org/2000/svg" width={width} height={height + 30} viewBox={`0 -30 ${width} ${height + 30}`}
+      font-family="sans-serif" font-size="12"
+    >
+      <defs>
+        <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">
+          <path d="M0,0 L10,5 L0,10 z" fill="#555" />
+        </marker>
+      </defs>
+      <text x="10" y="-10" font-size="16" font-weight="bold">flow {flowId} ({language})</text>
+      {drawnEdges.map((edge) => (
+        <>
+          <polyline points={edge.points.map((point) => `${point.x.toFixed(1)},${point.y.toFixed(1)}`).join(' ')}
+            fill="none" stroke="#555" stroke-width="1.2" marker-end="url(#arrow)" />
+          {edge.label && edge.x !== undefined && edge.y !== undefined ? (
+            <text x={edge.x.toFixed(1)} y={(edge.y + 4).toFixed(1)} text-anchor="middle" fill="#1d4ed8">{edge.label}</text>
+          ) : null}
+        </>
+      ))}
+      {boxes.map(({ id, box }) => {
+        const node = own.find((candidate) => candidate.id === id);
+        const x = box.x - box.width / 2;
+        const y = box.y - box.height / 2;
+        const fill = COLOURS[node?.type ?? 'external'] ?? '#fff';
+        return (
+          <>
+            <rect
+              x={x.toFixed(1)} y={y.toFixed(1)} width={box.width} height={box.height} rx="6" fill={fill}
+              stroke={node?.isStart ? '#b91c1c' : '#6b7280'} stroke-width={node?.isStart ? 2.5 : 1}
+            />
+            {(captions.get(id) ?? []).map((line, index) => (
+              <text x={(x + 8).toFixed(1)} y={(y + 16 + index * 15).toFixed(1)} font-weight={index === 0 ? 'bold' : undefined}>{line}</text>
+            ))}
+          </>
+        );
+      })}
+    </svg>,
+  );
 }
 
 function main(): number {
@@ -143,11 +158,19 @@ function main(): number {
     console.log(`wrote ${file}`);
   }
   const index = join(out, 'index.html');
+  const flowIds = [...set.flows.keys()];
   writeFileSync(
     index,
-    `<!doctype html><meta charset="utf-8"><title>safeline flows</title><body style="font-family:sans-serif">` +
-      `<h1>safeline USSD flows (${escape(language)})</h1>` +
-      [...set.flows.keys()].map((flowId) => `<h2>${escape(flowId)}</h2><img src="${escape(flowId)}.svg" alt="flow ${escape(flowId)}">`).join('\n'),
+    renderPage(
+      <>
+        <meta charset="utf-8" />
+        <title>safeline flows</title>
+        <body style="font-family:sans-serif">
+          <h1>safeline USSD flows ({language})</h1>
+          {flowIds.map((flowId) => <><h2>{flowId}</h2><img src={`${flowId}.svg`} alt={`flow ${flowId}`} /></>)}
+        </body>
+      </>,
+    ),
   );
   console.log(`wrote ${index} (open it in a browser)`);
   return 0;
