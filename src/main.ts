@@ -12,7 +12,12 @@ function loadConfig(argv: string[]): Config {
   const env = readEnvironment();
   try {
     const config = parseConfig({ ...env, SAFELINE_ROLE: argv[2] ?? env.SAFELINE_ROLE });
-    if (!config.mongodbUri) throw new ConfigError(['MONGODB_URI'], 'invalid configuration: MONGODB_URI is required (npm run dev starts a local server when it is not set)');
+    if (!config.mongodbUri) {
+      throw new ConfigError(
+        ['MONGODB_URI'],
+        'invalid configuration: MONGODB_URI is required (npm run dev starts a local server when it is not set)',
+      );
+    }
     return config;
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -6,7 +6,12 @@ interface Stoppable {
 }
 
 /** Starts something, then on SIGTERM or SIGINT stops it and exits 0 (1 if stopping fails or overruns). */
-export async function runUntilSignal(logger: Logger, config: Config, start: () => Promise<Stoppable>, cleanup?: () => Promise<void>): Promise<void> {
+export async function runUntilSignal(
+  logger: Logger,
+  config: Config,
+  start: () => Promise<Stoppable>,
+  cleanup?: () => Promise<void>,
+): Promise<void> {
   let running: Stoppable;
   try {
     running = await start();

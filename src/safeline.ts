@@ -65,7 +65,16 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   const metrics = createMetrics(queues);
   const stopHooks: Array<() => Promise<void>> = [];
   const listening: { url?: string } = {};
-  const infra: Infrastructure = { config, logger, mongo, redis, queues, metrics, onStop: (stop) => stopHooks.push(stop), ownUrl: () => listening.url };
+  const infra: Infrastructure = {
+    config,
+    logger,
+    mongo,
+    redis,
+    queues,
+    metrics,
+    onStop: (stop) => stopHooks.push(stop),
+    ownUrl: () => listening.url,
+  };
 
   const servesApi = config.role !== 'worker';
   const runsWorkers = config.role !== 'api';
@@ -81,7 +90,12 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
   });
   if (runsWorkers) for (const module of modules) module.startWorkers?.(infra);
 
-  const fast = new Map((servesApi ? modules.flatMap((module) => module.fastRoutes?.(infra) ?? []) : []).map((route) => [`${route.method} ${route.path}`, route]));
+  const fast = new Map(
+    (servesApi ? modules.flatMap((module) => module.fastRoutes?.(infra) ?? []) : []).map((route) => [
+      `${route.method} ${route.path}`,
+      route,
+    ]),
+  );
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -109,7 +123,8 @@ export async function startSafeline(config: Config, logger: Logger, modules: Rea
     return `${route.name} (${route.prefixes.join(', ')}): ${account}, ${route.maxPerSecond}/s`;
   });
   logger.info(`sms routes: ${each.join('; ')}`);
-  logger.info(`http: ${url} (${servesApi ? 'api, ' : ''}/healthz /readyz /metrics${config.metricsToken ? ' with METRICS_TOKEN' : '; /metrics off: METRICS_TOKEN not set'})`);
+  const metricsNote = config.metricsToken ? ' with METRICS_TOKEN' : '; /metrics off: METRICS_TOKEN not set';
+  logger.info(`http: ${url} (${servesApi ? 'api, ' : ''}/healthz /readyz /metrics${metricsNote})`);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= shutdown(server, infra, stopHooks));
@@ -125,7 +140,9 @@ async function shutdown(server: Server, infra: Infrastructure, stopHooks: Readon
   const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   await Promise.all([
-    ...stopHooks.map((hook) => withTimeout(hook(), drainMs, 'module stop').catch((err: unknown) => logger.warn({ err }, 'a module did not stop in time'))),
+    ...stopHooks.map((hook) =>
+      withTimeout(hook(), drainMs, 'module stop').catch((err: unknown) => logger.warn({ err }, 'a module did not stop in time')),
+    ),
     withTimeout(httpClosed, drainMs, 'http drain').catch((err: unknown) => {
       logger.warn({ err }, 'closing the requests still open');
       server.closeAllConnections();

@@ -35,7 +35,14 @@ function build(infra: Infrastructure) {
   const withLock = createLocks(redis, prefix);
   const protection = createPhoneProtection(config.secrets);
   const optouts = createOptOutSet(redis, prefix, () => subscribers.optedOut());
-  const settings: CampaignSettings = { batchSize: config.sms.batchSize, pricePerPart: config.sms.pricePerPart, maxPerSecond: config.sms.maxPerSecond, maxRetries: config.sms.maxRetries, retryDelayMs: config.sms.retryDelayMs, reportPeriodMs: config.sms.reportPeriodMs };
+  const settings: CampaignSettings = {
+    batchSize: config.sms.batchSize,
+    pricePerPart: config.sms.pricePerPart,
+    maxPerSecond: config.sms.maxPerSecond,
+    maxRetries: config.sms.maxRetries,
+    retryDelayMs: config.sms.retryDelayMs,
+    reportPeriodMs: config.sms.reportPeriodMs,
+  };
   const calls = createBatchCalls(redis, prefix, config.sms.reportPeriodMs);
   const management = createCampaignManagement({
     campaigns,

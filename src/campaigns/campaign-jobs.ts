@@ -50,9 +50,24 @@ export interface CampaignSettings {
 // A finished job is dropped at once: its batch document says what it did, and a record kept per batch
 // would make Redis grow with the audience (a million recipients, ten thousand batches). Nothing
 // relies on a kept record to refuse a second job for a batch: the batch's lease and status do.
-export const SEND_JOB_OPTIONS: JobOptions = { attempts: 6, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: true, removeOnFail: 1_000 };
-export const ARCHIVE_JOB_OPTIONS: JobOptions = { attempts: 20, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: true, removeOnFail: 1_000 };
-export const FAN_OUT_JOB_OPTIONS: JobOptions = { attempts: 20, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: 1_000, removeOnFail: 1_000 };
+export const SEND_JOB_OPTIONS: JobOptions = {
+  attempts: 6,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: true,
+  removeOnFail: 1_000,
+};
+export const ARCHIVE_JOB_OPTIONS: JobOptions = {
+  attempts: 20,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: true,
+  removeOnFail: 1_000,
+};
+export const FAN_OUT_JOB_OPTIONS: JobOptions = {
+  attempts: 20,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: 1_000,
+  removeOnFail: 1_000,
+};
 
 /** Retry of a batch's transient failures: base, 4 x base, 16 x base... */
 export const retryDelayMs = (retry: number, base: number): number => base * 4 ** (retry - 1);

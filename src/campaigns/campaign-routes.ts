@@ -15,7 +15,14 @@ export function campaignApiRouters(infra: Infrastructure): Router[] {
   const deps = campaignDepsOf(infra);
   const texts = loadTexts(resolve(infra.config.ussd.templatesDir));
   const templateKeys = campaignTemplateKeys(resolve(infra.config.ussd.templatesDir), texts.defaultLanguage);
-  const testSend = createTestSends({ redis: infra.redis.client, prefix: infra.config.queuePrefix, management: deps.management, optouts: deps.optouts, protection: deps.protection, audit });
+  const testSend = createTestSends({
+    redis: infra.redis.client,
+    prefix: infra.config.queuePrefix,
+    management: deps.management,
+    optouts: deps.optouts,
+    protection: deps.protection,
+    audit,
+  });
   registerCampaignApi(api, { ...deps, audit, texts, templateKeys, testSend });
   return [campaignPages({ ...deps, shell, texts, audit, templateKeys, testSend })];
 }

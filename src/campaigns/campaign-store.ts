@@ -76,17 +76,37 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
     if (!campaign) return undefined;
     const schedule = campaign.schedule.kind === 'at' ? { ...campaign.schedule, at: new Date(campaign.schedule.at) } : campaign.schedule;
     const { joinedFrom, joinedTo } = campaign.audience;
-    return { ...campaign, schedule, audience: { ...campaign.audience, joinedFrom: joinedFrom ? new Date(joinedFrom) : undefined, joinedTo: joinedTo ? new Date(joinedTo) : undefined }, asciiLanguages: campaign.asciiLanguages ?? [], runs: [...(campaign.runs ?? [])].sort() };
+    return {
+      ...campaign,
+      schedule,
+      audience: {
+        ...campaign.audience,
+        joinedFrom: joinedFrom ? new Date(joinedFrom) : undefined,
+        joinedTo: joinedTo ? new Date(joinedTo) : undefined,
+      },
+      asciiLanguages: campaign.asciiLanguages ?? [],
+      runs: [...(campaign.runs ?? [])].sort(),
+    };
   };
   return {
     async create(campaign: NewCampaign): Promise<Campaign> {
       const at = now();
-      const doc: Campaign = { ...campaign, _id: randomUUID(), status: 'draft', stoppedReason: null, createdAt: at, updatedAt: at, scheduledAt: null, runs: [] };
+      const doc: Campaign = {
+        ...campaign,
+        _id: randomUUID(),
+        status: 'draft',
+        stoppedReason: null,
+        createdAt: at,
+        updatedAt: at,
+        scheduledAt: null,
+        runs: [],
+      };
       await campaigns.create(doc);
       return doc;
     },
     get: async (id: string): Promise<Campaign | undefined> => revive(await campaigns.findById(id).lean<Campaign>().exec()),
-    list: async (): Promise<Campaign[]> => (await campaigns.find().sort({ createdAt: -1 }).limit(200).lean<Campaign[]>().exec()).map((campaign) => revive(campaign) as Campaign),
+    list: async (): Promise<Campaign[]> =>
+      (await campaigns.find().sort({ createdAt: -1 }).limit(200).lean<Campaign[]>().exec()).map((campaign) => revive(campaign) as Campaign),
     addRun: async (id: string, run: string): Promise<void> => void (await campaigns.updateOne({ _id: id }, { $addToSet: { runs: run } })),
     /** Callers hold the campaign's lock. */
     async update(id: string, set: Partial<Campaign>): Promise<void> {

@@ -4,10 +4,17 @@ import { AppError } from '../platform/app-error';
 import type { Texts } from '../texts/texts';
 
 /** The message templates in templates/<lang>/campaigns.json, with the variables each one uses. */
-export function listTemplates(texts: Texts, keys: readonly string[]): Array<{ key: string; variables: string[]; languages: Record<string, string> }> {
+export function listTemplates(
+  texts: Texts,
+  keys: readonly string[],
+): Array<{ key: string; variables: string[]; languages: Record<string, string> }> {
   return keys.map((key) => {
-    const languages = Object.fromEntries(texts.languages.filter((l) => texts.has(l.code, `campaigns.${key}`)).map((l) => [l.code, texts.t(l.code, `campaigns.${key}`, {})]));
-    const variables = [...new Set(Object.values(languages).flatMap((text) => [...text.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1] ?? '')))].sort();
+    const languages = Object.fromEntries(
+      texts.languages.filter((l) => texts.has(l.code, `campaigns.${key}`)).map((l) => [l.code, texts.t(l.code, `campaigns.${key}`, {})]),
+    );
+    const variables = [
+      ...new Set(Object.values(languages).flatMap((text) => [...text.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1] ?? ''))),
+    ].sort();
     return { key, variables, languages };
   });
 }
@@ -18,7 +25,9 @@ export function listTemplates(texts: Texts, keys: readonly string[]): Array<{ ke
  */
 export function textsFromTemplate(texts: Texts, key: string, variables: Record<string, string>): Record<string, string> {
   const filled = Object.fromEntries(
-    texts.languages.filter((l) => texts.has(l.code, `campaigns.${key}`)).map((l) => [l.code, texts.t(l.code, `campaigns.${key}`, { ...variables, interpolation: { escapeValue: false } } as never)]),
+    texts.languages
+      .filter((l) => texts.has(l.code, `campaigns.${key}`))
+      .map((l) => [l.code, texts.t(l.code, `campaigns.${key}`, { ...variables, interpolation: { escapeValue: false } } as never)]),
   );
   if (Object.keys(filled).length === 0) throw AppError.badRequest(`template: no template "${key}" in templates/<lang>/campaigns.json`);
   const missing = [...new Set(Object.values(filled).flatMap((text) => [...text.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1] ?? '')))];
@@ -29,7 +38,9 @@ export function textsFromTemplate(texts: Texts, key: string, variables: Record<s
 /** The template keys, from the default language's campaigns.json (none when the file is absent). */
 export function templateKeys(templatesDir: string, defaultLanguage: string): string[] {
   try {
-    const file = JSON.parse(readFileSync(join(templatesDir, defaultLanguage, 'campaigns.json'), 'utf8')) as { campaigns?: Record<string, unknown> };
+    const file = JSON.parse(readFileSync(join(templatesDir, defaultLanguage, 'campaigns.json'), 'utf8')) as {
+      campaigns?: Record<string, unknown>;
+    };
     return Object.keys(file.campaigns ?? {});
   } catch {
     return [];

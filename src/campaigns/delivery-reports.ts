@@ -132,7 +132,13 @@ export function startDeliveryReportApplier(deps: {
   const keys = deliveryReportKeys(deps.prefix);
   const self = randomUUID();
   const taken = keys.taken(self);
-  const heartbeat = () => deps.redis.multi().set(keys.alive(self), '1', 'PX', ALIVE_MS).sadd(keys.appliers, self).exec().catch(() => undefined);
+  const heartbeat = () =>
+    deps.redis
+      .multi()
+      .set(keys.alive(self), '1', 'PX', ALIVE_MS)
+      .sadd(keys.appliers, self)
+      .exec()
+      .catch(() => undefined);
   const beating = setInterval(() => void heartbeat(), ALIVE_MS / 3);
 
   /** Puts back what dead appliers had taken (and the list of older versions); returns how many reports. */
@@ -140,7 +146,15 @@ export function startDeliveryReportApplier(deps: {
     let recovered = 0;
     for (const applier of await deps.redis.smembers(keys.appliers)) {
       if (applier === self) continue;
-      const moved = (await deps.redis.eval(RECOVER, 4, keys.taken(applier), keys.inbox, keys.alive(applier), keys.appliers, applier)) as number;
+      const moved = (await deps.redis.eval(
+        RECOVER,
+        4,
+        keys.taken(applier),
+        keys.inbox,
+        keys.alive(applier),
+        keys.appliers,
+        applier,
+      )) as number;
       if (moved > 0) recovered += moved;
     }
     while ((await deps.redis.lmove(keys.legacyTaken, keys.inbox, 'RIGHT', 'LEFT')) !== null) recovered += 1;
@@ -148,7 +162,8 @@ export function startDeliveryReportApplier(deps: {
     return recovered;
   }
   async function drainOnce(): Promise<number> {
-    const raw = (await withTimeout(deps.redis.eval(TAKE, 2, keys.inbox, taken, BATCH) as Promise<string[]>, 5_000, 'delivery report take')) ?? [];
+    const raw =
+      (await withTimeout(deps.redis.eval(TAKE, 2, keys.inbox, taken, BATCH) as Promise<string[]>, 5_000, 'delivery report take')) ?? [];
     if (raw.length === 0) return 0;
     try {
       const reports = raw.flatMap((item) => {
@@ -246,7 +261,9 @@ export function startDeliveryReportApplier(deps: {
       // and is recovered once our heartbeat has expired).
       const deregister = async () => {
         const left = await deps.redis.llen(taken);
-        await (left === 0 ? deps.redis.multi().del(keys.alive(self)).srem(keys.appliers, self) : deps.redis.multi().del(keys.alive(self))).exec();
+        await (
+          left === 0 ? deps.redis.multi().del(keys.alive(self)).srem(keys.appliers, self) : deps.redis.multi().del(keys.alive(self))
+        ).exec();
       };
       await withTimeout(deregister(), 1_000, 'delivery reports deregister').catch(() => undefined);
     },

@@ -44,15 +44,33 @@ async function writeBatch(deps: FanOutDeps, batch: CampaignBatch, delayMs: numbe
   // Written before a crash: only a batch still waiting is pending (one already sent is not).
   const waiting = inserted > 0 || (await deps.messages.getBatch(batch._id))?.status === 'queued';
   if (waiting) await deps.progress.addPending(batch.run, batch._id);
-  await deps.messages.insertMessages(batch.recipients.map((r) => ({ _id: r.message, campaign: batch.campaign, run: batch.run, subscriber: r.subscriber, language: batch.language, batch: batch._id, createdAt: deps.now() })));
+  await deps.messages.insertMessages(
+    batch.recipients.map((r) => ({
+      _id: r.message,
+      campaign: batch.campaign,
+      run: batch.run,
+      subscriber: r.subscriber,
+      language: batch.language,
+      batch: batch._id,
+      createdAt: deps.now(),
+    })),
+  );
   await deps.progress.addOnce(batch.run, batch._id, { recipients: batch.recipients.length });
-  if (waiting) await deps.queue.add(SEND_BATCH, { campaignId: batch.campaign, batchId: batch._id }, { ...SEND_JOB_OPTIONS, jobId: batch._id, delay: delayMs });
+  if (waiting) {
+    await deps.queue.add(
+      SEND_BATCH,
+      { campaignId: batch.campaign, batchId: batch._id },
+      { ...SEND_JOB_OPTIONS, jobId: batch._id, delay: delayMs },
+    );
+  }
   await deps.progress.planDone(batch.run, batch._id);
 }
 
 /** Messages per second for this campaign: its own limit, its deadline, and the gateway's ceiling. */
 export function sendRate(campaign: Pick<Campaign, 'spread'>, recipients: number, ceiling: number): number {
-  const byDeadline = campaign.spread.finishWithinHours ? recipients / (campaign.spread.finishWithinHours * 3_600) : Number.POSITIVE_INFINITY;
+  const byDeadline = campaign.spread.finishWithinHours
+    ? recipients / (campaign.spread.finishWithinHours * 3_600)
+    : Number.POSITIVE_INFINITY;
   return Math.max(0.01, Math.min(campaign.spread.maxPerSecond ?? Number.POSITIVE_INFINITY, ceiling, Math.max(byDeadline, 0.01)));
 }
 
@@ -77,11 +95,20 @@ export async function fanOutCampaignRun(deps: FanOutDeps, job: FanOutJob): Promi
   if (!campaign || campaign.status === 'cancelled' || campaign.status === 'completed') return;
   if (campaign.status === 'scheduled') await deps.markRunning(campaign._id);
   const started = new Date(job.startedAt);
-  const audience = { ...campaign.audience, ...(job.joinedBefore ? { joinedTo: new Date(job.joinedBefore) } : {}), ...(job.joinedAfter ? { joinedFrom: new Date(job.joinedAfter) } : {}) };
+  const audience = {
+    ...campaign.audience,
+    ...(job.joinedBefore ? { joinedTo: new Date(job.joinedBefore) } : {}),
+    ...(job.joinedAfter ? { joinedFrom: new Date(job.joinedAfter) } : {}),
+  };
   const languages = Object.keys(campaign.texts);
-  const filter = { ...audience, languages: audience.languages?.length ? audience.languages.filter((l) => languages.includes(l)) : languages };
+  const filter = {
+    ...audience,
+    languages: audience.languages?.length ? audience.languages.filter((l) => languages.includes(l)) : languages,
+  };
   // Counting the audience costs a scan: only a deadline ("finish within H hours") needs it.
-  const total = campaign.spread.finishWithinHours ? Object.values(await deps.subscribers.countAudience(filter)).reduce((sum, n) => sum + n, 0) : 0;
+  const total = campaign.spread.finishWithinHours
+    ? Object.values(await deps.subscribers.countAudience(filter)).reduce((sum, n) => sum + n, 0)
+    : 0;
   const rate = sendRate(campaign, total, deps.settings.maxPerSecond);
   const interval = (deps.settings.batchSize / rate) * 1_000;
   // A route slower than the campaign spaces its own batches wider (booking holds it anyway; this keeps them from waiting).

@@ -4,7 +4,17 @@ import type { TypedQueue } from '../platform/queues';
 import type { WithLock } from '../platform/redis-lock';
 import type { PhoneProtection } from '../shared/phone-protection';
 import type { SingleSmsJob } from '../gateway/sms-queue';
-import { ARCHIVE_JOB_OPTIONS, ARCHIVE_RUN, CHECK_RELATIVE, FAN_OUT, FAN_OUT_JOB_OPTIONS, SEND_BATCH, SEND_JOB_OPTIONS, type CampaignJob, type CampaignSettings } from './campaign-jobs';
+import {
+  ARCHIVE_JOB_OPTIONS,
+  ARCHIVE_RUN,
+  CHECK_RELATIVE,
+  FAN_OUT,
+  FAN_OUT_JOB_OPTIONS,
+  SEND_BATCH,
+  SEND_JOB_OPTIONS,
+  type CampaignJob,
+  type CampaignSettings,
+} from './campaign-jobs';
 import type { Campaign, CampaignStatus, CampaignStore, NewCampaign } from './campaign-store';
 import { sendRate, textFor } from './fan-out-campaign-run';
 import { advanceOpenTime } from './send-window';
@@ -64,10 +74,16 @@ export function createCampaignManagement(deps: ManageDeps) {
     const progress = await deps.progress.live(runId);
     if (!progress?.fanoutDone || progress.batchesPending > 0) return campaign;
     let current = campaign;
-    if (current.status === 'running' && (current.schedule.kind === 'now' || current.schedule.kind === 'at')) current = await setStatus(current, 'completed');
+    if (current.status === 'running' && (current.schedule.kind === 'now' || current.schedule.kind === 'at')) {
+      current = await setStatus(current, 'completed');
+    }
     if (current.schedule.kind === 'relative' && current.status !== 'completed' && current.status !== 'cancelled') return current;
     const keep = deps.settings.reportPeriodMs;
-    await deps.queue.add(ARCHIVE_RUN, { campaignId: current._id, runId }, { ...ARCHIVE_JOB_OPTIONS, jobId: `archive:${runId}`, delay: keep });
+    await deps.queue.add(
+      ARCHIVE_RUN,
+      { campaignId: current._id, runId },
+      { ...ARCHIVE_JOB_OPTIONS, jobId: `archive:${runId}`, delay: keep },
+    );
     await deps.messages.saveRunFigures({ _id: runId, campaign: current._id, figures: progress, final: false, at: deps.now() });
     await deps.progress.endRun(runId, keep + RUN_KEYS_GRACE_MS);
     return current;
@@ -81,7 +97,11 @@ export function createCampaignManagement(deps: ManageDeps) {
 
   async function startRun(campaign: Campaign, runId: string, delayMs: number, joinedBefore = ''): Promise<void> {
     await deps.addRun(campaign._id, runId);
-    await deps.queue.add(FAN_OUT, { campaignId: campaign._id, runId, startedAt: new Date(deps.now().getTime() + delayMs).toISOString(), joinedBefore, joinedAfter: '' }, { ...FAN_OUT_JOB_OPTIONS, jobId: `fan-out:${runId}`, delay: delayMs });
+    await deps.queue.add(
+      FAN_OUT,
+      { campaignId: campaign._id, runId, startedAt: new Date(deps.now().getTime() + delayMs).toISOString(), joinedBefore, joinedAfter: '' },
+      { ...FAN_OUT_JOB_OPTIONS, jobId: `fan-out:${runId}`, delay: delayMs },
+    );
   }
 
   return {
@@ -102,19 +122,33 @@ export function createCampaignManagement(deps: ManageDeps) {
             await startRun(campaign, firstRunOf(id), Math.max(0, schedule.at.getTime() - scheduledAt.getTime()));
             return setStatus(campaign, 'scheduled', { scheduledAt });
           case 'recurring':
-            await deps.queue.add(FAN_OUT, { campaignId: id, runId: '', startedAt: '', joinedBefore: '', joinedAfter: '' }, { ...FAN_OUT_JOB_OPTIONS, repeat: { cron: schedule.cron, tz: TZ }, jobId: recurringJobId(id), removeOnComplete: 100 });
+            await deps.queue.add(
+              FAN_OUT,
+              { campaignId: id, runId: '', startedAt: '', joinedBefore: '', joinedAfter: '' },
+              { ...FAN_OUT_JOB_OPTIONS, repeat: { cron: schedule.cron, tz: TZ }, jobId: recurringJobId(id), removeOnComplete: 100 },
+            );
             return setStatus(campaign, 'scheduled', { scheduledAt });
           case 'relative':
             await deps.addRun(id, firstRunOf(id));
-            await deps.queue.add(CHECK_RELATIVE, { campaignId: id, runId: firstRunOf(id), startedAt: '', joinedBefore: '', joinedAfter: '' }, { repeat: { every: RELATIVE_CHECK_EVERY_MS }, jobId: relativeJobId(id), removeOnComplete: 100 });
-            await deps.queue.add(CHECK_RELATIVE, { campaignId: id, runId: firstRunOf(id), startedAt: '', joinedBefore: '', joinedAfter: '' }, { jobId: `relative:${id}:first`, removeOnComplete: 100 });
+            await deps.queue.add(
+              CHECK_RELATIVE,
+              { campaignId: id, runId: firstRunOf(id), startedAt: '', joinedBefore: '', joinedAfter: '' },
+              { repeat: { every: RELATIVE_CHECK_EVERY_MS }, jobId: relativeJobId(id), removeOnComplete: 100 },
+            );
+            await deps.queue.add(
+              CHECK_RELATIVE,
+              { campaignId: id, runId: firstRunOf(id), startedAt: '', joinedBefore: '', joinedAfter: '' },
+              { jobId: `relative:${id}:first`, removeOnComplete: 100 },
+            );
             return setStatus(campaign, 'running', { scheduledAt });
         }
       }),
 
     pause: (id: string) =>
       locked(id, async (campaign) => {
-        if (campaign.status !== 'running' && campaign.status !== 'scheduled') throw conflict(`Only a running or scheduled campaign can be paused (this one is ${campaign.status})`);
+        if (campaign.status !== 'running' && campaign.status !== 'scheduled') {
+          throw conflict(`Only a running or scheduled campaign can be paused (this one is ${campaign.status})`);
+        }
         return setStatus(campaign, 'paused');
       }),
 
@@ -125,14 +159,20 @@ export function createCampaignManagement(deps: ManageDeps) {
         const resumed = await setStatus(campaign, 'running', { stoppedReason: null });
         const now = deps.now();
         const { runs } = campaign;
-        const waiting = (await Promise.all(runs.map((run) => deps.messages.pendingBatches(run)))).flat().filter((batch) => batch.status === 'queued');
+        const waiting = (await Promise.all(runs.map((run) => deps.messages.pendingBatches(run))))
+          .flat()
+          .filter((batch) => batch.status === 'queued');
         const left = (await Promise.all(runs.map((run) => deps.progress.get(run)))).reduce((sum, p) => sum + waitingOf(p), 0);
         // The campaign's own pace (a deadline counts from now), inside its send window.
         const interval = (deps.settings.batchSize / sendRate(campaign, left, deps.settings.maxPerSecond)) * 1_000;
         await deps.queue.addBulk(
           waiting.map((batch, index) => {
             const at = advanceOpenTime(campaign.sendWindow, now, index * interval);
-            return { name: SEND_BATCH, data: { campaignId: id, batchId: batch._id }, opts: { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@resume${now.getTime()}`, delay: Math.max(0, at.getTime() - now.getTime()) } };
+            return {
+              name: SEND_BATCH,
+              data: { campaignId: id, batchId: batch._id },
+              opts: { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@resume${now.getTime()}`, delay: Math.max(0, at.getTime() - now.getTime()) },
+            };
           }),
         );
         return resumed;
@@ -140,16 +180,32 @@ export function createCampaignManagement(deps: ManageDeps) {
 
     cancel: (id: string) =>
       locked(id, async (campaign) => {
-        if (campaign.status === 'completed' || campaign.status === 'cancelled') throw conflict(`This campaign is already ${campaign.status}`);
+        if (campaign.status === 'completed' || campaign.status === 'cancelled') {
+          throw conflict(`This campaign is already ${campaign.status}`);
+        }
         const cancelled = await setStatus(campaign, 'cancelled');
         // Queued batches are closed by their jobs (they see "cancelled"); paused ones have no job: close them now.
         for (const run of campaign.runs) {
           for (const batch of await deps.messages.pendingBatches(run)) {
-            if (batch.status === 'queued') await deps.queue.add(SEND_BATCH, { campaignId: id, batchId: batch._id }, { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@cancel` });
+            if (batch.status === 'queued') {
+              await deps.queue.add(
+                SEND_BATCH,
+                { campaignId: id, batchId: batch._id },
+                { ...SEND_JOB_OPTIONS, jobId: `${batch._id}@cancel` },
+              );
+            }
           }
         }
-        if (campaign.schedule.kind === 'recurring') await deps.queue.removeRepeatable(FAN_OUT, { cron: campaign.schedule.cron, tz: TZ, jobId: recurringJobId(id) }).catch(() => undefined);
-        if (campaign.schedule.kind === 'relative') await deps.queue.removeRepeatable(CHECK_RELATIVE, { every: RELATIVE_CHECK_EVERY_MS, jobId: relativeJobId(id) }).catch(() => undefined);
+        if (campaign.schedule.kind === 'recurring') {
+          await deps.queue
+            .removeRepeatable(FAN_OUT, { cron: campaign.schedule.cron, tz: TZ, jobId: recurringJobId(id) })
+            .catch(() => undefined);
+        }
+        if (campaign.schedule.kind === 'relative') {
+          await deps.queue
+            .removeRepeatable(CHECK_RELATIVE, { every: RELATIVE_CHECK_EVERY_MS, jobId: relativeJobId(id) })
+            .catch(() => undefined);
+        }
         // Runs with nothing left to close end now; the others when their last batch closes.
         for (const run of campaign.runs) await endRunIfDone(cancelled, run);
         return cancelled;
@@ -187,7 +243,9 @@ export function createCampaignManagement(deps: ManageDeps) {
     /** The report period of an ended run is over: its final figures go to MongoDB, its Redis keys away. */
     async archiveRun(campaignId: string, runId: string): Promise<void> {
       const progress = await deps.progress.live(runId);
-      if (progress) await deps.messages.saveRunFigures({ _id: runId, campaign: campaignId, figures: progress, final: true, at: deps.now() });
+      if (progress) {
+        await deps.messages.saveRunFigures({ _id: runId, campaign: campaignId, figures: progress, final: true, at: deps.now() });
+      }
       await deps.progress.forget(runId);
     },
 

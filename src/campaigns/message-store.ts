@@ -76,7 +76,9 @@ export interface RunFigures {
 
 const isDuplicateKey = (err: unknown): boolean => {
   const e = err as { code?: unknown; writeErrors?: Array<{ code?: unknown; err?: { code?: unknown } }> } | null;
-  if (Array.isArray(e?.writeErrors) && e.writeErrors.length > 0) return e.writeErrors.every((w) => w.code === 11000 || w.err?.code === 11000);
+  if (Array.isArray(e?.writeErrors) && e.writeErrors.length > 0) {
+    return e.writeErrors.every((w) => w.code === 11000 || w.err?.code === 11000);
+  }
   return e?.code === 11000;
 };
 
@@ -87,8 +89,14 @@ const isDuplicateKey = (err: unknown): boolean => {
  */
 export function createMessageStore(connection: Connection) {
   const opts = { versionKey: false, minimize: false } as const;
-  const messages = modelOn<CampaignMessage>(connection, 'CampaignMessage', () =>
-    new Schema<CampaignMessage>({ _id: String, campaign: String, run: String, subscriber: String, language: String, batch: String, createdAt: Date }, { ...opts, collection: 'campaign_messages' }),
+  const messages = modelOn<CampaignMessage>(
+    connection,
+    'CampaignMessage',
+    () =>
+      new Schema<CampaignMessage>(
+        { _id: String, campaign: String, run: String, subscriber: String, language: String, batch: String, createdAt: Date },
+        { ...opts, collection: 'campaign_messages' },
+      ),
   );
   const batches = modelOn<CampaignBatch>(connection, 'CampaignBatch', () =>
     new Schema<CampaignBatch>(
@@ -100,21 +108,52 @@ export function createMessageStore(connection: Connection) {
       { ...opts, collection: 'campaign_batches' },
     ),
   );
-  const results = modelOn<SendResult>(connection, 'SendResult', () =>
-    new Schema<SendResult>(
-      { _id: String, message: String, campaign: String, run: String, subscriber: String, outcome: String, messageId: String, statusCode: Number, status: String, cost: Number, parts: Number, at: Date },
-      { ...opts, collection: 'campaign_send_results' },
-    ),
+  const results = modelOn<SendResult>(
+    connection,
+    'SendResult',
+    () =>
+      new Schema<SendResult>(
+        {
+          _id: String,
+          message: String,
+          campaign: String,
+          run: String,
+          subscriber: String,
+          outcome: String,
+          messageId: String,
+          statusCode: Number,
+          status: String,
+          cost: Number,
+          parts: Number,
+          at: Date,
+        },
+        { ...opts, collection: 'campaign_send_results' },
+      ),
   );
-  const reports = modelOn<DeliveryReport>(connection, 'DeliveryReport', () =>
-    new Schema<DeliveryReport>({ _id: String, messageId: String, status: String, final: Boolean, failureReason: String, run: String, at: Date }, { ...opts, collection: 'delivery_reports' }),
+  const reports = modelOn<DeliveryReport>(
+    connection,
+    'DeliveryReport',
+    () =>
+      new Schema<DeliveryReport>(
+        { _id: String, messageId: String, status: String, final: Boolean, failureReason: String, run: String, at: Date },
+        { ...opts, collection: 'delivery_reports' },
+      ),
   );
-  const figures = modelOn<RunFigures>(connection, 'RunFigures', () =>
-    new Schema<RunFigures>({ _id: String, campaign: String, figures: Schema.Types.Mixed, final: Boolean, at: Date }, { ...opts, collection: 'campaign_run_figures' }),
+  const figures = modelOn<RunFigures>(
+    connection,
+    'RunFigures',
+    () =>
+      new Schema<RunFigures>(
+        { _id: String, campaign: String, figures: Schema.Types.Mixed, final: Boolean, at: Date },
+        { ...opts, collection: 'campaign_run_figures' },
+      ),
   );
 
   /** insertMany that treats "already there" as done: re-running a step writes nothing twice. Returns how many were new. */
-  async function insertAll<T>(model: { insertMany(docs: T[], options: { ordered: false; lean: true }): Promise<unknown> }, docs: T[]): Promise<number> {
+  async function insertAll<T>(
+    model: { insertMany(docs: T[], options: { ordered: false; lean: true }): Promise<unknown> },
+    docs: T[],
+  ): Promise<number> {
     if (docs.length === 0) return 0;
     try {
       await model.insertMany(docs, { ordered: false, lean: true });
@@ -127,14 +166,19 @@ export function createMessageStore(connection: Connection) {
   }
 
   /** The same, returning the `_id`s it wrote now: what was already there (or twice in `docs`) is left out. */
-  async function insertNew<T extends { _id: string }>(model: { insertMany(docs: T[], options: { ordered: false; lean: true }): Promise<unknown> }, docs: T[]): Promise<string[]> {
+  async function insertNew<T extends { _id: string }>(
+    model: { insertMany(docs: T[], options: { ordered: false; lean: true }): Promise<unknown> },
+    docs: T[],
+  ): Promise<string[]> {
     if (docs.length === 0) return [];
     try {
       await model.insertMany(docs, { ordered: false, lean: true });
       return docs.map((doc) => doc._id);
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      const refused = ((err as { writeErrors?: Array<{ index?: number; err?: { index?: number } }> }).writeErrors ?? []).map((w) => w.index ?? w.err?.index);
+      const refused = ((err as { writeErrors?: Array<{ index?: number; err?: { index?: number } }> }).writeErrors ?? []).map(
+        (w) => w.index ?? w.err?.index,
+      );
       // Without the positions of the refused, nothing can be said to be new: claim none rather than too many.
       if (refused.some((index) => typeof index !== 'number')) return [];
       const skip = new Set(refused);
@@ -145,26 +189,41 @@ export function createMessageStore(connection: Connection) {
   return {
     insertMessages: (docs: CampaignMessage[]) => insertAll(messages, docs),
     insertBatch: (batch: CampaignBatch) => insertAll(batches, [batch]),
-    getBatch: async (id: string): Promise<CampaignBatch | undefined> => (await batches.findById(id).lean<CampaignBatch>().exec()) ?? undefined,
+    getBatch: async (id: string): Promise<CampaignBatch | undefined> =>
+      (await batches.findById(id).lean<CampaignBatch>().exec()) ?? undefined,
     async setBatchStatus(id: string, status: CampaignBatch['status'], at: Date): Promise<void> {
       await batches.updateOne({ _id: id }, { $set: { status, updatedAt: at } });
     },
     /** A run's batches still to send, for resume and cancel, without their recipients (a paused campaign of a million has ten thousand). */
     pendingBatches: async (run: string): Promise<Array<Pick<CampaignBatch, '_id' | 'status'>>> =>
-      batches.find({ run, status: { $in: ['queued', 'sending'] } }, { _id: 1, status: 1 }).lean<Array<Pick<CampaignBatch, '_id' | 'status'>>>().exec(),
+      batches
+        .find({ run, status: { $in: ['queued', 'sending'] } }, { _id: 1, status: 1 })
+        .lean<Array<Pick<CampaignBatch, '_id' | 'status'>>>()
+        .exec(),
     insertResults: (docs: SendResult[]) => insertAll(results, docs),
     /** Stores reports once per (messageId, status); returns the `_id`s stored by this call. */
     insertReports: (docs: DeliveryReport[]) => insertNew(reports, docs),
     /** An unknown send whose delivery report came: it was accepted under this messageId (idempotent). */
     async linkUnknownResult(message: string, messageId: string): Promise<void> {
-      await results.updateOne({ _id: `x:${message}`, outcome: 'unknown' }, { $set: { outcome: 'accepted', messageId, status: 'Accepted (found by its delivery report)' } });
+      await results.updateOne(
+        { _id: `x:${message}`, outcome: 'unknown' },
+        { $set: { outcome: 'accepted', messageId, status: 'Accepted (found by its delivery report)' } },
+      );
     },
     /** Results already recorded for these messages (a rare path: only after a worker died mid-send). */
-    resultsOfBatch: (messageIds: readonly string[]): Promise<SendResult[]> => results.find({ message: { $in: messageIds } }).lean<SendResult[]>().exec(),
+    resultsOfBatch: (messageIds: readonly string[]): Promise<SendResult[]> =>
+      results
+        .find({ message: { $in: messageIds } })
+        .lean<SendResult[]>()
+        .exec(),
     resultsOfRun: (run: string): Promise<SendResult[]> => results.find({ run }).lean<SendResult[]>().exec(),
     reportsOfRun: (run: string): Promise<DeliveryReport[]> => reports.find({ run }).lean<DeliveryReport[]>().exec(),
     async saveRunFigures(doc: RunFigures): Promise<void> {
-      await figures.updateOne({ _id: doc._id }, { $set: { campaign: doc.campaign, figures: doc.figures, final: doc.final, at: doc.at } }, { upsert: true });
+      await figures.updateOne(
+        { _id: doc._id },
+        { $set: { campaign: doc.campaign, figures: doc.figures, final: doc.final, at: doc.at } },
+        { upsert: true },
+      );
     },
     /** The kept figures of these runs, by run. */
     async runFigures(runs: readonly string[]): Promise<Map<string, RunProgress>> {

@@ -6,7 +6,11 @@ import type { Campaign, CampaignStore } from './campaign-store';
  * its status from Redis before each batch (this is only the fallback when Redis has lost it), and
  * from here its settings: send window, pace, sender ID, which may lag an edit by `maxAgeMs`.
  */
-export function recentCampaigns(store: Pick<CampaignStore, 'get'>, maxAgeMs: number, now: () => number = Date.now): Pick<CampaignStore, 'get'> {
+export function recentCampaigns(
+  store: Pick<CampaignStore, 'get'>,
+  maxAgeMs: number,
+  now: () => number = Date.now,
+): Pick<CampaignStore, 'get'> {
   const recent = new Map<string, { at: number; campaign: Promise<Campaign | undefined> }>();
   return {
     get(id: string): Promise<Campaign | undefined> {

@@ -21,7 +21,10 @@ export async function reconcile(deps: SendDeps, batch: CampaignBatch): Promise<v
   const own = recorded.filter((r) => !retrying.has(r.message) && r.outcome !== 'unknown');
   const have = new Set([...own.map((r) => r.message), ...retrying]);
   const unknown = batch.recipients.filter((r) => !have.has(r.message));
-  deps.logger.warn({ batch: batch._id, unknown: unknown.length, recorded: own.length, retrying: retrying.size }, 'batch was cut off mid-send: not resending, marking unknown');
+  deps.logger.warn(
+    { batch: batch._id, unknown: unknown.length, recorded: own.length, retrying: retrying.size },
+    'batch was cut off mid-send: not resending, marking unknown',
+  );
   const count = (outcome: SendResult['outcome']) => own.filter((r) => r.outcome === outcome).length;
   const counts = {
     sent: count('accepted'),

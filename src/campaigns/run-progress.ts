@@ -5,7 +5,19 @@ import type Redis from 'ioredis';
  * then reported not delivered. So sent + failed + unknown + optedOut + cancelled = recipients once all is sent,
  * and delivered + failedDelivery <= sent.
  */
-export const PROGRESS_FIELDS = ['recipients', 'sent', 'delivered', 'failedDelivery', 'failed', 'optedOut', 'unknown', 'cancelled', 'costMilli', 'estimatedCostMilli', 'fanoutDone'] as const;
+export const PROGRESS_FIELDS = [
+  'recipients',
+  'sent',
+  'delivered',
+  'failedDelivery',
+  'failed',
+  'optedOut',
+  'unknown',
+  'cancelled',
+  'costMilli',
+  'estimatedCostMilli',
+  'fanoutDone',
+] as const;
 export type ProgressField = (typeof PROGRESS_FIELDS)[number];
 /** The counters, and how many batches are still to send. */
 export type RunProgress = Record<ProgressField | 'batchesPending', number>;
@@ -107,7 +119,10 @@ for i = 1, #KEYS do redis.call('PEXPIREAT', KEYS[i], ended + tonumber(ARGV[2])) 
 return ended`;
 
 /** A run with nothing counted. */
-export const noProgress = (): RunProgress => ({ ...(Object.fromEntries(PROGRESS_FIELDS.map((field) => [field, 0])) as Record<ProgressField, number>), batchesPending: 0 });
+export const noProgress = (): RunProgress => ({
+  ...(Object.fromEntries(PROGRESS_FIELDS.map((field) => [field, 0])) as Record<ProgressField, number>),
+  batchesPending: 0,
+});
 
 export interface RunProgressOptions {
   /** A delivery report finds its run for at least this long after the send (the map's buckets). */
@@ -145,7 +160,11 @@ export function messageRunKeys(prefix: string, reportWindowMs: number, at: numbe
   return [bucketKey(prefix, bucket), bucketKey(prefix, bucket - 1), legacyMapKey(prefix)];
 }
 
-export function createRunProgress(redis: Redis, prefix: string, options: RunProgressOptions = { reportWindowMs: 72 * HOUR, now: () => new Date() }) {
+export function createRunProgress(
+  redis: Redis,
+  prefix: string,
+  options: RunProgressOptions = { reportWindowMs: 72 * HOUR, now: () => new Date() },
+) {
   const runKey = (run: string) => `${prefix}:campaign-run:${run}`;
   const statusKey = (campaign: string) => `${prefix}:campaign-status:${campaign}`;
   const window = windowOf(options.reportWindowMs);
@@ -168,7 +187,10 @@ export function createRunProgress(redis: Redis, prefix: string, options: RunProg
   async function live(run: string): Promise<RunProgress | null> {
     const [raw, batchesPending] = await Promise.all([redis.hgetall(runKey(run)), redis.scard(pending(run))]);
     if (Object.keys(raw).length === 0) return null;
-    return { ...(Object.fromEntries(PROGRESS_FIELDS.map((field) => [field, Number(raw[field] ?? 0)])) as Record<ProgressField, number>), batchesPending };
+    return {
+      ...(Object.fromEntries(PROGRESS_FIELDS.map((field) => [field, Number(raw[field] ?? 0)])) as Record<ProgressField, number>),
+      batchesPending,
+    };
   }
   return {
     /** The map of versions before the buckets lasts one more window, for the reports of what they sent. */
@@ -187,9 +209,27 @@ export function createRunProgress(redis: Redis, prefix: string, options: RunProg
     ): Promise<void> {
       const args = Object.entries(counts).filter(([, value]) => value).flatMap(([field, value]) => [field, String(value)]);
       const bucket = bucketOf(options.now().getTime());
-      const keys = [`${prefix}:campaign-run-counted:${run}`, runKey(run), pending(run), messageRuns(bucket), unknownPhonesKey(prefix, bucket)];
+      const keys = [
+        `${prefix}:campaign-run-counted:${run}`,
+        runKey(run),
+        pending(run),
+        messageRuns(bucket),
+        unknownPhonesKey(prefix, bucket),
+      ];
       const phones = unknown.flatMap((r) => [r.subscriber, `${run}\n${r.message}`]);
-      await redis.eval(CLOSE_BATCH, keys.length, ...keys, batchId, (bucket + 2) * window, run, messageIds.length, ...messageIds, unknown.length, ...phones, ...args);
+      await redis.eval(
+        CLOSE_BATCH,
+        keys.length,
+        ...keys,
+        batchId,
+        (bucket + 2) * window,
+        run,
+        messageIds.length,
+        ...messageIds,
+        unknown.length,
+        ...phones,
+        ...args,
+      );
     },
     /** For each phone hash, the one recipient counted unknown under it in the report window (null: none, or two). */
     async unknownSendsOf(phones: readonly string[]): Promise<Array<UnknownMatch | null>> {
@@ -235,7 +275,8 @@ export function createRunProgress(redis: Redis, prefix: string, options: RunProg
     /** The live counters, or null once they are gone (archived after the report period, or never started). */
     live,
     /** The run has ended: its keys expire `keepMs` after the first call (see END_RUN). Returns that end time. */
-    endRun: async (run: string, keepMs: number): Promise<Date> => new Date(Number(await redis.eval(END_RUN, keysOf(run).length, ...keysOf(run), options.now().getTime(), Math.round(keepMs)))),
+    endRun: async (run: string, keepMs: number): Promise<Date> =>
+      new Date(Number(await redis.eval(END_RUN, keysOf(run).length, ...keysOf(run), options.now().getTime(), Math.round(keepMs)))),
     /** Drops every key of the run (its figures are in MongoDB by then). */
     forget: async (run: string): Promise<void> => void (await redis.del(...keysOf(run))),
     /** A relative campaign's run walks its audience again at each check (its messages are unique per subscriber). */
@@ -245,11 +286,23 @@ export function createRunProgress(redis: Redis, prefix: string, options: RunProg
       if (subscribers.length === 0) return [];
       return (await redis.smismember(`${prefix}:campaign-run-seen:${run}`, ...subscribers)).map((member) => member === 0);
     },
-    /** Marks the subscribers as batched and keeps the batch's plan, in one step; false (nothing done) if one of them was batched already. */
+    /**
+     * Marks the subscribers as batched and keeps the batch's plan, in one step; false (nothing done) if
+     * one of them was batched already.
+     */
     planBatch: async (run: string, batchId: string, subscribers: readonly string[], plan: string): Promise<boolean> =>
-      (await redis.eval(PLAN_BATCH, 2, `${prefix}:campaign-run-seen:${run}`, `${prefix}:campaign-run-plans:${run}`, batchId, plan, ...subscribers)) === 1,
+      (await redis.eval(
+        PLAN_BATCH,
+        2,
+        `${prefix}:campaign-run-seen:${run}`,
+        `${prefix}:campaign-run-plans:${run}`,
+        batchId,
+        plan,
+        ...subscribers,
+      )) === 1,
     plans: async (run: string): Promise<string[]> => Object.values(await redis.hgetall(`${prefix}:campaign-run-plans:${run}`)),
-    planDone: async (run: string, batchId: string): Promise<void> => void (await redis.hdel(`${prefix}:campaign-run-plans:${run}`, batchId)),
+    planDone: async (run: string, batchId: string): Promise<void> =>
+      void (await redis.hdel(`${prefix}:campaign-run-plans:${run}`, batchId)),
     /** The senders' copy of the status; a final one (completed, cancelled) is kept `keepMs`, then they read MongoDB's. */
     async setStatus(campaign: string, status: string, keepMs?: number): Promise<void> {
       await (keepMs ? redis.set(statusKey(campaign), status, 'PX', Math.round(keepMs)) : redis.set(statusKey(campaign), status));
@@ -273,7 +326,13 @@ export function createRunProgress(redis: Redis, prefix: string, options: RunProg
      */
     async countFinals(run: string, reports: ReadonlyArray<{ messageId: string; status: string }>): Promise<boolean> {
       if (reports.length === 0) return true;
-      const [delivered] = (await redis.eval(COUNT_FINALS, 2, finals(run), runKey(run), ...reports.flatMap((report) => [report.messageId, report.status]))) as [number, number];
+      const [delivered] = (await redis.eval(
+        COUNT_FINALS,
+        2,
+        finals(run),
+        runKey(run),
+        ...reports.flatMap((report) => [report.messageId, report.status]),
+      )) as [number, number];
       return delivered !== -1;
     },
   };

@@ -90,7 +90,14 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
     // not to have been sent (claimed, or refused as a whole) is sent like a queued one.
     if (call?.state !== 'ready' && call?.state !== 'refused') return reconcile(deps, batch);
   }
-  if (status === 'cancelled') return closeBatch(deps, batch, batch.recipients.map((r) => result(batch, r, 'cancelled', 0, 'Cancelled')), { cancelled: batch.recipients.length });
+  if (status === 'cancelled') {
+    return closeBatch(
+      deps,
+      batch,
+      batch.recipients.map((r) => result(batch, r, 'cancelled', 0, 'Cancelled')),
+      { cancelled: batch.recipients.length },
+    );
+  }
   // Paused (resume queues it again) or not started; a batch known not sent waits "queued" for resume.
   if (status !== 'running') return void (batch.status === 'sending' && (await deps.messages.setBatchStatus(batchId, 'queued', deps.now())));
 
@@ -98,7 +105,11 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
   const now = deps.now();
   if (!isOpen(campaign.sendWindow, now)) {
     // Quiet hours: the same batch, later (a new job id, since this job is finishing).
-    await deps.queue.add(SEND_BATCH, job, { ...SEND_JOB_OPTIONS, jobId: `${batchId}@${nextOpen(campaign.sendWindow, now).toISOString()}`, delay: nextOpen(campaign.sendWindow, now).getTime() - now.getTime() });
+    await deps.queue.add(SEND_BATCH, job, {
+      ...SEND_JOB_OPTIONS,
+      jobId: `${batchId}@${nextOpen(campaign.sendWindow, now).toISOString()}`,
+      delay: nextOpen(campaign.sendWindow, now).getTime() - now.getTime(),
+    });
     return;
   }
 
@@ -108,7 +119,11 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
     // once when the bind returns, outside the route's turns. The batch waits "queued" instead, with no turn booked,
     // not counted failed; other routes' batches go on.
     deps.logger.debug({ batch: batchId, route: route.name }, 'route bind offline: batch waits');
-    await deps.queue.add(SEND_BATCH, job, { ...SEND_JOB_OPTIONS, jobId: `${batchId}@bind${now.getTime()}`, delay: BIND_WAIT_MS + Math.floor(Math.random() * MAX_TURN_WAIT_MS) });
+    await deps.queue.add(SEND_BATCH, job, {
+      ...SEND_JOB_OPTIONS,
+      jobId: `${batchId}@bind${now.getTime()}`,
+      delay: BIND_WAIT_MS + Math.floor(Math.random() * MAX_TURN_WAIT_MS),
+    });
     return;
   }
   const turn = await deps.takeTurn(campaign, batch.recipients.length, MAX_TURN_WAIT_MS, route);
@@ -145,7 +160,14 @@ async function sendClaimedBatch(deps: SendDeps, job: SendBatchJob): Promise<void
       await deps.calls.save(batchId, { state: 'refused' });
       await deps.messages.setBatchStatus(batchId, 'queued', deps.now());
       if (err instanceof GatewayError && err.kind !== 'transient') {
-        await deps.stopCampaign(campaignId, err.kind === 'auth' ? 'The SMS gateway refused our credentials (401)' : err.kind === 'balance' ? 'The SMS account is out of credit' : `The SMS gateway refused the campaign: ${err.message}`);
+        await deps.stopCampaign(
+          campaignId,
+          err.kind === 'auth'
+            ? 'The SMS gateway refused our credentials (401)'
+            : err.kind === 'balance'
+              ? 'The SMS account is out of credit'
+              : `The SMS gateway refused the campaign: ${err.message}`,
+        );
         return;
       }
       throw err; // transient: Bull retries this job with backoff

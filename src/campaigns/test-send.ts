@@ -24,7 +24,11 @@ export interface TestSendRequest {
 /** Thrown past the hourly limit; the route answers 429 with Retry-After. */
 export class TestSendLimited extends AppError {
   constructor(readonly retryAfterSeconds: number) {
-    super(429, 'rate_limited', `At most ${TEST_SENDS_PER_HOUR} test sends an hour: try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s)`);
+    super(
+      429,
+      'rate_limited',
+      `At most ${TEST_SENDS_PER_HOUR} test sends an hour: try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s)`,
+    );
   }
 }
 
@@ -32,15 +36,31 @@ export class TestSendLimited extends AppError {
  * A campaign's test send, the same from the API and the console: counted against the sender's
  * hourly limit, never to a number that opted out (a staff phone may have sent STOP too), audited.
  */
-export function createTestSends(deps: { redis: Redis; prefix: string; management: Pick<CampaignManagement, 'testSend'>; optouts: OptOutSet; protection: PhoneProtection; audit: Pick<AuditLog, 'append'> }) {
+export function createTestSends(deps: {
+  redis: Redis;
+  prefix: string;
+  management: Pick<CampaignManagement, 'testSend'>;
+  optouts: OptOutSet;
+  protection: PhoneProtection;
+  audit: Pick<AuditLog, 'append'>;
+}) {
   return async function testSend(request: TestSendRequest): Promise<{ queued: number; optedOut: number }> {
-    const [count, ttl] = (await deps.redis.eval(COUNT, 1, `${deps.prefix}:test-send-rate:${request.actor}`, HOUR_SECONDS)) as [number, number];
+    const [count, ttl] = (await deps.redis.eval(COUNT, 1, `${deps.prefix}:test-send-rate:${request.actor}`, HOUR_SECONDS)) as [
+      number,
+      number,
+    ];
     if (count > TEST_SENDS_PER_HOUR) throw new TestSendLimited(ttl > 0 ? ttl : HOUR_SECONDS);
     const optedOut = await deps.optouts.which(request.phones.map((phone) => deps.protection.hash(phone)));
     const phones = request.phones.filter((_, i) => !optedOut[i]);
     const queued = await deps.management.testSend(request.campaignId, phones);
     const left = request.phones.length - phones.length;
-    await deps.audit.append({ actor: request.actor, action: 'campaign.test_sent', target: request.campaignId, ip: request.ip, details: { messages: queued, numbers: phones.length, optedOut: left } });
+    await deps.audit.append({
+      actor: request.actor,
+      action: 'campaign.test_sent',
+      target: request.campaignId,
+      ip: request.ip,
+      details: { messages: queued, numbers: phones.length, optedOut: left },
+    });
     return { queued, optedOut: left };
   };
 }

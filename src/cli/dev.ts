@@ -49,7 +49,9 @@ async function main(): Promise<void> {
     const server = await startMongoServer({ storage: { sqliteDir: resolve(dataDir, 'mongo') }, port, binaryPath });
     stops.push(() => server.stop());
     mongodbUri = `${server.uri.replace(/\/$/, '')}/safeline`;
-    logger.info(`embedded mongodb: FerretDB on SQLite at ${mongodbUri}, data in ${resolve(dataDir, 'mongo')} (ready in ${Date.now() - started} ms)`);
+    logger.info(
+      `embedded mongodb: FerretDB on SQLite at ${mongodbUri}, data in ${resolve(dataDir, 'mongo')} (ready in ${Date.now() - started} ms)`,
+    );
   }
 
   let redisUrl = config.redisUrl;
@@ -82,7 +84,9 @@ async function main(): Promise<void> {
 
   const devConfig = parseConfig({ ...env, SAFELINE_ROLE: config.role, MONGODB_URI: mongodbUri, REDIS_URL: redisUrl });
   if (!given.USSD_CALLBACK_TOKEN) {
-    logger.info(`ussd callback: POST /ussd?token=<USSD_CALLBACK_TOKEN from ${resolve(dataDir, 'dev-secrets.json')}>; try: npm run simulate`);
+    logger.info(
+      `ussd callback: POST /ussd?token=<USSD_CALLBACK_TOKEN from ${resolve(dataDir, 'dev-secrets.json')}>; try: npm run simulate`,
+    );
   }
   await runUntilSignal(logger, devConfig, () => startSafeline(devConfig, logger, devModules), stopAll);
 }

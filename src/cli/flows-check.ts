@@ -33,7 +33,14 @@ function main(): number {
     }
   }
   const reviews = texts.languages
-    .map(({ code }) => `${code}: ${Object.entries(texts.meta(code)).map(([ns, meta]) => `${ns} ${meta.review_status}`).join(', ') || 'no files'}`)
+    .map(
+      ({ code }) =>
+        `${code}: ${
+          Object.entries(texts.meta(code))
+            .map(([ns, meta]) => `${ns} ${meta.review_status}`)
+            .join(', ') || 'no files'
+        }`,
+    )
     .join('; ');
   console.log(
     `\n${set.flows.size} flows, ${[...set.flows.values()].reduce((n, flow) => n + flow.nodes.size, 0)} nodes, ` +

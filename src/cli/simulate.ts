@@ -40,7 +40,13 @@ async function main(): Promise<number> {
       const res = await fetch(`${url}/ussd?token=${encodeURIComponent(token)}`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ sessionId, serviceCode: '*321#', networkCode: '61002', phoneNumber, text: inputs.join('*') }).toString(),
+        body: new URLSearchParams({
+          sessionId,
+          serviceCode: '*321#',
+          networkCode: '61002',
+          phoneNumber,
+          text: inputs.join('*'),
+        }).toString(),
       });
       const body = await res.text();
       const [kind, ...rest] = body.split(' ');

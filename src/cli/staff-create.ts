@@ -63,8 +63,21 @@ async function main(): Promise<number> {
   try {
     await mongo.opened;
     const users = createStaffStore(mongo.connection);
-    const user = await users.create({ email, name: option('name') ?? email.split('@')[0] ?? email, passwordHash: await hashPassword(password), roles: roles.filter(isRole) }, new Date());
-    await createAuditLog(mongo.connection).append({ actor: 'cli', action: 'staff.created', target: user._id, details: { roles: user.roles.join(',') } });
+    const user = await users.create(
+      {
+        email,
+        name: option('name') ?? email.split('@')[0] ?? email,
+        passwordHash: await hashPassword(password),
+        roles: roles.filter(isRole),
+      },
+      new Date(),
+    );
+    await createAuditLog(mongo.connection).append({
+      actor: 'cli',
+      action: 'staff.created',
+      target: user._id,
+      details: { roles: user.roles.join(',') },
+    });
     console.log(`created ${user.email} (${user.roles.join(', ')}), id ${user._id}`);
     return 0;
   } catch (err) {

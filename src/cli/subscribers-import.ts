@@ -70,7 +70,9 @@ async function main(): Promise<number> {
       },
     );
     if (tty) process.stderr.write('\n');
-    await createAuditLog(mongo.connection).append(importAudit({ actor: `cli:${userInfo().username}`, fileName: fileNameOf(file), ip: '' }, 'done', report));
+    await createAuditLog(mongo.connection).append(
+      importAudit({ actor: `cli:${userInfo().username}`, fileName: fileNameOf(file), ip: '' }, 'done', report),
+    );
     console.log(`${report.imported} of ${report.rows} rows imported, ${report.rejectedCount} rejected`);
     if (report.optedOutByPerson) console.log(`${report.optedOutByPerson} opted out by the person: not re-subscribed`);
     for (const { line, reason } of report.rejected) console.log(`  line ${line}: ${reason}`);

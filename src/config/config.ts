@@ -13,7 +13,10 @@ const listenPort = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().positive();
 const base64Key = z
   .string()
-  .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, 'must be 32 random bytes in base64 (openssl rand -base64 32)');
+  .refine(
+    (value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32,
+    'must be 32 random bytes in base64 (openssl rand -base64 32)',
+  );
 const navKey = z.string().regex(/^[0-9#*]{1,3}$/, 'one to three of 0-9, # or *');
 const perMinute = z.coerce.number().int().min(0);
 /** One IPv4 or IPv6 address, or a CIDR block of either. */
@@ -82,8 +85,14 @@ export const configSchema = z
     PHONE_HASH_KEY: base64Key,
     PHONE_ENCRYPTION_KEYS: z
       .string()
-      .regex(/^[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+(,[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+)*$/, 'must be "keyId:base64key[,keyId:base64key...]", the current key first')
-      .refine((value) => value.split(',').every((pair) => Buffer.from(pair.split(':')[1] ?? '', 'base64').length === 32), 'each key must be 32 bytes, base64'),
+      .regex(
+        /^[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+(,[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+)*$/,
+        'must be "keyId:base64key[,keyId:base64key...]", the current key first',
+      )
+      .refine(
+        (value) => value.split(',').every((pair) => Buffer.from(pair.split(':')[1] ?? '', 'base64').length === 32),
+        'each key must be 32 bytes, base64',
+      ),
     FLOWS_DIR: z.string().min(1).default('./flows'),
     TEMPLATES_DIR: z.string().min(1).default('./templates'),
     USSD_ENTRY_FLOW: z.string().regex(/^[a-z][a-z0-9_]*$/).default('main'),
@@ -130,9 +139,15 @@ export const configSchema = z
   })
   .superRefine((env, ctx) => {
     const keys = [env.USSD_KEY_MORE, env.USSD_KEY_BACK, env.USSD_KEY_HOME];
-    if (new Set(keys).size !== keys.length) ctx.addIssue({ code: 'custom', path: ['USSD_KEY_MORE'], message: 'USSD_KEY_MORE, USSD_KEY_BACK and USSD_KEY_HOME must differ' });
+    if (new Set(keys).size !== keys.length) {
+      ctx.addIssue({ code: 'custom', path: ['USSD_KEY_MORE'], message: 'USSD_KEY_MORE, USSD_KEY_BACK and USSD_KEY_HOME must differ' });
+    }
     if (env.CAMPAIGN_REPORT_DAYS * 24 < env.DELIVERY_REPORT_WINDOW_HOURS) {
-      ctx.addIssue({ code: 'custom', path: ['CAMPAIGN_REPORT_DAYS'], message: 'must be at least DELIVERY_REPORT_WINDOW_HOURS (a run is counted live until its reports can come)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CAMPAIGN_REPORT_DAYS'],
+        message: 'must be at least DELIVERY_REPORT_WINDOW_HOURS (a run is counted live until its reports can come)',
+      });
     }
     // With a routes file, the routes name the gateways they use (checked once the file is read).
     if (env.SMS_GATEWAY === 'africastalking' && !env.SMS_ROUTES_FILE) {
@@ -282,7 +297,13 @@ export interface Config {
 }
 
 /** Variables `npm run dev` and the tests may generate when they are not set. */
-export const GENERATED_SECRETS = ['USSD_CALLBACK_TOKEN', 'SMS_CALLBACK_TOKEN', 'PHONE_HASH_KEY', 'PHONE_ENCRYPTION_KEYS', 'METRICS_TOKEN'] as const;
+export const GENERATED_SECRETS = [
+  'USSD_CALLBACK_TOKEN',
+  'SMS_CALLBACK_TOKEN',
+  'PHONE_HASH_KEY',
+  'PHONE_ENCRYPTION_KEYS',
+  'METRICS_TOKEN',
+] as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -410,7 +431,18 @@ export function parseConfig(env: Environment): Config {
   if (routing.problems.length) throw new ConfigError(routing.variables, `invalid configuration: ${routing.problems.join('; ')}`);
   return deepFreeze<Config>({
     role: e.SAFELINE_ROLE,
-    http: { host: e.HOST, port: e.PORT, trustProxy: e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      trustProxy:
+        e.TRUST_PROXY === 'true'
+          ? true
+          : e.TRUST_PROXY === 'false'
+            ? false
+            : /^\d+$/.test(e.TRUST_PROXY)
+              ? Number(e.TRUST_PROXY)
+              : e.TRUST_PROXY,
+    },
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     redisUrl: e.REDIS_URL,
@@ -433,7 +465,11 @@ export function parseConfig(env: Environment): Config {
       maxUnknownReportsPerMinute: e.DELIVERY_REPORT_MAX_UNKNOWN_PER_MINUTE,
       reportWindowMs: Math.round(e.DELIVERY_REPORT_WINDOW_HOURS * 3_600_000),
       reportPeriodMs: Math.round(e.CAMPAIGN_REPORT_DAYS * 86_400_000),
-      emulator: { ...(e.SMS_EMULATOR_REPORT_URL ? { reportUrl: e.SMS_EMULATOR_REPORT_URL } : {}), reportDelayMs: e.SMS_EMULATOR_REPORT_DELAY_MS, failureRate: e.SMS_EMULATOR_FAILURE_RATE },
+      emulator: {
+        ...(e.SMS_EMULATOR_REPORT_URL ? { reportUrl: e.SMS_EMULATOR_REPORT_URL } : {}),
+        reportDelayMs: e.SMS_EMULATOR_REPORT_DELAY_MS,
+        failureRate: e.SMS_EMULATOR_FAILURE_RATE,
+      },
     },
     ussd: {
       callbackToken: e.USSD_CALLBACK_TOKEN,

@@ -255,7 +255,8 @@ export async function startKannel(options: KannelOptions): Promise<RunningKannel
   const settings: KannelSettings = { ports, adminPassword, username, password, dir: options.dir };
   writeFileSync(
     confPath,
-    options.renderConf?.(settings) ?? kannelConf({ ...settings, smscs: options.smscs, extraConf: options.extraConf, moUrl: options.moUrl, dlrRedis: options.dlrRedis }),
+    options.renderConf?.(settings) ??
+      kannelConf({ ...settings, smscs: options.smscs, extraConf: options.extraConf, moUrl: options.moUrl, dlrRedis: options.dlrRedis }),
     { mode: 0o600 },
   );
   const adminUrl = `http://127.0.0.1:${ports.admin}`;

@@ -83,7 +83,8 @@ export function startMongoServer(opts: StartMongoServerOptions): Promise<Running
     // refusals (SQLSTATE 23505) that idempotent inserts count on.
     if (ready && !line.includes('SQLSTATE 23505')) process.stderr.write(`[mongo-server] ${line}\n`);
   });
-  const lastStderr = (): string => (stderrLines.length > 0 ? `\n--- last stderr lines ---\n${stderrLines.join('\n')}` : ' (no stderr output)');
+  const lastStderr = (): string =>
+    stderrLines.length > 0 ? `\n--- last stderr lines ---\n${stderrLines.join('\n')}` : ' (no stderr output)';
 
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();

@@ -25,10 +25,18 @@ export function flowGraph(set: FlowSet): { nodes: GraphNode[]; edges: GraphEdge[
     for (const node of flow.nodes.values()) {
       const type = NODE_TYPES.get(node.type);
       if (!type) continue;
-      nodes.push({ id: `${flow.id}/${node.id}`, flow: flow.id, node: node.id, type: node.type, textKey: type.textKeys(node)[0], isStart: flow.start === node.id });
+      nodes.push({
+        id: `${flow.id}/${node.id}`,
+        flow: flow.id,
+        node: node.id,
+        type: node.type,
+        textKey: type.textKeys(node)[0],
+        isStart: flow.start === node.id,
+      });
       const labels = type.edgeLabels?.(node) ?? [];
       type.targets(node).forEach((target, index) => {
-        const to = typeof target === 'string' ? `${flow.id}/${target}` : `${target.flow}/${target.node ?? set.flows.get(target.flow)?.start ?? ''}`;
+        const to =
+          typeof target === 'string' ? `${flow.id}/${target}` : `${target.flow}/${target.node ?? set.flows.get(target.flow)?.start ?? ''}`;
         if (nodes.length && (set.flows.get(to.split('/')[0] ?? '')?.nodes.has(to.split('/')[1] ?? '') ?? false)) {
           edges.push({ from: `${flow.id}/${node.id}`, to, label: labels[index] ?? '' });
         }

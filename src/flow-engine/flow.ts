@@ -54,7 +54,12 @@ export function parseFlowFile(file: string, text: string): { flow?: Flow; proble
     const typeName = (rawNode as { type?: unknown } | null)?.type;
     const type = typeof typeName === 'string' ? NODE_TYPES.get(typeName) : undefined;
     if (!type) {
-      problems.push({ file, flow: id, node: nodeId, message: `unknown node type ${JSON.stringify(typeName)} (known: ${[...NODE_TYPES.keys()].join(', ')})` });
+      problems.push({
+        file,
+        flow: id,
+        node: nodeId,
+        message: `unknown node type ${JSON.stringify(typeName)} (known: ${[...NODE_TYPES.keys()].join(', ')})`,
+      });
       continue;
     }
     const node = type.schema.safeParse(rawNode);
@@ -71,7 +76,10 @@ export function parseFlowFile(file: string, text: string): { flow?: Flow; proble
 }
 
 /** Builds a flow set from parsed files; duplicate ids and a missing entry flow are problems. */
-export function buildFlowSet(files: ReadonlyArray<{ file: string; text: string }>, entry: string): { set: FlowSet; problems: FlowProblem[] } {
+export function buildFlowSet(
+  files: ReadonlyArray<{ file: string; text: string }>,
+  entry: string,
+): { set: FlowSet; problems: FlowProblem[] } {
   const flows = new Map<string, Flow>();
   const problems: FlowProblem[] = [];
   for (const { file, text } of files) {

@@ -49,7 +49,12 @@ export function checkGraph(set: FlowSet): FlowProblem[] {
     }
     for (const position of all) {
       if (!reached.has(key(position))) {
-        problems.push({ file: set.flows.get(position.flow)?.file ?? '', flow: position.flow, node: position.node, message: 'unreachable: no path from the entry flow leads here' });
+        problems.push({
+          file: set.flows.get(position.flow)?.file ?? '',
+          flow: position.flow,
+          node: position.node,
+          message: 'unreachable: no path from the entry flow leads here',
+        });
       }
     }
   }
@@ -68,7 +73,12 @@ export function checkGraph(set: FlowSet): FlowProblem[] {
   }
   for (const position of all) {
     if (!alive.has(key(position))) {
-      problems.push({ file: set.flows.get(position.flow)?.file ?? '', flow: position.flow, node: position.node, message: 'dead end: no path from here ends the session' });
+      problems.push({
+        file: set.flows.get(position.flow)?.file ?? '',
+        flow: position.flow,
+        node: position.node,
+        message: 'dead end: no path from here ends the session',
+      });
     }
   }
   return problems;

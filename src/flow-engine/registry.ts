@@ -18,7 +18,10 @@ export const ACTIONS: ReadonlyMap<string, ActionType> = new Map(
 
 /** Every node type a flow may use. Add one file under nodes/ and one line here. */
 export const NODE_TYPES: ReadonlyMap<string, NodeType<NodeBase>> = new Map(
-  ([menuNode, inputNode, messageNode, actionNode(ACTIONS), switchNode, gotoNode] as unknown as NodeType<NodeBase>[]).map((type) => [type.type, type]),
+  ([menuNode, inputNode, messageNode, actionNode(ACTIONS), switchNode, gotoNode] as unknown as NodeType<NodeBase>[]).map((type) => [
+    type.type,
+    type,
+  ]),
 );
 
 /** Interactive nodes wait for the caller's input. */

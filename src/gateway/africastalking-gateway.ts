@@ -93,7 +93,9 @@ function classify(err: unknown): GatewayError {
     if (status >= 500 || status === 408 || status === 429) return new GatewayError('transient', `Africa's Talking answered HTTP ${status}`);
     return new GatewayError('rejected', `Africa's Talking refused the request (HTTP ${status})`);
   }
-  if (err instanceof Error) return new GatewayError('rejected', `the Africa's Talking SDK refused the request: ${maskPhonesIn(err.message)}`);
+  if (err instanceof Error) {
+    return new GatewayError('rejected', `the Africa's Talking SDK refused the request: ${maskPhonesIn(err.message)}`);
+  }
   return new GatewayError('transient', "Africa's Talking gave an unexpected answer");
 }
 
@@ -101,11 +103,17 @@ const digitsOf = (number: string | undefined): string => (number ?? '').replace(
 
 function mapAnswer(batch: OutgoingSms, answer: unknown): RecipientResult[] {
   const data = (answer as { SMSMessageData?: { Message?: unknown; Recipients?: unknown } } | null)?.SMSMessageData;
-  if (!data || !Array.isArray(data.Recipients)) throw new GatewayError('transient', "Africa's Talking answered without SMSMessageData.Recipients");
+  if (!data || !Array.isArray(data.Recipients)) {
+    throw new GatewayError('transient', "Africa's Talking answered without SMSMessageData.Recipients");
+  }
   const recipients = data.Recipients as AtRecipient[];
   const message = typeof data.Message === 'string' ? data.Message : '';
-  if (recipients.length === 0 && /InvalidSenderId/i.test(message)) throw new GatewayError('rejected', "Africa's Talking refused the sender ID (InvalidSenderId)");
-  if (recipients.length === 0 && /InsufficientBalance/i.test(message)) throw new GatewayError('balance', "Africa's Talking account is out of credit (InsufficientBalance)");
+  if (recipients.length === 0 && /InvalidSenderId/i.test(message)) {
+    throw new GatewayError('rejected', "Africa's Talking refused the sender ID (InvalidSenderId)");
+  }
+  if (recipients.length === 0 && /InsufficientBalance/i.test(message)) {
+    throw new GatewayError('balance', "Africa's Talking account is out of credit (InsufficientBalance)");
+  }
 
   // A queue per number: the same number twice in one batch gets two answers.
   const byNumber = new Map<string, AtRecipient[]>();
@@ -132,8 +140,12 @@ function mapAnswer(batch: OutgoingSms, answer: unknown): RecipientResult[] {
     };
   });
   if (!results.some((result) => result.outcome === 'accepted')) {
-    if (results.some((result) => result.statusCode === 402)) throw new GatewayError('rejected', "Africa's Talking refused the sender ID (402 InvalidSenderId)");
-    if (results.some((result) => result.statusCode === 405)) throw new GatewayError('balance', "Africa's Talking account is out of credit (405 InsufficientBalance)");
+    if (results.some((result) => result.statusCode === 402)) {
+      throw new GatewayError('rejected', "Africa's Talking refused the sender ID (402 InvalidSenderId)");
+    }
+    if (results.some((result) => result.statusCode === 405)) {
+      throw new GatewayError('balance', "Africa's Talking account is out of credit (405 InsufficientBalance)");
+    }
   }
   return results;
 }

@@ -90,8 +90,20 @@ function reportLater(reports: EmulatorReports, messages: ReadonlyArray<{ message
         await Promise.all(
           messages.slice(i, i + 20).map(({ messageId, to }) => {
             const failed = Math.random() < reports.failureRate;
-            const body = new URLSearchParams({ id: messageId, status: failed ? 'Failed' : 'Success', phoneNumber: to, networkCode: '61002', retryCount: '0', ...(failed ? { failureReason: 'DeliveryFailure' } : {}) });
-            return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+            const body = new URLSearchParams({
+              id: messageId,
+              status: failed ? 'Failed' : 'Success',
+              phoneNumber: to,
+              networkCode: '61002',
+              retryCount: '0',
+              ...(failed ? { failureReason: 'DeliveryFailure' } : {}),
+            });
+            return fetch(url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              body,
+              signal: AbortSignal.timeout(5_000),
+            }).catch(() => undefined);
           }),
         );
       }
@@ -115,11 +127,26 @@ export function createEmulatorGateway(
     async send(batch) {
       const { parts } = analyzeText(batch.text);
       const at = now();
-      const results: RecipientResult[] = batch.to.map((to) => ({ to, outcome: 'accepted', messageId: `ATXid_emu_${randomUUID()}`, statusCode: 101, status: 'Success', cost: `XOF ${(20 * parts).toFixed(4)}`, parts }));
+      const results: RecipientResult[] = batch.to.map((to) => ({
+        to,
+        outcome: 'accepted',
+        messageId: `ATXid_emu_${randomUUID()}`,
+        statusCode: 101,
+        status: 'Success',
+        cost: `XOF ${(20 * parts).toFixed(4)}`,
+        parts,
+      }));
       const from = batch.from ?? 'safeline';
       const purpose = batch.purpose ?? 'other';
-      await store.keep(results.map((result) => ({ id: result.messageId ?? '', to: result.to, from, text: batch.text, parts, purpose, at })));
-      if (reports) reportLater(reports, results.map((result) => ({ messageId: result.messageId ?? '', to: result.to })));
+      await store.keep(
+        results.map((result) => ({ id: result.messageId ?? '', to: result.to, from, text: batch.text, parts, purpose, at })),
+      );
+      if (reports) {
+        reportLater(
+          reports,
+          results.map((result) => ({ messageId: result.messageId ?? '', to: result.to })),
+        );
+      }
       return results;
     },
     list: (limit, options) => store.list(limit, options),

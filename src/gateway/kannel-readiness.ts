@@ -23,7 +23,10 @@ export function kannelStatusReader(options: { adminUrl: string; password: string
       return { status: parseKannelStatus(await res.text()) };
     } catch (err) {
       const name = (err as { name?: string }).name;
-      return { unreadable: name === 'TimeoutError' ? `Kannel status.txt did not answer within ${STATUS_TIMEOUT_MS} ms` : 'Kannel admin port unreachable' };
+      return {
+        unreadable:
+          name === 'TimeoutError' ? `Kannel status.txt did not answer within ${STATUS_TIMEOUT_MS} ms` : 'Kannel admin port unreachable',
+      };
     }
   };
   return () => {

@@ -9,14 +9,19 @@ import type { SingleSmsJob } from './sms-queue';
  * Sends one queued SMS. A transient failure throws (Bull retries with backoff); a refusal that
  * retrying cannot fix throws UnrecoverableJobError.
  */
-export async function sendSingleSms(deps: { gateway: SmsGateway; protection: PhoneProtection; logger: Logger }, job: SingleSmsJob): Promise<RecipientResult> {
+export async function sendSingleSms(
+  deps: { gateway: SmsGateway; protection: PhoneProtection; logger: Logger },
+  job: SingleSmsJob,
+): Promise<RecipientResult> {
   const to = deps.protection.decrypt(job.toSealed);
   const log = { purpose: job.purpose, reference: job.reference, to: maskPhone(to) };
   let result: RecipientResult | undefined;
   try {
     [result] = await deps.gateway.send({ to: [to], text: job.text, purpose: job.purpose });
   } catch (err) {
-    if (err instanceof GatewayError && err.kind !== 'transient') throw new UnrecoverableJobError(`gateway refused the send: ${err.kind}`, { cause: err });
+    if (err instanceof GatewayError && err.kind !== 'transient') {
+      throw new UnrecoverableJobError(`gateway refused the send: ${err.kind}`, { cause: err });
+    }
     throw err;
   }
   if (!result) throw new Error('the gateway answered without a result for the recipient');

@@ -4,7 +4,10 @@ export interface OutgoingSms {
   readonly text: string;
   /** Sender ID or short code; the gateway's default when absent. */
   readonly from?: string;
-  /** What it is for ("campaign", "campaign.test", "hotline.alert"...): the emulator keeps it, to show each message only to whom may see it. */
+  /**
+   * What it is for ("campaign", "campaign.test", "hotline.alert"...): the emulator keeps it, to show each
+   * message only to whom may see it.
+   */
   readonly purpose?: string;
 }
 

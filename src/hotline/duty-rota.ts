@@ -34,11 +34,25 @@ export function onDuty(shift: Pick<DutyShift, 'days' | 'from' | 'to'>, at: Date)
 
 /** The duty rota, edited by admins, read when an urgent request arrives. */
 export function createDutyRota(connection: Connection) {
-  const shifts = modelOn<DutyShift>(connection, 'DutyShift', () =>
-    new Schema<DutyShift>(
-      { _id: String, name: String, phoneSealed: String, phoneMasked: String, language: String, days: [Number], from: String, to: String, createdAt: Date, createdBy: String },
-      { collection: 'hotline_duty_rota', versionKey: false },
-    ),
+  const shifts = modelOn<DutyShift>(
+    connection,
+    'DutyShift',
+    () =>
+      new Schema<DutyShift>(
+        {
+          _id: String,
+          name: String,
+          phoneSealed: String,
+          phoneMasked: String,
+          language: String,
+          days: [Number],
+          from: String,
+          to: String,
+          createdAt: Date,
+          createdBy: String,
+        },
+        { collection: 'hotline_duty_rota', versionKey: false },
+      ),
   );
   return {
     async add(shift: Omit<DutyShift, '_id'>): Promise<string> {

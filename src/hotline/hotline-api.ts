@@ -76,67 +76,132 @@ export function periodOf(query: { from?: Date; to?: Date }, now: Date): { from: 
 
 export function registerHotlineApi(api: ApiRegistry, deps: HotlineApiDeps): void {
   const queueSummary = 'Open callback requests, most urgent and soonest due first, a page at a time, with the open counts per status';
-  api.add({ method: 'get', path: '/hotline/queue', summary: queueSummary, access: { roles: AGENTS }, query: queueQuery }, async ({ query }) => {
-    const { page, perPage, ...filters } = query;
-    return queuePageOf(deps.store, filters, page, perPage, deps.now());
-  });
+  api.add(
+    { method: 'get', path: '/hotline/queue', summary: queueSummary, access: { roles: AGENTS }, query: queueQuery },
+    async ({ query }) => {
+      const { page, perPage, ...filters } = query;
+      return queuePageOf(deps.store, filters, page, perPage, deps.now());
+    },
+  );
 
-  api.add({ method: 'get', path: '/hotline/requests/:ref', summary: 'One callback request (any of its reference codes), without the number', access: { roles: AGENTS } }, async ({ req }) => {
-    const request = await deps.store.findByAnyReference(referenceOf(req));
-    if (!request) throw AppError.notFound('No such callback request');
-    return queueView(request, deps.now());
-  });
+  api.add(
+    {
+      method: 'get',
+      path: '/hotline/requests/:ref',
+      summary: 'One callback request (any of its reference codes), without the number',
+      access: { roles: AGENTS },
+    },
+    async ({ req }) => {
+      const request = await deps.store.findByAnyReference(referenceOf(req));
+      if (!request) throw AppError.notFound('No such callback request');
+      return queueView(request, deps.now());
+    },
+  );
 
-  const act = (path: string, summary: string, run: (reference: string, agent: Agent, ip: string, body: unknown) => Promise<unknown>, body?: z.ZodType) =>
-    api.add({ method: 'post', path: `/hotline/requests/:ref/${path}`, summary, access: { roles: AGENTS }, body }, async ({ req, staff, body: parsed }) =>
-      run(referenceOf(req), agentOf(staff), req.ip ?? '', parsed),
+  const act = (
+    path: string,
+    summary: string,
+    run: (reference: string, agent: Agent, ip: string, body: unknown) => Promise<unknown>,
+    body?: z.ZodType,
+  ) =>
+    api.add(
+      { method: 'post', path: `/hotline/requests/:ref/${path}`, summary, access: { roles: AGENTS }, body },
+      async ({ req, staff, body: parsed }) => run(referenceOf(req), agentOf(staff), req.ip ?? '', parsed),
     );
-  act('claim', 'Claim a request (409 if closed or held by someone else)', async (ref, agent, ip) => queueView(await deps.work.claim(ref, agent, ip), deps.now()));
-  act('release', 'Put a claimed request back in the queue', async (ref, agent, ip) => queueView(await deps.work.release(ref, agent, ip), deps.now()));
+  act('claim', 'Claim a request (409 if closed or held by someone else)', async (ref, agent, ip) =>
+    queueView(await deps.work.claim(ref, agent, ip), deps.now()),
+  );
+  act('release', 'Put a claimed request back in the queue', async (ref, agent, ip) =>
+    queueView(await deps.work.release(ref, agent, ip), deps.now()),
+  );
   act('reveal', "Show the caller's number (audited)", async (ref, agent, ip) => ({ phone: await deps.work.reveal(ref, agent, ip) }));
-  act('attempts', 'Log a call attempt', async (ref, agent, ip, body) => queueView(await deps.work.logAttempt(ref, agent, ip, body as z.infer<typeof attempt>), deps.now()), attempt);
-  act('reschedule', "Set the next call time, inside the caller's window", async (ref, agent, ip, body) => queueView(await deps.work.reschedule(ref, agent, ip, (body as z.infer<typeof reschedule>).at), deps.now()), reschedule);
-  act('close', 'Close with an outcome', async (ref, agent, ip, body) => queueView(await deps.work.close(ref, agent, ip, body as z.infer<typeof closing>), deps.now()), closing);
+  act(
+    'attempts',
+    'Log a call attempt',
+    async (ref, agent, ip, body) => queueView(await deps.work.logAttempt(ref, agent, ip, body as z.infer<typeof attempt>), deps.now()),
+    attempt,
+  );
+  act(
+    'reschedule',
+    "Set the next call time, inside the caller's window",
+    async (ref, agent, ip, body) =>
+      queueView(await deps.work.reschedule(ref, agent, ip, (body as z.infer<typeof reschedule>).at), deps.now()),
+    reschedule,
+  );
+  act(
+    'close',
+    'Close with an outcome',
+    async (ref, agent, ip, body) => queueView(await deps.work.close(ref, agent, ip, body as z.infer<typeof closing>), deps.now()),
+    closing,
+  );
 
-  api.add({ method: 'get', path: '/hotline/reports', summary: 'Anonymous case reports, newest first', access: { roles: AGENTS } }, async () => ({ reports: await deps.store.listReports(200) }));
+  api.add(
+    { method: 'get', path: '/hotline/reports', summary: 'Anonymous case reports, newest first', access: { roles: AGENTS } },
+    async () => ({ reports: await deps.store.listReports(200) }),
+  );
 
-  api.add({ method: 'get', path: '/hotline/figures', summary: 'Counts, median time to first attempt, share handled in window, requests per day', access: { roles: FIGURES }, query: period }, async ({ query, staff }) => {
-    const { from, to } = periodOf(query, deps.now());
-    const requests = await deps.store.createdBetween(from, to);
-    return seesRows(staff) ? hotlineFigures(requests, from, to) : partnerFigures(requests, from, to);
-  });
+  api.add(
+    {
+      method: 'get',
+      path: '/hotline/figures',
+      summary: 'Counts, median time to first attempt, share handled in window, requests per day',
+      access: { roles: FIGURES },
+      query: period,
+    },
+    async ({ query, staff }) => {
+      const { from, to } = periodOf(query, deps.now());
+      const requests = await deps.store.createdBetween(from, to);
+      return seesRows(staff) ? hotlineFigures(requests, from, to) : partnerFigures(requests, from, to);
+    },
+  );
 
   const exportSummary = 'Callback requests as CSV without numbers or notes (admins: one line per request; partners: aggregate cells)';
-  api.add({ method: 'get', path: '/hotline/export.csv', summary: exportSummary, access: { roles: FIGURES }, query: period }, async ({ query, res, staff, req }) => {
-    const { from, to } = periodOf(query, deps.now());
-    const requests = await deps.store.createdBetween(from, to);
-    const rows = seesRows(staff);
-    const details = { rows: requests.length, aggregate: !rows, from: from.toISOString(), to: to.toISOString() };
-    await deps.audit.append({ actor: staff?.user._id ?? 'unknown', action: 'hotline.exported', ip: req.ip ?? '', details });
-    const csv = rows ? hotlineCsv(requests) : partnerCsv(partnerFigures(requests, from, to));
-    res.type('text/csv').attachment(`hotline-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.csv`).send(csv);
-  });
+  api.add(
+    { method: 'get', path: '/hotline/export.csv', summary: exportSummary, access: { roles: FIGURES }, query: period },
+    async ({ query, res, staff, req }) => {
+      const { from, to } = periodOf(query, deps.now());
+      const requests = await deps.store.createdBetween(from, to);
+      const rows = seesRows(staff);
+      const details = { rows: requests.length, aggregate: !rows, from: from.toISOString(), to: to.toISOString() };
+      await deps.audit.append({ actor: staff?.user._id ?? 'unknown', action: 'hotline.exported', ip: req.ip ?? '', details });
+      const csv = rows ? hotlineCsv(requests) : partnerCsv(partnerFigures(requests, from, to));
+      res
+        .type('text/csv')
+        .attachment(`hotline-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.csv`)
+        .send(csv);
+    },
+  );
 
   api.add({ method: 'get', path: '/hotline/rota', summary: 'The duty rota (numbers masked)', access: { roles: ['admin'] } }, async () => ({
     shifts: (await deps.rota.list()).map(({ phoneSealed: _sealed, ...shift }) => shift),
   }));
-  api.add({ method: 'post', path: '/hotline/rota', summary: 'Add a shift to the duty rota', access: { roles: ['admin'] }, body: shift }, async ({ body, staff, req }) => {
-    const id = await addShift(deps, body, staff);
-    await deps.audit.append({ actor: staff?.user._id ?? 'unknown', action: 'hotline.rota_added', target: id, ip: req.ip ?? '' });
-    return { id };
-  });
-  api.add({ method: 'post', path: '/hotline/rota/:id/delete', summary: 'Remove a shift from the duty rota', access: { roles: ['admin'] } }, async ({ req, staff }) => {
-    const id = String(req.params.id ?? '');
-    if (!z.string().uuid().safeParse(id).success) throw AppError.badRequest('id must be a shift id (uuid)');
-    if (!(await deps.rota.remove(id))) throw AppError.notFound('No such shift');
-    await deps.audit.append({ actor: staff?.user._id ?? 'unknown', action: 'hotline.rota_removed', target: id, ip: req.ip ?? '' });
-    return { ok: true };
-  });
+  api.add(
+    { method: 'post', path: '/hotline/rota', summary: 'Add a shift to the duty rota', access: { roles: ['admin'] }, body: shift },
+    async ({ body, staff, req }) => {
+      const id = await addShift(deps, body, staff);
+      await deps.audit.append({ actor: staff?.user._id ?? 'unknown', action: 'hotline.rota_added', target: id, ip: req.ip ?? '' });
+      return { id };
+    },
+  );
+  api.add(
+    { method: 'post', path: '/hotline/rota/:id/delete', summary: 'Remove a shift from the duty rota', access: { roles: ['admin'] } },
+    async ({ req, staff }) => {
+      const id = String(req.params.id ?? '');
+      if (!z.string().uuid().safeParse(id).success) throw AppError.badRequest('id must be a shift id (uuid)');
+      if (!(await deps.rota.remove(id))) throw AppError.notFound('No such shift');
+      await deps.audit.append({ actor: staff?.user._id ?? 'unknown', action: 'hotline.rota_removed', target: id, ip: req.ip ?? '' });
+      return { ok: true };
+    },
+  );
 }
 
 export const shiftSchema = shift;
 
-export async function addShift(deps: Pick<HotlineApiDeps, 'rota' | 'protection' | 'now'>, input: z.infer<typeof shift>, staff: StaffContext | undefined): Promise<string> {
+export async function addShift(
+  deps: Pick<HotlineApiDeps, 'rota' | 'protection' | 'now'>,
+  input: z.infer<typeof shift>,
+  staff: StaffContext | undefined,
+): Promise<string> {
   const phone = toE164(input.phone);
   if (!phone) throw AppError.badRequest('phone: not a valid phone number');
   return deps.rota.add({

@@ -20,7 +20,9 @@ export interface HotlineFigures {
 
 /** The first call came inside the caller's window, no later than due. */
 export const handledInWindow = (request: Pick<CallbackRequest, 'firstAttemptAt' | 'window' | 'dueAt'>): boolean | null =>
-  request.firstAttemptAt ? insideWindow(request.window, request.firstAttemptAt) && request.firstAttemptAt.getTime() <= request.dueAt.getTime() : null;
+  request.firstAttemptAt
+    ? insideWindow(request.window, request.firstAttemptAt) && request.firstAttemptAt.getTime() <= request.dueAt.getTime()
+    : null;
 
 const countBy = (requests: readonly CallbackRequest[], key: (request: CallbackRequest) => string): Record<string, number> => {
   const counts: Record<string, number> = {};
@@ -53,15 +55,35 @@ export function hotlineFigures(requests: readonly CallbackRequest[], from: Date,
     byUrgency: countBy(requests, (request) => request.urgency),
     byRegion: countBy(requests, (request) => request.region),
     byLanguage: countBy(requests, (request) => request.language),
-    byOutcome: countBy(requests.filter((request) => request.outcome), (request) => request.outcome ?? ''),
-    medianMinutesToFirstAttempt: median(attempted.map((request) => ((request.firstAttemptAt as Date).getTime() - request.createdAt.getTime()) / 60_000)),
+    byOutcome: countBy(
+      requests.filter((request) => request.outcome),
+      (request) => request.outcome ?? '',
+    ),
+    medianMinutesToFirstAttempt: median(
+      attempted.map((request) => ((request.firstAttemptAt as Date).getTime() - request.createdAt.getTime()) / 60_000),
+    ),
     shareHandledInWindow: attempted.length ? attempted.filter((request) => handledInWindow(request)).length / attempted.length : null,
     perDay: [...perDay.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, count]) => ({ day, count })),
   };
 }
 
-const CSV_COLUMNS = ['reference', 'created_at', 'language', 'region', 'topic', 'urgency', 'channel', 'status', 'outcome', 'due_at', 'first_attempt_at', 'attempts', 'closed_at', 'handled_in_window', 'joined_requests'] as const;
-
+const CSV_COLUMNS = [
+  'reference',
+  'created_at',
+  'language',
+  'region',
+  'topic',
+  'urgency',
+  'channel',
+  'status',
+  'outcome',
+  'due_at',
+  'first_attempt_at',
+  'attempts',
+  'closed_at',
+  'handled_in_window',
+  'joined_requests',
+] as const;
 
 /** One line per request, without numbers or notes: what may leave the hotline. */
 export function hotlineCsv(requests: readonly CallbackRequest[]): string {

@@ -156,8 +156,26 @@ const requestSchema = () =>
 
 /** Case reports, callback requests and the open-request pointers; plain objects in and out. */
 export function createHotlineStore(connection: Connection) {
-  const reports: Model<CaseReport> = modelOn<CaseReport>(connection, 'CaseReport', () =>
-    new Schema<CaseReport>({ _id: String, eventKey: String, aliases: [String], toldReference: String, kind: String, region: String, urgency: String, wantsCallback: Boolean, channel: String, createdAt: Date, day: String }, { collection: 'case_reports', versionKey: false }),
+  const reports: Model<CaseReport> = modelOn<CaseReport>(
+    connection,
+    'CaseReport',
+    () =>
+      new Schema<CaseReport>(
+        {
+          _id: String,
+          eventKey: String,
+          aliases: [String],
+          toldReference: String,
+          kind: String,
+          region: String,
+          urgency: String,
+          wantsCallback: Boolean,
+          channel: String,
+          createdAt: Date,
+          day: String,
+        },
+        { collection: 'case_reports', versionKey: false },
+      ),
   );
   const requests: Model<CallbackRequest> = modelOn<CallbackRequest>(connection, 'CallbackRequest', requestSchema);
   const pointers: Model<OpenPointer> = modelOn<OpenPointer>(connection, 'OpenCallbackPointer', () =>
@@ -234,7 +252,11 @@ export function createHotlineStore(connection: Connection) {
       return normalized(other);
     },
     /** Callers hold the request's lock: the server applies updates as read-then-write. */
-    async updateRequest(reference: string, set: Partial<CallbackRequest>, push?: { attempts?: CallAttempt; joined?: CallbackRequest['joined'][number]; confirmed?: string }): Promise<void> {
+    async updateRequest(
+      reference: string,
+      set: Partial<CallbackRequest>,
+      push?: { attempts?: CallAttempt; joined?: CallbackRequest['joined'][number]; confirmed?: string },
+    ): Promise<void> {
       const update: Record<string, unknown> = { $set: set };
       if (push) update.$push = push;
       await requests.updateOne({ _id: reference }, update);
@@ -279,19 +301,27 @@ export function createHotlineStore(connection: Connection) {
     },
     /** Requests created in [from, to), without numbers: for figures and CSV. */
     async createdBetween(from: Date, to: Date): Promise<CallbackRequest[]> {
-      const found = await requests.find({ createdAt: { $gte: from, $lt: to } }, { phoneSealed: 0, phoneHash: 0 }).sort({ createdAt: 1 }).lean<CallbackRequest[]>().exec();
+      const found = await requests
+        .find({ createdAt: { $gte: from, $lt: to } }, { phoneSealed: 0, phoneHash: 0 })
+        .sort({ createdAt: 1 })
+        .lean<CallbackRequest[]>()
+        .exec();
       return found.map((request) => normalized(request) as CallbackRequest);
     },
     /** Closed before `cutoff` and still holding a number. */
     async purgeable(cutoff: Date, limit: number): Promise<Array<Pick<CallbackRequest, '_id' | 'phoneHash' | 'attempts'>>> {
       return requests
-        .find({ status: { $in: CLOSED_STATUSES }, closedAt: { $lt: cutoff }, phoneSealed: { $ne: null } }, { _id: 1, phoneHash: 1, attempts: 1 })
+        .find(
+          { status: { $in: CLOSED_STATUSES }, closedAt: { $lt: cutoff }, phoneSealed: { $ne: null } },
+          { _id: 1, phoneHash: 1, attempts: 1 },
+        )
         .limit(limit)
         .lean<Array<Pick<CallbackRequest, '_id' | 'phoneHash' | 'attempts'>>>()
         .exec();
     },
 
-    openPointer: async (phoneHash: string): Promise<OpenPointer | undefined> => (await pointers.findById(phoneHash).lean<OpenPointer>().exec()) ?? undefined,
+    openPointer: async (phoneHash: string): Promise<OpenPointer | undefined> =>
+      (await pointers.findById(phoneHash).lean<OpenPointer>().exec()) ?? undefined,
     /** Points a phone at its open request: only at a request of that same phone. */
     setOpenPointer: async (phoneHash: string, reference: string, at: Date): Promise<void> => {
       const samePhone = await requests.exists({ _id: reference, phoneHash });

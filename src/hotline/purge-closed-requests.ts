@@ -11,7 +11,10 @@ export const PURGE_CLOSED_REQUESTS = 'purge-closed-requests';
  * outcome) feeds the figures and names no one. A scheduled job, not a TTL index: the record and
  * its statistics must outlive the number.
  */
-export async function purgeClosedRequests(deps: { store: HotlineStore; withLock: WithLock; now(): Date; logger: Logger }, retentionDays: number): Promise<number> {
+export async function purgeClosedRequests(
+  deps: { store: HotlineStore; withLock: WithLock; now(): Date; logger: Logger },
+  retentionDays: number,
+): Promise<number> {
   const cutoff = new Date(deps.now().getTime() - retentionDays * 86_400_000);
   let purged = 0;
   for (;;) {

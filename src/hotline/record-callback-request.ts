@@ -105,9 +105,14 @@ export async function recordCallbackRequest(deps: IntakeDeps, input: CallbackReq
       purpose: 'hotline.confirmation',
       reference,
     });
-    await deps.withLock(`request:${queuedAs}`, () => deps.store.updateRequest(queuedAs, { updatedAt: deps.now() }, { confirmed: reference }));
+    await deps.withLock(`request:${queuedAs}`, () =>
+      deps.store.updateRequest(queuedAs, { updatedAt: deps.now() }, { confirmed: reference }),
+    );
   }
-  deps.logger.info({ reference, queuedAs, joined, urgency: input.urgency }, joined ? 'callback request joined an open one' : 'callback request queued');
+  deps.logger.info(
+    { reference, queuedAs, joined, urgency: input.urgency },
+    joined ? 'callback request joined an open one' : 'callback request queued',
+  );
   return recorded;
 }
 
@@ -156,7 +161,13 @@ async function joinOpenRequest(deps: IntakeDeps, open: CallbackRequest, input: C
     const due = dueTime(current.window, urgency, at);
     await deps.store.updateRequest(
       open._id,
-      { urgency, urgencyRank: urgencyRank(urgency), dueAt: due < current.dueAt ? due : current.dueAt, region: current.region || input.region, updatedAt: deps.now() },
+      {
+        urgency,
+        urgencyRank: urgencyRank(urgency),
+        dueAt: due < current.dueAt ? due : current.dueAt,
+        region: current.region || input.region,
+        updatedAt: deps.now(),
+      },
       { joined: { reference: input.reference, eventKey: input.eventKey, at, channel: input.channel } },
     );
   });
@@ -187,11 +198,19 @@ async function alertOneAgent(deps: IntakeDeps, shift: DutyShift, request: Callba
           region: request.region || '-',
         });
   if (decision === 'summary') {
-    deps.logger.warn({ reference: request._id, shift: shift._id, perHour: deps.alertBudget.perHour }, 'urgent alerts capped for an agent this hour');
+    deps.logger.warn(
+      { reference: request._id, shift: shift._id, perHour: deps.alertBudget.perHour },
+      'urgent alerts capped for an agent this hour',
+    );
   }
   const purpose = decision === 'summary' ? 'hotline.alert_summary' : 'hotline.alert';
   try {
-    await deps.queueSms(`hotline-alert:${request._id}:${shift._id}`, { toSealed: shift.phoneSealed, text, purpose, reference: request._id });
+    await deps.queueSms(`hotline-alert:${request._id}:${shift._id}`, {
+      toSealed: shift.phoneSealed,
+      text,
+      purpose,
+      reference: request._id,
+    });
   } catch (err) {
     await deps.alertBudget.release(shift._id, request._id).catch(() => undefined);
     throw err;

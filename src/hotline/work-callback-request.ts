@@ -26,7 +26,15 @@ const conflict = (message: string): AppError => new AppError(409, 'conflict', me
  * lock, re-reads the request, and checks it may happen now; every step lands in the audit log.
  */
 export function createCallbackWork(deps: WorkDeps) {
-  async function change(reference: string, agent: Agent, ip: string, action: string, decide: (request: CallbackRequest) => Partial<CallbackRequest> | undefined, push?: Parameters<HotlineStore['updateRequest']>[2], details?: Record<string, string>): Promise<CallbackRequest> {
+  async function change(
+    reference: string,
+    agent: Agent,
+    ip: string,
+    action: string,
+    decide: (request: CallbackRequest) => Partial<CallbackRequest> | undefined,
+    push?: Parameters<HotlineStore['updateRequest']>[2],
+    details?: Record<string, string>,
+  ): Promise<CallbackRequest> {
     return deps.withLock(`request:${reference}`, async () => {
       const request = await deps.store.findCallbackRequest(reference);
       if (!request) throw AppError.notFound('No such callback request');
@@ -116,7 +124,13 @@ export function createCallbackWork(deps: WorkDeps) {
         'hotline.closed',
         (request) => {
           mustHold(request, agent);
-          return { status: CLOSING_OUTCOMES[closing.outcome], outcome: closing.outcome, closingNote: closing.note, closedAt: deps.now(), closedBy: agent.id };
+          return {
+            status: CLOSING_OUTCOMES[closing.outcome],
+            outcome: closing.outcome,
+            closingNote: closing.note,
+            closedAt: deps.now(),
+            closedBy: agent.id,
+          };
         },
         undefined,
         { outcome: closing.outcome },

@@ -21,7 +21,12 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy ?? 'loopback');
   app.use(deps.metrics.httpMiddleware());
-  app.use(healthRoutes(deps.readiness, deps.metrics.registry, { logger: deps.logger, ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}) }));
+  app.use(
+    healthRoutes(deps.readiness, deps.metrics.registry, {
+      logger: deps.logger,
+      ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
+    }),
+  );
   for (const router of deps.routers ?? []) app.use(router);
 
   app.use((_req, _res, next) => next(AppError.notFound()));

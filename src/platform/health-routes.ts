@@ -46,7 +46,9 @@ export function healthRoutes(checks: Readonly<Record<string, ReadinessCheck>>, r
     );
     const down = results.filter(([, state]) => state !== 'up').map(([part]) => part);
     const status = down.length ? 'unavailable' : 'ready';
-    res.status(down.length ? 503 : 200).json(authorized(req) ? { status, ...(down.length ? { down } : {}), checks: Object.fromEntries(results) } : { status });
+    res
+      .status(down.length ? 503 : 200)
+      .json(authorized(req) ? { status, ...(down.length ? { down } : {}), checks: Object.fromEntries(results) } : { status });
   });
 
   router.get('/metrics', async (req, res) => {
@@ -55,7 +57,10 @@ export function healthRoutes(checks: Readonly<Record<string, ReadinessCheck>>, r
       return;
     }
     if (!authorized(req)) {
-      res.status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').json({ error: { code: 'unauthorized', message: 'Bearer METRICS_TOKEN required' } });
+      res
+        .status(401)
+        .set('WWW-Authenticate', 'Bearer realm="metrics"')
+        .json({ error: { code: 'unauthorized', message: 'Bearer METRICS_TOKEN required' } });
       return;
     }
     res.type(registry.contentType).send(await registry.metrics());

@@ -19,7 +19,10 @@ export async function takeLease(redis: Redis, key: string, ttlMs: number): Promi
   if ((await redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') return null;
   // A failed renewal (Redis away for a moment) is tried again at the next tick; the lease has
   // two more thirds of its time left.
-  const renewing = setInterval(() => void redis.eval(RENEW, 1, key, token, ttlMs).catch(() => undefined), Math.max(1, Math.floor(ttlMs / 3)));
+  const renewing = setInterval(
+    () => void redis.eval(RENEW, 1, key, token, ttlMs).catch(() => undefined),
+    Math.max(1, Math.floor(ttlMs / 3)),
+  );
   return {
     async release() {
       clearInterval(renewing);

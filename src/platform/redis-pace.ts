@@ -12,10 +12,18 @@ export interface Rate {
  * messages / perSecond from there. Shared by every process using the same keys, on Redis's clock.
  * Granted: go after `waitMs`. Not granted (more than `maxWaitMs` away): nothing booked; try again then.
  */
-export async function bookTurn(redis: Redis, rates: readonly Rate[], messages: number, maxWaitMs: number): Promise<{ granted: boolean; waitMs: number }> {
+export async function bookTurn(
+  redis: Redis,
+  rates: readonly Rate[],
+  messages: number,
+  maxWaitMs: number,
+): Promise<{ granted: boolean; waitMs: number }> {
   if (rates.length === 0) return { granted: true, waitMs: 0 };
   const lengths = rates.map((rate) => Math.ceil((messages / rate.perSecond) * 1_000));
-  const [granted, waitMs] = (await redis.eval(BOOK, rates.length, ...rates.map((rate) => rate.key), maxWaitMs, ...lengths)) as [number, number];
+  const [granted, waitMs] = (await redis.eval(BOOK, rates.length, ...rates.map((rate) => rate.key), maxWaitMs, ...lengths)) as [
+    number,
+    number,
+  ];
   return { granted: granted === 1, waitMs };
 }
 

@@ -35,7 +35,10 @@ export async function checkEvictionPolicy(client: Redis, logger: Logger, timeout
     const answer = (await withTimeout(client.config('GET', 'maxmemory-policy'), 2_000, 'redis config')) as string[];
     const policy = answer[1];
     if (policy !== 'noeviction') {
-      logger.error({ policy }, `REDIS EVICTS KEYS: maxmemory-policy is "${policy ?? '?'}"; set it to "noeviction" or queued jobs, locks and counters can vanish`);
+      logger.error(
+        { policy },
+        `REDIS EVICTS KEYS: maxmemory-policy is "${policy ?? '?'}"; set it to "noeviction" or queued jobs, locks and counters can vanish`,
+      );
     }
     return policy;
   } catch (err) {

@@ -11,7 +11,10 @@ export interface PhoneProtection {
   decrypt(sealed: string): string;
 }
 
-export function createPhoneProtection(secrets: { phoneHashKey: string; phoneEncryptionKeys: ReadonlyArray<{ id: string; key: string }> }): PhoneProtection {
+export function createPhoneProtection(secrets: {
+  phoneHashKey: string;
+  phoneEncryptionKeys: ReadonlyArray<{ id: string; key: string }>;
+}): PhoneProtection {
   const hashKey = Buffer.from(secrets.phoneHashKey, 'base64');
   const keys = new Map(secrets.phoneEncryptionKeys.map(({ id, key }) => [id, Buffer.from(key, 'base64')]));
   const current = secrets.phoneEncryptionKeys[0];

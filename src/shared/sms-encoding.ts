@@ -45,7 +45,18 @@ export function screenLimit(encoding: SmsEncoding, limits: { gsm7: number; ucs2:
 /** Common ASCII spelling of Bambara letters for SMS, as chosen per language: readability traded for cost. */
 const BAMBARA_ASCII: Readonly<Record<string, string>> = { ɛ: 'e', Ɛ: 'E', ɔ: 'o', Ɔ: 'O', ɲ: 'ny', Ɲ: 'Ny', ŋ: 'ng', Ŋ: 'Ng' };
 /** Typographic marks with a GSM-7 equivalent. */
-const TYPOGRAPHY: Readonly<Record<string, string>> = { '’': "'", '‘': "'", '«': '"', '»': '"', '“': '"', '”': '"', '…': '...', '–': '-', '—': '-', '\u00a0': ' ' };
+const TYPOGRAPHY: Readonly<Record<string, string>> = {
+  '’': "'",
+  '‘': "'",
+  '«': '"',
+  '»': '"',
+  '“': '"',
+  '”': '"',
+  '…': '...',
+  '–': '-',
+  '—': '-',
+  '\u00a0': ' ',
+};
 
 export function toAsciiSpelling(text: string): string {
   return [...text].map((char) => BAMBARA_ASCII[char] ?? TYPOGRAPHY[char] ?? char).join('');

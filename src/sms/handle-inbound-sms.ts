@@ -49,7 +49,10 @@ function windowAround(at: Date): CallbackWindow {
  * JOIN opts in, HELP asks the hotline for a callback; anything else is counted and left. Safe to
  * receive twice (AT retries): the same message id changes nothing more.
  */
-export async function handleInboundSms(deps: InboundDeps, sms: InboundSms): Promise<{ action: KeywordMatch['action'] | 'unknown'; reference?: string }> {
+export async function handleInboundSms(
+  deps: InboundDeps,
+  sms: InboundSms,
+): Promise<{ action: KeywordMatch['action'] | 'unknown'; reference?: string }> {
   const phone = toE164(sms.from);
   if (!phone) throw AppError.badRequest('from: not a phone number');
   const parsedDate = sms.date ? new Date(sms.date) : undefined;
@@ -62,7 +65,12 @@ export async function handleInboundSms(deps: InboundDeps, sms: InboundSms): Prom
   const phoneHash = deps.protection.hash(phone);
   const phoneSealed = deps.protection.encrypt(phone);
   const reply = (key: string, vars?: Record<string, string>) =>
-    deps.queueSms(`inbound-reply:${sms.id}`, { toSealed: phoneSealed, text: deps.texts.t(match.language, key, vars), purpose: `inbound.${match.action}`, reference: sms.id });
+    deps.queueSms(`inbound-reply:${sms.id}`, {
+      toSealed: phoneSealed,
+      text: deps.texts.t(match.language, key, vars),
+      purpose: `inbound.${match.action}`,
+      reference: sms.id,
+    });
 
   switch (match.action) {
     case 'stop':

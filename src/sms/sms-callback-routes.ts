@@ -12,7 +12,14 @@ import { readKannelInbound } from '../gateway/kannel-inbound';
 import { handleInboundSms, type InboundDeps } from './handle-inbound-sms';
 
 const field = (max: number) => z.string().max(max);
-const inbound = z.object({ from: field(30).min(3), to: field(30).default(''), text: field(2_000).default(''), id: field(100).min(1), date: field(40).optional(), linkId: field(100).optional() });
+const inbound = z.object({
+  from: field(30).min(3),
+  to: field(30).default(''),
+  text: field(2_000).default(''),
+  id: field(100).min(1),
+  date: field(40).optional(),
+  linkId: field(100).optional(),
+});
 const optout = z.object({ phoneNumber: field(30).min(3), senderId: field(20).default('') });
 
 export interface SmsCallbackDeps {
@@ -74,7 +81,13 @@ export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
     router[way.method](path, allow({ public: true }), allowed(path), form, express.json({ limit: '20kb' }), async (req, res) => {
       if (!guard(req, res)) return;
       const parsed = schema.safeParse(way.read(req));
-      if (!parsed.success) return void res.status(400).json({ error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+      if (!parsed.success) {
+        return void res
+          .status(400)
+          .json({
+            error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') },
+          });
+      }
       if (!deps.redisUp()) return void unavailable(res, path, 'redis is down');
       // Over a limit: 429 and Retry-After, which AT honours by sending again later; nothing is done now.
       const phone = { hash: phoneHash(phoneOf(parsed.data)), max: deps.maxPerPhonePerMinute };
@@ -88,7 +101,9 @@ export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
         way.answer(res, await work(parsed.data));
       } catch (err) {
         const status = (err as { status?: unknown }).status;
-        if (typeof status === 'number' && status < 500) return void res.status(status).json({ error: { code: 'bad_request', message: (err as Error).message } });
+        if (typeof status === 'number' && status < 500) {
+          return void res.status(status).json({ error: { code: 'bad_request', message: (err as Error).message } });
+        }
         unavailable(res, path, err);
       }
     });
@@ -107,12 +122,19 @@ export function smsCallbackRoutes(deps: SmsCallbackDeps): Router {
       answer: (res) => void res.status(200).type('text').send(''),
     });
   }
-  handle('/sms/optout', optout, (input) => input.phoneNumber, async (input) => {
-    const phone = toE164(input.phoneNumber);
-    if (!phone) return { ok: true, ignored: 'not a phone number' };
-    const phoneHash = deps.protection.hash(phone);
-    if (await deps.subscribers.optOut(phoneHash, 'sms', `Africa's Talking opt-out (${input.senderId.slice(0, 20)})`, deps.now())) await deps.optouts.add(phoneHash);
-    return { ok: true };
-  });
+  handle(
+    '/sms/optout',
+    optout,
+    (input) => input.phoneNumber,
+    async (input) => {
+      const phone = toE164(input.phoneNumber);
+      if (!phone) return { ok: true, ignored: 'not a phone number' };
+      const phoneHash = deps.protection.hash(phone);
+      if (await deps.subscribers.optOut(phoneHash, 'sms', `Africa's Talking opt-out (${input.senderId.slice(0, 20)})`, deps.now())) {
+        await deps.optouts.add(phoneHash);
+      }
+      return { ok: true };
+    },
+  );
   return router;
 }

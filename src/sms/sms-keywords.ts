@@ -12,7 +12,10 @@ export interface KeywordMatch {
   rest: string;
 }
 
-const schema = z.record(z.string().regex(/^[a-z]{2,3}$/), z.strictObject({ stop: z.array(z.string().min(1)).min(1), join: z.array(z.string().min(1)), help: z.array(z.string().min(1)) }));
+const schema = z.record(
+  z.string().regex(/^[a-z]{2,3}$/),
+  z.strictObject({ stop: z.array(z.string().min(1)).min(1), join: z.array(z.string().min(1)), help: z.array(z.string().min(1)) }),
+);
 
 /** Upper case, no accents, single spaces: "  Arrêt  " -> "ARRET". */
 export const normalizeKeyword = (text: string): string =>
@@ -24,15 +27,23 @@ export const normalizeKeyword = (text: string): string =>
  */
 export function loadKeywords(templatesDir: string): (text: string) => KeywordMatch | undefined {
   const parsed = schema.safeParse(parse(readFileSync(join(templatesDir, 'keywords.yaml'), 'utf8')));
-  if (!parsed.success) throw new Error(`templates/keywords.yaml: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success) {
+    throw new Error(
+      `templates/keywords.yaml: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
+  }
   const entries: Array<{ action: KeywordAction; language: string; word: string }> = [];
   for (const action of ['stop', 'join', 'help'] as const) {
-    for (const [language, words] of Object.entries(parsed.data)) for (const word of words[action]) entries.push({ action, language, word: normalizeKeyword(word) });
+    for (const [language, words] of Object.entries(parsed.data)) {
+      for (const word of words[action]) entries.push({ action, language, word: normalizeKeyword(word) });
+    }
   }
   return (text) => {
     const normalized = normalizeKeyword(text);
     for (const entry of entries) {
-      if (normalized === entry.word || normalized.startsWith(`${entry.word} `)) return { action: entry.action, language: entry.language, rest: normalized.slice(entry.word.length).trim() };
+      if (normalized === entry.word || normalized.startsWith(`${entry.word} `)) {
+        return { action: entry.action, language: entry.language, rest: normalized.slice(entry.word.length).trim() };
+      }
     }
     return undefined;
   };

@@ -53,7 +53,9 @@ export function allow(access: Access, options: { html?: boolean } = {}): AccessG
       if (options.html) return res.redirect(303, `/console/login?next=${encodeURIComponent(req.originalUrl)}`);
       return next(new AppError(401, 'unauthenticated', 'Sign in first'));
     }
-    if (!access.roles.some((role) => staff.user.roles.includes(role))) return next(new AppError(403, 'forbidden', 'Your role does not allow this'));
+    if (!access.roles.some((role) => staff.user.roles.includes(role))) {
+      return next(new AppError(403, 'forbidden', 'Your role does not allow this'));
+    }
     next();
   };
   return Object.assign(guard, { access });

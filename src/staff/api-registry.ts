@@ -14,9 +14,16 @@ export interface ApiOperation<B extends z.ZodType, Q extends z.ZodType> {
   readonly response?: z.ZodType;
 }
 
-type Handler<B extends z.ZodType, Q extends z.ZodType> = (input: { body: z.infer<B>; query: z.infer<Q>; staff: StaffContext | undefined; req: Request; res: Response }) => Promise<unknown>;
+type Handler<B extends z.ZodType, Q extends z.ZodType> = (input: {
+  body: z.infer<B>;
+  query: z.infer<Q>;
+  staff: StaffContext | undefined;
+  req: Request;
+  res: Response;
+}) => Promise<unknown>;
 
-const issuesOf = (error: z.ZodError): string => error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+const issuesOf = (error: z.ZodError): string =>
+  error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
 
 /**
  * /api/v1: every operation is declared once, with the zod schemas that validate its input; the
@@ -29,7 +36,10 @@ export function createApiRegistry(basePath = '/api/v1') {
 
   return {
     router,
-    add<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(operation: ApiOperation<B, Q>, handler: Handler<B, Q>): void {
+    add<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(
+      operation: ApiOperation<B, Q>,
+      handler: Handler<B, Q>,
+    ): void {
       operations.push(operation);
       router[operation.method](`${basePath}${operation.path}`, allow(operation.access), async (req, res) => {
         const body = operation.body ? operation.body.safeParse(req.body) : { success: true as const, data: undefined };
@@ -49,11 +59,25 @@ export function createApiRegistry(basePath = '/api/v1') {
           summary: op.summary,
           'x-roles': 'public' in op.access ? 'public' : op.access.roles,
           ...(op.query ? { parameters: queryParameters(op.query) } : {}),
-          ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
+          ...(op.body
+            ? {
+                requestBody: {
+                  required: true,
+                  content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' }) } },
+                },
+              }
+            : {}),
           responses: {
-            200: { description: 'OK', ...(op.response ? { content: { 'application/json': { schema: z.toJSONSchema(op.response, { unrepresentable: 'any' }) } } } : {}) },
+            200: {
+              description: 'OK',
+              ...(op.response
+                ? { content: { 'application/json': { schema: z.toJSONSchema(op.response, { unrepresentable: 'any' }) } } }
+                : {}),
+            },
             400: { $ref: '#/components/responses/Error' },
-            ...('public' in op.access ? {} : { 401: { $ref: '#/components/responses/Error' }, 403: { $ref: '#/components/responses/Error' } }),
+            ...('public' in op.access
+              ? {}
+              : { 401: { $ref: '#/components/responses/Error' }, 403: { $ref: '#/components/responses/Error' } }),
           },
         };
       }
@@ -62,11 +86,27 @@ export function createApiRegistry(basePath = '/api/v1') {
         info: { title: 'safeline API', version: '1' },
         paths,
         components: {
-          securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'sl_sid' }, csrf: { type: 'apiKey', in: 'header', name: 'x-csrf-token' } },
+          securitySchemes: {
+            session: { type: 'apiKey', in: 'cookie', name: 'sl_sid' },
+            csrf: { type: 'apiKey', in: 'header', name: 'x-csrf-token' },
+          },
           responses: {
             Error: {
               description: 'An error',
-              content: { 'application/json': { schema: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } } } } },
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      error: {
+                        type: 'object',
+                        properties: { code: { type: 'string' }, message: { type: 'string' } },
+                        required: ['code', 'message'],
+                      },
+                    },
+                  },
+                },
+              },
             },
           },
         },
@@ -76,8 +116,16 @@ export function createApiRegistry(basePath = '/api/v1') {
 }
 
 function queryParameters(schema: z.ZodType): unknown[] {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
-  return Object.entries(json.properties ?? {}).map(([name, property]) => ({ name, in: 'query', required: json.required?.includes(name) ?? false, schema: property }));
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, unknown>;
+    required?: string[];
+  };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    schema: property,
+  }));
 }
 
 export type ApiRegistry = ReturnType<typeof createApiRegistry>;

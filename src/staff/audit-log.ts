@@ -27,7 +27,11 @@ export function createAuditLog(connection: Connection, now: () => Date = () => n
   const entries = modelOn<AuditEntry>(
     connection,
     'AuditEntry',
-    () => new Schema<AuditEntry>({ _id: String, at: Date, day: String, actor: String, action: String, target: String, ip: String, details: Schema.Types.Mixed }, { collection: 'audit_log', versionKey: false }),
+    () =>
+      new Schema<AuditEntry>(
+        { _id: String, at: Date, day: String, actor: String, action: String, target: String, ip: String, details: Schema.Types.Mixed },
+        { collection: 'audit_log', versionKey: false },
+      ),
   );
   return {
     async append(entry: Omit<AuditEntry, '_id' | 'at' | 'day'>): Promise<void> {

@@ -26,7 +26,8 @@ export interface LoginDeps {
 }
 
 /** Only something shaped like an address is kept, masked: a password typed in the wrong field must not land in the log. */
-const maskEmail = (email: string): string => (/^[^@\s]+@[^@\s]+$/.test(email.trim()) ? email.trim().replace(/^(.).*(@.*)$/, '$1***$2') : '[not an email address]');
+const maskEmail = (email: string): string =>
+  /^[^@\s]+@[^@\s]+$/.test(email.trim()) ? email.trim().replace(/^(.).*(@.*)$/, '$1***$2') : '[not an email address]';
 
 /**
  * A staff member signs in. One answer for a wrong password, an unknown or a disabled account, in
@@ -46,7 +47,12 @@ export async function login(
   const user = await deps.users.findForLogin(input.email);
   const matches = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash()));
   if (!user || !matches || user.disabled) {
-    await deps.audit.append({ actor: user?._id ?? 'anonymous', action: 'login.failed', ip: input.ip, details: { email: maskEmail(input.email) } });
+    await deps.audit.append({
+      actor: user?._id ?? 'anonymous',
+      action: 'login.failed',
+      ip: input.ip,
+      details: { email: maskEmail(input.email) },
+    });
     return { kind: 'refused' };
   }
   await deps.throttle.succeeded(client);

@@ -25,7 +25,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (scheme !== 'scrypt' || !n || !r || !p || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
   const cost = Number(n);
-  const key = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length, { N: cost, r: Number(r), p: Number(p), maxmem: 256 * cost * Number(r) });
+  const key = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length, {
+    N: cost,
+    r: Number(r),
+    p: Number(p),
+    maxmem: 256 * cost * Number(r),
+  });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 

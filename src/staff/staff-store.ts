@@ -50,7 +50,14 @@ export function createStaffStore(connection: Connection) {
 
   return {
     async create(input: { email: string; name: string; passwordHash: string; roles: Role[] }, at: Date): Promise<StaffProfile> {
-      const user: StaffUser = { _id: randomUUID(), ...input, email: normalizeEmail(input.email), disabled: false, createdAt: at, passwordChangedAt: at };
+      const user: StaffUser = {
+        _id: randomUUID(),
+        ...input,
+        email: normalizeEmail(input.email),
+        disabled: false,
+        createdAt: at,
+        passwordChangedAt: at,
+      };
       try {
         await users.init(); // the unique index on email exists before the first insert
         await users.create(user);

@@ -25,7 +25,12 @@ export interface Rejection {
   values: Record<string, string>;
   reason: string;
 }
-const rejection = (line: number, code: RejectionCode, values: Record<string, string> = {}): Rejection => ({ line, code, values, reason: REASONS[code](values) });
+const rejection = (line: number, code: RejectionCode, values: Record<string, string> = {}): Rejection => ({
+  line,
+  code,
+  values,
+  reason: REASONS[code](values),
+});
 
 export interface ImportReport {
   rows: number;
@@ -73,7 +78,13 @@ export async function importSubscribers(
   if (missing.length) {
     let count = 0;
     for await (const row of rows) if (row) count += 1;
-    return { rows: count, imported: 0, optedOutByPerson: 0, rejectedCount: 1, rejected: [rejection(1, 'missing_columns', { columns: missing.join(', ') })] };
+    return {
+      rows: count,
+      imported: 0,
+      optedOutByPerson: 0,
+      rejectedCount: 1,
+      rejected: [rejection(1, 'missing_columns', { columns: missing.join(', ') })],
+    };
   }
   const at = (name: string, cells: string[]) => (cells[columns.indexOf(name)] ?? '').trim();
 

@@ -9,7 +9,14 @@ export const importAudit = (job: ImportOrigin & { importId?: string }, state: 'd
   action: 'subscribers.imported',
   ...(job.importId ? { target: job.importId } : {}),
   ...(job.ip ? { ip: job.ip } : {}),
-  details: { file: job.fileName, state, rows: report?.rows ?? 0, imported: report?.imported ?? 0, skipped: report?.optedOutByPerson ?? 0, rejected: report?.rejectedCount ?? 0 },
+  details: {
+    file: job.fileName,
+    state,
+    rows: report?.rows ?? 0,
+    imported: report?.imported ?? 0,
+    skipped: report?.optedOutByPerson ?? 0,
+    rejected: report?.rejectedCount ?? 0,
+  },
 });
 
 /**
@@ -25,7 +32,13 @@ export async function runImportJob(
   try {
     const csv = await deps.imports.file(importId);
     if (csv === null) {
-      await deps.imports.save(importId, { state: 'failed', done: 0, total: 0, report: null, error: 'The file expired before the import ran' });
+      await deps.imports.save(importId, {
+        state: 'failed',
+        done: 0,
+        total: 0,
+        report: null,
+        error: 'The file expired before the import ran',
+      });
       await deps.audit.append(importAudit(job, 'failed', null));
       return;
     }
@@ -39,9 +52,18 @@ export async function runImportJob(
     }, expected);
     await deps.imports.save(importId, { state: 'done', done: report.rows, total: report.rows, report, error: null });
     await deps.audit.append(importAudit(job, 'done', report));
-    deps.logger.info({ importId, rows: report.rows, imported: report.imported, skipped: report.optedOutByPerson, rejected: report.rejectedCount }, 'subscriber import done');
+    deps.logger.info(
+      { importId, rows: report.rows, imported: report.imported, skipped: report.optedOutByPerson, rejected: report.rejectedCount },
+      'subscriber import done',
+    );
   } catch (err) {
-    await deps.imports.save(importId, { state: 'failed', done: 0, total: 0, report: null, error: 'The import failed; nothing after the failing row was imported. Try again.' });
+    await deps.imports.save(importId, {
+      state: 'failed',
+      done: 0,
+      total: 0,
+      report: null,
+      error: 'The import failed; nothing after the failing row was imported. Try again.',
+    });
     await deps.audit.append(importAudit(job, 'failed', null)).catch(() => undefined);
     throw err;
   } finally {

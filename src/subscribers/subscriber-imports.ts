@@ -64,10 +64,15 @@ export function createSubscriberImports(redis: Redis, prefix: string, queue: Typ
       const importId = randomUUID();
       try {
         // Each piece gets the key's lifetime with it: a writer that dies midway leaves nothing for ever.
-        for (const piece of piecesOf(csv)) await redis.multi().rpush(fileKey(importId), protection.encrypt(piece)).expire(fileKey(importId), DAY).exec();
+        for (const piece of piecesOf(csv)) {
+          await redis.multi().rpush(fileKey(importId), protection.encrypt(piece)).expire(fileKey(importId), DAY).exec();
+        }
         const expected = Math.max((csv.match(/\n/g)?.length ?? 0) + (csv.endsWith('\n') ? 0 : 1) - 1, 0);
         await save(importId, { state: 'queued', done: 0, total: expected, report: null, error: null });
-        await queue.add({ importId, ...origin, fileName: fileNameOf(origin.fileName) }, { jobId: importId, attempts: 1, removeOnComplete: 100, removeOnFail: 100 });
+        await queue.add(
+          { importId, ...origin, fileName: fileNameOf(origin.fileName) },
+          { jobId: importId, attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+        );
       } catch (err) {
         await dropFile(importId).catch(() => undefined);
         throw err;

@@ -76,7 +76,13 @@ export function createSubscriberStore(connection: Connection) {
   );
 
   /** Applies `update` only if the stored consent is not newer than `at`; creates the subscriber if absent. */
-  async function changeIfNotNewer(phoneHash: string, at: Date, update: Record<string, unknown>, create: boolean, unless?: Record<string, unknown>): Promise<boolean> {
+  async function changeIfNotNewer(
+    phoneHash: string,
+    at: Date,
+    update: Record<string, unknown>,
+    create: boolean,
+    unless?: Record<string, unknown>,
+  ): Promise<boolean> {
     try {
       const result = await subscribers.updateOne(
         { ...notNewerThan(phoneHash, at), ...(unless ? { $nor: [unless] } : {}) },
@@ -96,15 +102,30 @@ export function createSubscriberStore(connection: Connection) {
    * opt-out: an import carrying an older consent cannot subscribe the number again.
    */
   const optOut = (phoneHash: string, source: ConsentSource, evidence: string, at: Date): Promise<boolean> =>
-    changeIfNotNewer(phoneHash, at, { $set: { topics: [], consent: { status: 'opted_out', source, at, evidence }, updatedAt: at }, $setOnInsert: { phoneSealed: '', language: '', region: '', flagged: null } }, true);
+    changeIfNotNewer(
+      phoneHash,
+      at,
+      {
+        $set: { topics: [], consent: { status: 'opted_out', source, at, evidence }, updatedAt: at },
+        $setOnInsert: { phoneSealed: '', language: '', region: '', flagged: null },
+      },
+      true,
+    );
 
   /** One import row for a number already on file (see optInManyOnBehalf). */
-  async function optInOneOnBehalf(change: ConsentChange & { topics: readonly string[] }, at: Date): Promise<'changed' | 'unchanged' | 'opted_out_by_person'> {
+  async function optInOneOnBehalf(
+    change: ConsentChange & { topics: readonly string[] },
+    at: Date,
+  ): Promise<'changed' | 'unchanged' | 'opted_out_by_person'> {
     const stored = (await subscribers.findById(change.phoneHash, { consent: 1 }).lean<Pick<Subscriber, 'consent'>>().exec()) ?? undefined;
     if (optedOutByPerson(stored)) return 'opted_out_by_person';
     if (stored?.consent?.at && stored.consent.at > at) return 'unchanged';
     if (await changeIfNotNewer(change.phoneHash, at, optInUpdate(change, at), true, OPTED_OUT_BY_PERSON)) return 'changed';
-    return optedOutByPerson((await subscribers.findById(change.phoneHash, { consent: 1 }).lean<Pick<Subscriber, 'consent'>>().exec()) ?? undefined) ? 'opted_out_by_person' : 'unchanged';
+    return optedOutByPerson(
+      (await subscribers.findById(change.phoneHash, { consent: 1 }).lean<Pick<Subscriber, 'consent'>>().exec()) ?? undefined,
+    )
+      ? 'opted_out_by_person'
+      : 'unchanged';
   }
 
   return {
@@ -144,12 +165,16 @@ export function createSubscriberStore(connection: Connection) {
      * the same conditions as any consent change, so a STOP that lands meanwhile is never overwritten),
      * and the insert goes on after it. No filter but _id alone: any other makes this server scan.
      */
-    async optInManyOnBehalf(inputs: ReadonlyArray<{ change: ConsentChange & { topics: readonly string[] }; at: Date }>): Promise<Array<'changed' | 'unchanged' | 'opted_out_by_person'>> {
+    async optInManyOnBehalf(
+      inputs: ReadonlyArray<{ change: ConsentChange & { topics: readonly string[] }; at: Date }>,
+    ): Promise<Array<'changed' | 'unchanged' | 'opted_out_by_person'>> {
       const outcomes: Array<'changed' | 'unchanged' | 'opted_out_by_person'> = [];
       for (let from = 0; from < inputs.length; ) {
         let inserted = inputs.length - from;
         try {
-          await subscribers.collection.insertMany(inputs.slice(from).map(({ change, at }) => newSubscriber(change, at)) as never[], { ordered: true });
+          await subscribers.collection.insertMany(inputs.slice(from).map(({ change, at }) => newSubscriber(change, at)) as never[], {
+            ordered: true,
+          });
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
           inserted = (err as { result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
@@ -215,8 +240,17 @@ export function createSubscriberStore(connection: Connection) {
       return rows.map((row) => ({ language: row._id.language ?? '', block: row._id.block ?? '', count: row.count }));
     },
     /** Counts for the console: by consent status, language, region and source. */
-    async summary(): Promise<{ total: number; byStatus: Record<string, number>; byLanguage: Record<string, number>; byRegion: Record<string, number>; bySource: Record<string, number> }> {
-      const rows = await subscribers.find({}, { language: 1, region: 1, consent: 1 }).lean<Array<Pick<Subscriber, 'language' | 'region' | 'consent'>>>().exec();
+    async summary(): Promise<{
+      total: number;
+      byStatus: Record<string, number>;
+      byLanguage: Record<string, number>;
+      byRegion: Record<string, number>;
+      bySource: Record<string, number>;
+    }> {
+      const rows = await subscribers
+        .find({}, { language: 1, region: 1, consent: 1 })
+        .lean<Array<Pick<Subscriber, 'language' | 'region' | 'consent'>>>()
+        .exec();
       const add = (map: Record<string, number>, key: string | undefined) => (map[key || 'unknown'] = (map[key || 'unknown'] ?? 0) + 1);
       const out = { total: rows.length, byStatus: {}, byLanguage: {}, byRegion: {}, bySource: {} };
       for (const row of rows) {
@@ -231,13 +265,18 @@ export function createSubscriberStore(connection: Connection) {
     },
     /** Every opted-out number's hash, for the Redis set the senders check. */
     async optedOut(): Promise<string[]> {
-      return (await subscribers.find({ 'consent.status': 'opted_out' }, { _id: 1 }).lean<Array<{ _id: string }>>().exec()).map((row) => row._id);
+      return (await subscribers.find({ 'consent.status': 'opted_out' }, { _id: 1 }).lean<Array<{ _id: string }>>().exec()).map(
+        (row) => row._id,
+      );
     },
   };
 }
 
 /** The subscriber, if its stored consent is not newer than `at`. */
-const notNewerThan = (phoneHash: string, at: Date) => ({ _id: phoneHash, $or: [{ 'consent.at': { $lte: at } }, { 'consent.at': { $exists: false } }] });
+const notNewerThan = (phoneHash: string, at: Date) => ({
+  _id: phoneHash,
+  $or: [{ 'consent.at': { $lte: at } }, { 'consent.at': { $exists: false } }],
+});
 
 function newSubscriber(input: ConsentChange & { topics: readonly string[] }, at: Date): Subscriber {
   const { phoneHash, phoneSealed, language, source, evidence } = input;
@@ -278,7 +317,9 @@ function audienceQuery(filter: AudienceFilter): Record<string, unknown> {
   if (filter.languages?.length) query.language = { $in: filter.languages };
   if (filter.regions?.length) query.region = { $in: filter.regions };
   if (filter.topics?.length) query.topics = { $in: filter.topics };
-  if (filter.joinedFrom || filter.joinedTo) query.createdAt = { ...(filter.joinedFrom ? { $gte: filter.joinedFrom } : {}), ...(filter.joinedTo ? { $lt: filter.joinedTo } : {}) };
+  if (filter.joinedFrom || filter.joinedTo) {
+    query.createdAt = { ...(filter.joinedFrom ? { $gte: filter.joinedFrom } : {}), ...(filter.joinedTo ? { $lt: filter.joinedTo } : {}) };
+  }
   return query;
 }
 

@@ -11,7 +11,12 @@ import { subscriberRoutes } from './subscriber-routes';
 import { createSubscriberStore } from './subscriber-store';
 
 const importsOf = (infra: Infrastructure) =>
-  createSubscriberImports(infra.redis.client, infra.config.queuePrefix, infra.queues.create<ImportJob>(IMPORT_QUEUE), createPhoneProtection(infra.config.secrets));
+  createSubscriberImports(
+    infra.redis.client,
+    infra.config.queuePrefix,
+    infra.queues.create<ImportJob>(IMPORT_QUEUE),
+    createPhoneProtection(infra.config.secrets),
+  );
 
 /** Subscribers and consent: counts and imports for managers; the import job on the worker. */
 export const subscribersModule: SafelineModule = {

@@ -15,7 +15,9 @@ export type TranslationMeta = z.infer<typeof metaSchema>;
 
 const languagesSchema = z.strictObject({
   default: z.string().regex(/^[a-z]{2,3}$/),
-  languages: z.array(z.strictObject({ code: z.string().regex(/^[a-z]{2,3}$/), name: z.string().min(1), ascii_spelling: z.boolean().optional() })).min(1),
+  languages: z
+    .array(z.strictObject({ code: z.string().regex(/^[a-z]{2,3}$/), name: z.string().min(1), ascii_spelling: z.boolean().optional() }))
+    .min(1),
 });
 
 export interface Language {
@@ -47,7 +49,11 @@ export class TextsError extends Error {
  */
 export function loadTexts(dir: string): Texts {
   const config = languagesSchema.safeParse(parseYaml(readFileSync(join(dir, 'languages.yaml'), 'utf8')));
-  if (!config.success) throw new TextsError(`templates/languages.yaml: ${config.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!config.success) {
+    throw new TextsError(
+      `templates/languages.yaml: ${config.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
+  }
   const { languages } = config.data;
   if (!languages.some((language) => language.code === config.data.default)) {
     throw new TextsError(`templates/languages.yaml: default "${config.data.default}" is not an enabled language`);

@@ -25,9 +25,20 @@ export interface CallerProfiles {
 }
 
 export function createCallerProfiles(connection: Connection, lookupTimeoutMs = 300): CallerProfiles {
-  const profiles: Model<CallerProfile> =
-    modelOn<CallerProfile>(connection, 'CallerProfile', () => new Schema<CallerProfile>({ _id: String, language: String, setInSession: String, languageBefore: String, updatedAt: Date }, { collection: 'caller_profiles', versionKey: false }));
-  const asProfile = (stored: CallerProfile): LanguageProfile => ({ language: stored.language, setInSession: stored.setInSession, languageBefore: stored.languageBefore ?? null });
+  const profiles: Model<CallerProfile> = modelOn<CallerProfile>(
+    connection,
+    'CallerProfile',
+    () =>
+      new Schema<CallerProfile>(
+        { _id: String, language: String, setInSession: String, languageBefore: String, updatedAt: Date },
+        { collection: 'caller_profiles', versionKey: false },
+      ),
+  );
+  const asProfile = (stored: CallerProfile): LanguageProfile => ({
+    language: stored.language,
+    setInSession: stored.setInSession,
+    languageBefore: stored.languageBefore ?? null,
+  });
   const find: CallerProfiles['find'] = async (phoneHash) => {
     if (connection.readyState !== ConnectionStates.connected) return undefined;
     try {
@@ -57,7 +68,11 @@ export function createCallerProfiles(connection: Connection, lookupTimeoutMs = 3
     async setLanguage(phoneHash, language, sessionId, at) {
       const current = await profiles.findById(phoneHash).lean<CallerProfile>().exec();
       const languageBefore = current?.setInSession === sessionId ? (current.languageBefore ?? null) : (current?.language ?? null);
-      await profiles.updateOne({ _id: phoneHash }, { $set: { language, setInSession: sessionId, languageBefore, updatedAt: at } }, { upsert: true });
+      await profiles.updateOne(
+        { _id: phoneHash },
+        { $set: { language, setInSession: sessionId, languageBefore, updatedAt: at } },
+        { upsert: true },
+      );
       return { language, setInSession: sessionId, languageBefore };
     },
   };

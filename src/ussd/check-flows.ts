@@ -90,7 +90,9 @@ export function checkScreens(
   const rows: ScreenRow[] = [];
   for (const { code } of texts.languages) {
     for (const key of SYSTEM_KEYS) {
-      if (!texts.has(code, key)) problems.push({ file: `templates/${code}`, message: `missing text "${key}" (used by the USSD channel itself)` });
+      if (!texts.has(code, key)) {
+        problems.push({ file: `templates/${code}`, message: `missing text "${key}" (used by the USSD channel itself)` });
+      }
     }
   }
   for (const flow of set.flows.values()) {
@@ -99,7 +101,9 @@ export function checkScreens(
       if (!type) continue;
       for (const { code } of texts.languages) {
         for (const key of type.textKeys(node)) {
-          if (!texts.has(code, key)) problems.push({ file: `templates/${code}`, flow: flow.id, node: node.id, message: `missing text "${key}" in ${code}` });
+          if (!texts.has(code, key)) {
+            problems.push({ file: `templates/${code}`, flow: flow.id, node: node.id, message: `missing text "${key}" in ${code}` });
+          }
         }
       }
       const context = { sessionId: 'check', newReference: () => 'ZZZZZZ' };

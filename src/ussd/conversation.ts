@@ -85,9 +85,14 @@ export function begin(deps: ConversationDeps, context: StepContext, vars: Vars, 
   const started = startFlow(deps.flows, vars, context);
   const fresh: ConversationState = { flow: started.state, screen: started.screen, page: 0 };
   // Worth offering only if the dropped session had got further than where a new one starts.
-  const further = resumable && (resumable.flow.position.flow !== fresh.flow.position.flow || resumable.flow.position.node !== fresh.flow.position.node);
+  const further =
+    resumable && (resumable.flow.position.flow !== fresh.flow.position.flow || resumable.flow.position.node !== fresh.flow.position.node);
   if (resumable && further && !resumable.flow.ended) {
-    return show(deps, { ...fresh, screen: resumeScreen, resume: { flow: resumable.flow, screen: resumable.screen, page: resumable.page } }, []);
+    return show(
+      deps,
+      { ...fresh, screen: resumeScreen, resume: { flow: resumable.flow, screen: resumable.screen, page: resumable.page } },
+      [],
+    );
   }
   return show(deps, fresh, started.events);
 }

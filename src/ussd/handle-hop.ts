@@ -196,7 +196,11 @@ export async function handleHop(deps: HandleUssdDeps, request: UssdHop, source =
 }
 
 /** The profile before this hop's choice: the hop that chooses a language is not a session's first. */
-async function currentProfile(deps: HandleUssdDeps, phoneHash: string, known: LanguageProfile | null | undefined): Promise<LanguageProfile | null> {
+async function currentProfile(
+  deps: HandleUssdDeps,
+  phoneHash: string,
+  known: LanguageProfile | null | undefined,
+): Promise<LanguageProfile | null> {
   if (known !== undefined) return known;
   const cached = await deps.sessions.readProfile(phoneHash).catch(() => undefined);
   return cached !== undefined ? cached : ((await deps.profiles.find(phoneHash)) ?? null);

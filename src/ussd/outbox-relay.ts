@@ -49,7 +49,13 @@ export interface OutboxRelayOptions {
  * leaves them there: once its heartbeat has lapsed, another relay puts them back at the head of the
  * outbox. Queued twice (a relay died after Bull had them) is harmless: the job id is the event's.
  */
-export function startOutboxRelay(redis: Redis, outboxKey: string, queue: TypedQueue<FlowEventJob>, logger: Logger, options: OutboxRelayOptions = {}): { stop(): Promise<void> } {
+export function startOutboxRelay(
+  redis: Redis,
+  outboxKey: string,
+  queue: TypedQueue<FlowEventJob>,
+  logger: Logger,
+  options: OutboxRelayOptions = {},
+): { stop(): Promise<void> } {
   let running = true;
   const keys = outboxRelayKeys(outboxKey);
   const self = randomUUID();
@@ -92,7 +98,11 @@ export function startOutboxRelay(redis: Redis, outboxKey: string, queue: TypedQu
           }
         });
         try {
-          await withTimeout(queue.addBulk(jobs.map((job) => ({ data: job, opts: { ...FLOW_EVENT_JOB_OPTIONS, jobId: flowEventJobId(job) } }))), 5_000, 'outbox relay');
+          await withTimeout(
+            queue.addBulk(jobs.map((job) => ({ data: job, opts: { ...FLOW_EVENT_JOB_OPTIONS, jobId: flowEventJobId(job) } }))),
+            5_000,
+            'outbox relay',
+          );
         } catch (err) {
           // Back to the head of the outbox; if even that fails, they stay taken and are recovered.
           await withTimeout(redis.multi().lpush(outboxKey, ...raw.reverse()).del(taken).exec(), 2_000, 'outbox give back').catch(() =>

@@ -64,7 +64,8 @@ export function renderScreen(screen: Screen, texts: Texts, language: string, lim
   let current = '';
   const footer = (isFirst: boolean, isLast: boolean): string =>
     [isFirst ? undefined : backLine, isLast ? undefined : moreLine].filter(Boolean).join('\n');
-  const compose = (body: string, isFirst: boolean, isLast: boolean): string => [body.trimEnd(), footer(isFirst, isLast)].filter(Boolean).join('\n');
+  const compose = (body: string, isFirst: boolean, isLast: boolean): string =>
+    [body.trimEnd(), footer(isFirst, isLast)].filter(Boolean).join('\n');
 
   for (let i = 0; i < units.length; i += 1) {
     const unit = units[i];

@@ -21,9 +21,25 @@ interface StoredSessionEvent {
 
 /** AT's end-of-session notifications, without the number or what the caller typed. */
 export function createSessionEventsStore(connection: Connection, protection: PhoneProtection, now: () => Date) {
-  const events: Model<StoredSessionEvent> =
-    modelOn<StoredSessionEvent>(connection, 'UssdSessionEvent', () => new Schema<StoredSessionEvent>(
-        { _id: String, phoneHash: String, status: String, serviceCode: String, networkCode: String, cost: String, durationInMillis: Number, hopsCount: Number, inputLength: Number, errorMessage: String, at: Date, day: String },
+  const events: Model<StoredSessionEvent> = modelOn<StoredSessionEvent>(
+    connection,
+    'UssdSessionEvent',
+    () =>
+      new Schema<StoredSessionEvent>(
+        {
+          _id: String,
+          phoneHash: String,
+          status: String,
+          serviceCode: String,
+          networkCode: String,
+          cost: String,
+          durationInMillis: Number,
+          hopsCount: Number,
+          inputLength: Number,
+          errorMessage: String,
+          at: Date,
+          day: String,
+        },
         { collection: 'ussd_session_events', versionKey: false },
       ));
   return {

@@ -64,7 +64,13 @@ export interface SessionStore {
    * Saves the session and, in the same round trip, where this phone may resume ("keep" leaves an
    * earlier session on offer, "clear" removes it) and a language chosen in this hop.
    */
-  write(sessionId: string, session: StoredSession, resume: 'point-here' | 'keep' | 'clear', profile?: LanguageProfile, outbox?: readonly object[]): Promise<void>;
+  write(
+    sessionId: string,
+    session: StoredSession,
+    resume: 'point-here' | 'keep' | 'clear',
+    profile?: LanguageProfile,
+    outbox?: readonly object[],
+  ): Promise<void>;
   /** The list the worker's relay moves into Bull. */
   readonly outboxKey: string;
   cacheProfile(phoneHash: string, profile: LanguageProfile | null): Promise<void>;
@@ -88,15 +94,20 @@ export const PROFILE_CACHE_SECONDS = 365 * 86_400;
  * is a pointer from the phone's hash to its last unfinished session. Every call is bounded in time
  * and fails fast while Redis is down, so the hop falls back to replaying AT's text instead of waiting.
  */
-export function createRedisSessionStore(redis: Redis, options: { prefix: string; ttlSeconds: number; resumeSeconds: number; timeoutMs?: number }): SessionStore {
+export function createRedisSessionStore(
+  redis: Redis,
+  options: { prefix: string; ttlSeconds: number; resumeSeconds: number; timeoutMs?: number },
+): SessionStore {
   const timeoutMs = options.timeoutMs ?? 250;
   const ready = async (): Promise<void> => {
     if (redis.status === 'ready') return;
     // Still opening its first connection (just started): worth a short wait. Reconnecting: fail fast.
     if (!['wait', 'connecting', 'connect'].includes(redis.status)) throw new SessionStoreUnavailable(new Error(`redis ${redis.status}`));
-    await withTimeout(new Promise<void>((resolve) => redis.once('ready', () => resolve())), timeoutMs, 'redis ready').catch((err: unknown) => {
-      throw new SessionStoreUnavailable(err);
-    });
+    await withTimeout(new Promise<void>((resolve) => redis.once('ready', () => resolve())), timeoutMs, 'redis ready').catch(
+      (err: unknown) => {
+        throw new SessionStoreUnavailable(err);
+      },
+    );
   };
   const guarded = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     await ready();
@@ -157,7 +168,9 @@ export function createRedisSessionStore(redis: Redis, options: { prefix: string;
         // One transaction: a session that moved on and the events it produced are kept together.
         const batch = redis.multi().set(sessionKey(sessionId), JSON.stringify(session), 'EX', sessionSeconds);
         if (outbox?.length) batch.rpush(outboxKey, ...outbox.map((item) => JSON.stringify(item)));
-        if (options.resumeSeconds > 0 && resume === 'point-here') batch.set(resumeKey(session.phoneHash), sessionId, 'EX', options.resumeSeconds);
+        if (options.resumeSeconds > 0 && resume === 'point-here') {
+          batch.set(resumeKey(session.phoneHash), sessionId, 'EX', options.resumeSeconds);
+        }
         if (options.resumeSeconds > 0 && resume === 'clear') batch.del(resumeKey(session.phoneHash));
         if (profile) batch.set(profileKey(session.phoneHash), JSON.stringify(profile), 'EX', PROFILE_CACHE_SECONDS);
         else if (session.profile) batch.expire(profileKey(session.phoneHash), PROFILE_CACHE_SECONDS);
@@ -166,14 +179,18 @@ export function createRedisSessionStore(redis: Redis, options: { prefix: string;
     },
     async cacheProfile(phoneHash, profile) {
       await guarded('profile cache', () =>
-        profile ? redis.set(profileKey(phoneHash), JSON.stringify(profile), 'EX', PROFILE_CACHE_SECONDS) : redis.set(profileKey(phoneHash), NONE, 'EX', UNKNOWN_PROFILE_SECONDS, 'NX'),
+        profile
+          ? redis.set(profileKey(phoneHash), JSON.stringify(profile), 'EX', PROFILE_CACHE_SECONDS)
+          : redis.set(profileKey(phoneHash), NONE, 'EX', UNKNOWN_PROFILE_SECONDS, 'NX'),
       );
     },
     async fillProfiles(profiles) {
       if (!profiles.length) return;
       await guarded('profile fill', () => {
         const batch = redis.pipeline();
-        for (const { phoneHash, profile } of profiles) batch.set(profileKey(phoneHash), JSON.stringify(profile), 'EX', PROFILE_CACHE_SECONDS);
+        for (const { phoneHash, profile } of profiles) {
+          batch.set(profileKey(phoneHash), JSON.stringify(profile), 'EX', PROFILE_CACHE_SECONDS);
+        }
         return batch.exec();
       });
     },

@@ -85,7 +85,10 @@ function routeDeps(infra: Infrastructure, codesOf: ReferenceCodesFactory): Route
   const conversations = loadConversations(config);
   const conversation = conversations.africastalking;
   // Fail fast rather than queue while Redis is away (the hop then replays), and batch concurrent hops.
-  const sessions = sessionStore(infra, infra.redis.open('ussd-sessions', { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
+  const sessions = sessionStore(
+    infra,
+    infra.redis.open('ussd-sessions', { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }),
+  );
   const { protection, profiles, apply } = applier(infra, sessions, codesOf);
   const sessionEvents = createSessionEventsStore(infra.mongo.connection, protection, now);
   const guard = createCallbackGuard({ config, redis: infra.redis.client, registry: infra.metrics.registry });
@@ -157,8 +160,20 @@ export const createUssdModule = (codesOf: ReferenceCodesFactory = referenceCodes
     const maintenance = infra.queues.create<{ task: string }>(MAINTENANCE_QUEUE);
     void maintenance.process(WARM_LANGUAGE_CACHE, 1, () => warmLanguageCache(profiles, sessions, infra.logger));
     // Now, and every five minutes (a no-op while the cache is complete).
-    void maintenance.add(WARM_LANGUAGE_CACHE, { task: WARM_LANGUAGE_CACHE }, { jobId: `${WARM_LANGUAGE_CACHE}:start`, removeOnComplete: true, removeOnFail: true }).catch(() => undefined);
-    void maintenance.add(WARM_LANGUAGE_CACHE, { task: WARM_LANGUAGE_CACHE }, { repeat: { every: 5 * 60_000 }, removeOnComplete: true, removeOnFail: true }).catch(() => undefined);
+    void maintenance
+      .add(
+        WARM_LANGUAGE_CACHE,
+        { task: WARM_LANGUAGE_CACHE },
+        { jobId: `${WARM_LANGUAGE_CACHE}:start`, removeOnComplete: true, removeOnFail: true },
+      )
+      .catch(() => undefined);
+    void maintenance
+      .add(
+        WARM_LANGUAGE_CACHE,
+        { task: WARM_LANGUAGE_CACHE },
+        { repeat: { every: 5 * 60_000 }, removeOnComplete: true, removeOnFail: true },
+      )
+      .catch(() => undefined);
   },
 });
 

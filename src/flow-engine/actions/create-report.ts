@@ -20,7 +20,9 @@ export const createReport: ActionType<z.infer<typeof params>> = {
     return {
       ok: true,
       setVars: { ref: reference },
-      events: [{ type: 'report.created', reference, kind: p.kind, region: p.region, urgency: p.urgency, wantsCallback: p.callback === 'yes' }],
+      events: [
+        { type: 'report.created', reference, kind: p.kind, region: p.region, urgency: p.urgency, wantsCallback: p.callback === 'yes' },
+      ],
     };
   },
 };

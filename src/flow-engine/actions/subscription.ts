@@ -10,12 +10,18 @@ type Params = z.infer<typeof params>;
 export const subscribe: ActionType<Params> = {
   name: 'subscribe',
   params,
-  run: (p, env) => ({ ok: true, events: [{ type: 'subscription.changed', topic: p.topic, subscribed: true, language: env.vars.language ?? '' }] }),
+  run: (p, env) => ({
+    ok: true,
+    events: [{ type: 'subscription.changed', topic: p.topic, subscribed: true, language: env.vars.language ?? '' }],
+  }),
 };
 
 /** Withdraws consent for one topic, or for all. */
 export const unsubscribe: ActionType<Params> = {
   name: 'unsubscribe',
   params,
-  run: (p, env) => ({ ok: true, events: [{ type: 'subscription.changed', topic: p.topic, subscribed: false, language: env.vars.language ?? '' }] }),
+  run: (p, env) => ({
+    ok: true,
+    events: [{ type: 'subscription.changed', topic: p.topic, subscribed: false, language: env.vars.language ?? '' }],
+  }),
 };

@@ -34,7 +34,8 @@ export function actionNode(actions: ReadonlyMap<string, ActionType>): NodeType<A
     targets: (node) => (node.on_error === undefined ? [node.next] : [node.next, node.on_error]),
     edgeLabels: () => ['ok', 'on_error'],
     textKeys: () => [],
-    problems: (node) => (actions.has(node.action) ? [] : [`unknown action "${node.action}" (registered: ${[...actions.keys()].join(', ')})`]),
+    problems: (node) =>
+      actions.has(node.action) ? [] : [`unknown action "${node.action}" (registered: ${[...actions.keys()].join(', ')})`],
     enter(node, env) {
       const action = actions.get(node.action);
       if (!action) throw new FlowRuntimeError(`unknown action "${node.action}"`);
@@ -46,7 +47,9 @@ export function actionNode(actions: ReadonlyMap<string, ActionType>): NodeType<A
       const parsed = action.params.safeParse(resolved);
       const result = parsed.success ? action.run(parsed.data, env) : { ok: false as const, reason: parsed.error.message };
       if (result.ok) return { kind: 'go', target: node.next, setVars: result.setVars, events: result.events };
-      if (node.on_error === undefined) throw new FlowRuntimeError(`action "${node.action}" at ${env.position.flow}/${node.id} failed: ${result.reason}`);
+      if (node.on_error === undefined) {
+        throw new FlowRuntimeError(`action "${node.action}" at ${env.position.flow}/${node.id} failed: ${result.reason}`);
+      }
       return { kind: 'go', target: node.on_error, setVars: { error: node.action } };
     },
   };

@@ -37,6 +37,10 @@ export const menuNode: NodeType<MenuNode> = {
   input(node, input) {
     const choice = /^[1-9]$/.test(input) ? node.options[Number(input) - 1] : undefined;
     if (!choice) return { kind: 'invalid', notice: { key: 'common.invalid_option' } };
-    return { kind: 'go', target: choice.next, setVars: node.save && choice.value !== undefined ? { [node.save]: choice.value } : undefined };
+    return {
+      kind: 'go',
+      target: choice.next,
+      setVars: node.save && choice.value !== undefined ? { [node.save]: choice.value } : undefined,
+    };
   },
 };

@@ -43,14 +43,23 @@ export const switchNode: NodeType<SwitchNode> = {
             exists: z.boolean().optional(),
             next: target,
           })
-          .refine((test) => test.equals !== undefined || test.in !== undefined || test.exists !== undefined, 'a case needs equals, in or exists'),
+          .refine(
+            (test) => test.equals !== undefined || test.in !== undefined || test.exists !== undefined,
+            'a case needs equals, in or exists',
+          ),
       )
       .min(1),
     default: target,
   }),
   targets: (node) => [...node.cases.map((test) => test.next), node.default],
   edgeLabels: (node) => [
-    ...node.cases.map((test) => (test.equals !== undefined ? `${test.var}=${test.equals}` : test.in ? `${test.var} in ${test.in.join('|')}` : `${test.var}${test.exists ? ' set' : ' unset'}`)),
+    ...node.cases.map((test) =>
+      test.equals !== undefined
+        ? `${test.var}=${test.equals}`
+        : test.in
+          ? `${test.var} in ${test.in.join('|')}`
+          : `${test.var}${test.exists ? ' set' : ' unset'}`,
+    ),
     'default',
   ],
   textKeys: () => [],
