@@ -64,10 +64,13 @@ function enter(set: FlowSet, base: FlowState, position: Position, context: StepC
   throw new FlowRuntimeError(`more than ${MAX_HOPS} automatic steps from ${position.flow}/${position.node}: a loop without a screen`);
 }
 
-/** The first screen of a session. `vars` carries what is known of the caller (language, profile). */
-export function startFlow(set: FlowSet, vars: Vars, context: StepContext): StepResult {
-  const entry = set.flows.get(set.entry);
-  if (!entry) throw new FlowRuntimeError(`the entry flow "${set.entry}" is not defined`);
+/**
+ * The first screen of a session. `vars` carries what is known of the caller (language, profile). A session
+ * dialled with a shortcut (*321*7#) starts in that shortcut's flow instead of the entry flow.
+ */
+export function startFlow(set: FlowSet, vars: Vars, context: StepContext, flowId = set.entry): StepResult {
+  const entry = set.flows.get(flowId);
+  if (!entry) throw new FlowRuntimeError(`the flow "${flowId}" a session starts in is not defined`);
   const position = { flow: entry.id, node: entry.start };
   const initial: FlowState = { position, vars, history: [], wrongTries: 0, ended: false };
   return enter(set, initial, position, context, []);
@@ -108,5 +111,5 @@ export function step(set: FlowSet, state: FlowState, input: string, context: Ste
   const vars = outcome.setVars ? { ...state.vars, ...outcome.setVars } : state.vars;
   const next = resolve(set, state.position, outcome.target);
   const history = [...state.history, state.position].slice(-MAX_HISTORY);
-  return enter(set, { ...state, vars, history, wrongTries: 0 }, next, context, []);
+  return enter(set, { ...state, vars, history, wrongTries: 0 }, next, context, [...(outcome.events ?? [])]);
 }

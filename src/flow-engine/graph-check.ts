@@ -40,7 +40,12 @@ export function checkGraph(set: FlowSet): FlowProblem[] {
   const entry = set.flows.get(set.entry);
   if (entry) {
     const reached = new Set<string>();
-    const queue: Position[] = [{ flow: entry.id, node: entry.start }];
+    // A shortcut's flow is an entry too: a caller may dial straight into it.
+    const starts = [entry.id, ...set.shortcuts.values()].flatMap((id) => {
+      const flow = set.flows.get(id);
+      return flow ? [{ flow: flow.id, node: flow.start }] : [];
+    });
+    const queue: Position[] = starts;
     while (queue.length) {
       const position = queue.pop() as Position;
       if (reached.has(key(position))) continue;

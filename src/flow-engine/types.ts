@@ -63,7 +63,7 @@ export type EnterOutcome =
   | { readonly kind: 'go'; readonly target: Target; readonly setVars?: Vars; readonly events?: readonly FlowEvent[] };
 
 export type InputOutcome =
-  | { readonly kind: 'go'; readonly target: Target; readonly setVars?: Vars }
+  | { readonly kind: 'go'; readonly target: Target; readonly setVars?: Vars; readonly events?: readonly FlowEvent[] }
   | { readonly kind: 'invalid'; readonly notice: TextRef };
 
 export interface NodeEnv {
@@ -87,4 +87,8 @@ export interface NodeType<N extends NodeBase = NodeBase> {
   input?(node: N, input: string, env: NodeEnv): InputOutcome;
   /** Static problems beyond the schema (e.g. a pattern that does not compile). */
   problems?(node: N): string[];
+  /** Static problems that depend on the enabled languages (e.g. a free-text answer with no pattern in one). */
+  languageProblems?(node: N, languages: readonly string[]): string[];
+  /** Names this node claims that no other node of its flow may claim (e.g. "result knows_law"). */
+  uniqueNames?(node: N): string[];
 }

@@ -5,6 +5,8 @@ import type { HotlineIntake } from '../hotline/hotline-intake';
 import type { Logger } from '../platform/logger';
 import { CAPPED_BACKOFF, type JsonObject } from '../platform/queues';
 import { withTimeout } from '../platform/with-timeout';
+import type { RespondentProfiles } from '../results/respondent-profiles';
+import type { ResultsStore } from '../results/results-store';
 import type { CallerProfiles } from './caller-profiles';
 import type { LanguageProfile } from './session-store';
 
@@ -32,6 +34,9 @@ export function createFlowEventApplier(stores: {
   hotline: HotlineIntake;
   subscribers: SubscriberStore;
   profiles: CallerProfiles;
+  /** Answers to flows' questions, and respondents' profiles, both by phone hash. */
+  results: ResultsStore;
+  respondents: RespondentProfiles;
   /** The opted-out set campaign senders check; kept in step with each consent change. */
   optouts?: OptOutSet;
   /** Keeps the Redis language cache in step with MongoDB (the hop already wrote it; this covers its failures). */
@@ -98,6 +103,29 @@ export function createFlowEventApplier(stores: {
         );
         if (changed && event.subscribed !== true && event.topic === 'all') await stores.optouts?.add(job.phoneHash);
         if (changed && event.subscribed === true) await stores.optouts?.remove(job.phoneHash);
+        return;
+      }
+      case 'result.recorded': {
+        const correct = typeof event.correct === 'boolean' ? { correct: event.correct } : {};
+        const answer = {
+          respondent: job.phoneHash, sitting: str(event.sitting), flow: str(event.flow), node: str(event.node),
+          result: str(event.result), category: str(event.category), language: str(event.language), eventId: job.eventId, ...correct,
+        };
+        const outcome = await stores.results.record(answer, at);
+        if (outcome === 'refused') {
+          stores.logger?.warn({ event: event.type, flow: answer.flow, node: answer.node }, 'malformed result not stored');
+        }
+        return;
+      }
+      case 'profile.answered':
+      case 'profile.skipped': {
+        if (event.type === 'profile.skipped') await stores.respondents.skip(job.phoneHash, at);
+        else if (!(await stores.respondents.answer(job.phoneHash, str(event.field), str(event.category), at))) {
+          stores.logger?.warn({ event: event.type, field: str(event.field) }, 'profile answer not stored: not a value the field takes');
+          return;
+        }
+        const profile = await stores.profiles.markProfileAsked(job.phoneHash, job.sessionId, at);
+        await stores.cacheProfile?.(job.phoneHash, profile).catch(() => undefined);
         return;
       }
       case 'language.chosen':

@@ -5,14 +5,37 @@ import type { LanguageProfile } from './session-store';
 
 interface CallerProfile {
   _id: string; // phone hash
-  language: string;
+  language?: string;
   /** The session that last set the language, and the language before that session changed it. */
   setInSession?: string;
   languageBefore?: string | null;
+  /** The respondent profile was asked (its answers are kept by results/respondent-profiles.ts, not here). */
+  profileAsked?: boolean;
+  profileAskedIn?: string;
+  profileAskedBefore?: boolean;
   updatedAt: Date;
 }
 
-/** What is remembered of a phone, keyed by the keyed hash of its number: its language. */
+/** Whether the profile counted as asked when `sessionId` began: a replay of that session must start as it did. */
+export function profileAskedAtStart(profile: LanguageProfile | null | undefined, sessionId: string): boolean {
+  if (!profile) return false;
+  return profile.profileAskedIn === sessionId ? profile.profileAskedBefore === true : profile.profileAsked === true;
+}
+
+/** The profile once `sessionId` has asked the respondent profile. */
+export function withProfileAsked(profile: LanguageProfile | null | undefined, sessionId: string): LanguageProfile {
+  const before = profileAskedAtStart(profile, sessionId);
+  return { ...(profile ?? { language: '' }), profileAsked: true, profileAskedIn: sessionId, profileAskedBefore: before };
+}
+
+/** The profile-asked fields of a profile, to carry over when another part of it changes. */
+export function profileAskedFields(profile: Partial<LanguageProfile> | null | undefined): Partial<LanguageProfile> {
+  if (!profile?.profileAsked) return {};
+  const { profileAskedIn, profileAskedBefore } = profile;
+  return { profileAsked: true, ...(profileAskedIn ? { profileAskedIn, profileAskedBefore: profileAskedBefore === true } : {}) };
+}
+
+/** What is remembered of a phone, keyed by the keyed hash of its number: its language, and whether its profile was asked. */
 export interface CallerProfiles {
   /** The remembered language; undefined when unknown or when the database does not answer in time. */
   language(phoneHash: string): Promise<string | undefined>;
@@ -22,23 +45,27 @@ export interface CallerProfiles {
   each(batchSize: number, visit: (batch: Array<{ phoneHash: string; profile: LanguageProfile }>) => Promise<void>): Promise<number>;
   /** Stores the choice and returns the profile as it now stands. */
   setLanguage(phoneHash: string, language: string, sessionId: string, at: Date): Promise<LanguageProfile>;
+  /** Remembers that session `sessionId` asked the respondent profile; returns the profile as it now stands. */
+  markProfileAsked(phoneHash: string, sessionId: string, at: Date): Promise<LanguageProfile>;
 }
 
 export function createCallerProfiles(connection: Connection, lookupTimeoutMs = 300): CallerProfiles {
-  const profiles: Model<CallerProfile> = modelOn<CallerProfile>(
-    connection,
-    'CallerProfile',
-    () =>
-      new Schema<CallerProfile>(
-        { _id: String, language: String, setInSession: String, languageBefore: String, updatedAt: Date },
-        { collection: 'caller_profiles', versionKey: false },
-      ),
-  );
+  const profiles: Model<CallerProfile> =
+    modelOn<CallerProfile>(connection, 'CallerProfile', () => new Schema<CallerProfile>(
+      {
+        _id: String, language: String, setInSession: String, languageBefore: String,
+        profileAsked: Boolean, profileAskedIn: String, profileAskedBefore: Boolean, updatedAt: Date,
+      },
+      { collection: 'caller_profiles', versionKey: false },
+    ));
   const asProfile = (stored: CallerProfile): LanguageProfile => ({
-    language: stored.language,
+    language: stored.language ?? '',
     setInSession: stored.setInSession,
     languageBefore: stored.languageBefore ?? null,
+    ...profileAskedFields(stored),
   });
+  const upsert = (phoneHash: string, update: object): Promise<CallerProfile | null> =>
+    profiles.findOneAndUpdate({ _id: phoneHash }, update, { upsert: true, returnDocument: 'after' }).lean<CallerProfile>().exec();
   const find: CallerProfiles['find'] = async (phoneHash) => {
     if (connection.readyState !== ConnectionStates.connected) return undefined;
     try {
@@ -63,17 +90,23 @@ export function createCallerProfiles(connection: Connection, lookupTimeoutMs = 3
       }
     },
     async language(phoneHash) {
-      return (await find(phoneHash))?.language ?? undefined;
+      return (await find(phoneHash))?.language || undefined;
     },
     async setLanguage(phoneHash, language, sessionId, at) {
       const current = await profiles.findById(phoneHash).lean<CallerProfile>().exec();
       const languageBefore = current?.setInSession === sessionId ? (current.languageBefore ?? null) : (current?.language ?? null);
-      await profiles.updateOne(
-        { _id: phoneHash },
-        { $set: { language, setInSession: sessionId, languageBefore, updatedAt: at } },
-        { upsert: true },
-      );
-      return { language, setInSession: sessionId, languageBefore };
+      const update = { $set: { language, setInSession: sessionId, languageBefore, updatedAt: at } };
+      const stored = await upsert(phoneHash, update);
+      return stored ? asProfile(stored) : { language, setInSession: sessionId, languageBefore };
+    },
+    async markProfileAsked(phoneHash, sessionId, at) {
+      const current = await profiles.findById(phoneHash).lean<CallerProfile>().exec();
+      // Each answer of a session marks it: write once (fewer writes to the document the language lives in too).
+      if (current?.profileAsked && current.profileAskedIn === sessionId) return asProfile(current);
+      const { profileAsked, profileAskedIn, profileAskedBefore } = withProfileAsked(current ? asProfile(current) : null, sessionId);
+      const update = { $set: { profileAsked, profileAskedIn, profileAskedBefore, updatedAt: at } };
+      const stored = await upsert(phoneHash, update);
+      return stored ? asProfile(stored) : { language: '', profileAsked, profileAskedIn, profileAskedBefore };
     },
   };
 }

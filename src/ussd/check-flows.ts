@@ -19,7 +19,7 @@ export const SYSTEM_KEYS = [
 ] as const;
 
 /** Values shown in place of variables when screens are rendered for the check. */
-const SAMPLE_VARS: Readonly<Record<string, string>> = { ref: 'K7M2QX', language: 'fr' };
+const SAMPLE_VARS: Readonly<Record<string, string>> = { ref: 'K7M2QX', language: 'fr', score: '4' };
 
 /** A USSD channel's screen budget: what one screen may hold once the gateway has carried it. */
 export interface ChannelLimits {
@@ -105,6 +105,9 @@ export function checkScreens(
             problems.push({ file: `templates/${code}`, flow: flow.id, node: node.id, message: `missing text "${key}" in ${code}` });
           }
         }
+      }
+      for (const message of type.languageProblems?.(node, texts.languages.map(({ code }) => code)) ?? []) {
+        problems.push({ file: flow.file, flow: flow.id, node: node.id, message });
       }
       const context = { sessionId: 'check', newReference: () => 'ZZZZZZ' };
       const env: NodeEnv = { vars: SAMPLE_VARS, context, position: { flow: flow.id, node: node.id } };

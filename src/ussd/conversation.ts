@@ -80,9 +80,12 @@ const resumeScreen: Screen = {
   ],
 };
 
-/** The first request of a session: the entry flow, or the offer to resume a dropped session. */
-export function begin(deps: ConversationDeps, context: StepContext, vars: Vars, resumable?: ConversationState): Turn {
-  const started = startFlow(deps.flows, vars, context);
+/**
+ * The first request of a session: the entry flow (or `flowId`, a shortcut's), or the offer to resume a
+ * dropped session.
+ */
+export function begin(deps: ConversationDeps, context: StepContext, vars: Vars, resumable?: ConversationState, flowId?: string): Turn {
+  const started = startFlow(deps.flows, vars, context, flowId);
   const fresh: ConversationState = { flow: started.state, screen: started.screen, page: 0 };
   // Worth offering only if the dropped session had got further than where a new one starts.
   const further =
@@ -120,11 +123,16 @@ export function answer(deps: ConversationDeps, context: StepContext, state: Conv
  * flows are deterministic, so the same inputs lead to the same place. Only the events of the last
  * input are returned; earlier ones were applied on earlier hops. Free text that contained "*" is
  * split wrongly here: the documented limit of this mode.
+ *
+ * A path whose first input is a flow's shortcut starts in that flow: "*321*7#" reaches us as a first
+ * hop with the text "7". The main menu offers the same flow under the same number, so a session that
+ * typed 7 there replays to the same screen.
  */
 export function replay(deps: ConversationDeps, context: StepContext, vars: Vars, text: string): Turn {
-  let turn = begin(deps, context, vars);
-  if (text === '') return turn;
-  for (const input of text.split('*')) {
+  const inputs = text === '' ? [] : text.split('*');
+  const shortcut = deps.flows.shortcuts.get(inputs[0] ?? '');
+  let turn = begin(deps, context, vars, undefined, shortcut);
+  for (const input of shortcut === undefined ? inputs : inputs.slice(1)) {
     if (turn.reply.end) break;
     turn = answer(deps, context, turn.state, input);
   }

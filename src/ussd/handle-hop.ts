@@ -2,7 +2,7 @@ import type { RateCounter, RefusalReason } from '../platform/callback-guard';
 import type { Logger } from '../platform/logger';
 import type { PhoneProtection } from '../shared/phone-protection';
 import { toFlowEventJobs, type FlowEventJob } from './apply-flow-events';
-import type { CallerProfiles } from './caller-profiles';
+import { profileAskedAtStart, profileAskedFields, withProfileAsked, type CallerProfiles } from './caller-profiles';
 import type { StepContext } from '../flow-engine/types';
 import { answer, begin, languageOf, replay, type ConversationDeps, type Turn } from './conversation';
 import { SessionStoreUnavailable, type HopSnapshot, type LanguageProfile, type SessionStore, type StoredSession } from './session-store';
@@ -132,7 +132,9 @@ export async function handleHop(deps: HandleUssdDeps, request: UssdHop, source =
       if (profile !== undefined && storeUp) await deps.sessions.cacheProfile(phoneHash, profile).catch(() => undefined);
     }
     const known = languageAtStart(profile ?? null, sessionId);
-    return known ? { language: known, caller_language: known } : { language: deps.conversation.texts.defaultLanguage };
+    // The respondent profile was asked on an earlier call (answered or skipped): flows do not ask it again.
+    const asked: Record<string, string> = profileAskedAtStart(profile, sessionId) ? { caller_profile: 'asked' } : {};
+    return known ? { language: known, caller_language: known, ...asked } : { language: deps.conversation.texts.defaultLanguage, ...asked };
   };
 
   const vars = session && input !== undefined ? undefined : await callerVars();
@@ -140,8 +142,8 @@ export async function handleHop(deps: HandleUssdDeps, request: UssdHop, source =
   const run = (newReference: () => string): Turn => {
     const context: StepContext = { sessionId: flowSessionId, newReference };
     if (session && input !== undefined) return answer(deps.conversation, context, session.conversation, input);
-    if (!session && request.opens) return begin(deps.conversation, context, vars ?? {}, snapshot?.resumable);
-    // Unknown session with input (Redis down, expired, or a path that does not extend ours).
+    if (!session && request.opens && path === '') return begin(deps.conversation, context, vars ?? {}, snapshot?.resumable);
+    // Unknown session with input (Redis down, expired, or a path that does not extend ours), or a dial with a shortcut.
     return replay(deps.conversation, context, vars ?? {}, path);
   };
   await deps.referenceCodes.prepare();
@@ -160,8 +162,11 @@ export async function handleHop(deps: HandleUssdDeps, request: UssdHop, source =
   let kept = false;
   if (storeUp) {
     const chosen = turn.events.findLast((event) => event.type === 'language.chosen')?.language;
-    const before = typeof chosen === 'string' ? await currentProfile(deps, phoneHash, profile) : undefined;
-    const newProfile = typeof chosen === 'string' ? chosenProfile(before ?? null, chosen, sessionId) : undefined;
+    const asked = turn.events.some((event) => PROFILE_EVENTS.has(event.type));
+    const before = typeof chosen === 'string' || asked ? await currentProfile(deps, phoneHash, profile) : undefined;
+    const withLanguage = typeof chosen === 'string' ? chosenProfile(before ?? null, chosen, sessionId) : undefined;
+    // Cached with the session, as a language choice is: the next call knows at once not to ask again.
+    const newProfile = asked ? withProfileAsked(withLanguage ?? before, sessionId) : withLanguage;
     // While the caller is asked whether to resume, the session on offer is still the earlier one.
     const resume = turn.reply.end ? 'clear' : turn.state.resume ? 'keep' : 'point-here';
     const knownProfile = newProfile ?? (profile === undefined ? session?.profile : profile);
@@ -209,5 +214,8 @@ async function currentProfile(
 /** The cached profile after a language choice, keeping what the language was before this session. */
 function chosenProfile(previous: LanguageProfile | null, language: string, sessionId: string): LanguageProfile {
   const before = previous?.setInSession === sessionId ? (previous.languageBefore ?? null) : (previous?.language ?? null);
-  return { language, setInSession: sessionId, languageBefore: before };
+  return { language, setInSession: sessionId, languageBefore: before, ...profileAskedFields(previous) };
 }
+
+/** Events after which the respondent profile counts as asked for this phone. */
+const PROFILE_EVENTS = new Set(['profile.answered', 'profile.skipped']);

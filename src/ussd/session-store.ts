@@ -22,9 +22,15 @@ export interface StoredSession {
 
 /** The language remembered for a phone, and which session set it (see CallerProfiles). */
 export interface LanguageProfile {
+  /** '' when none was chosen (the phone is known for its respondent profile only). */
   readonly language: string;
   readonly setInSession?: string;
   readonly languageBefore?: string | null;
+  /** The respondent profile was asked (answered or skipped): flows skip it. Its answers are not cached. */
+  readonly profileAsked?: boolean;
+  /** The session that last asked it, and whether it had been asked before that session (for replays, as languageBefore). */
+  readonly profileAskedIn?: string;
+  readonly profileAskedBefore?: boolean;
 }
 
 /** Everything a hop needs from Redis, read in one round trip. */

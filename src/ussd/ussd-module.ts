@@ -7,6 +7,8 @@ import { createHotlineIntake } from '../hotline/hotline-intake';
 import { referenceCodesOf, type ReferenceCodesFactory } from '../hotline/reference-codes-of';
 import { createCallbackGuard } from '../platform/callback-guard';
 import { processWith } from '../platform/queues';
+import { createRespondentProfiles } from '../results/respondent-profiles';
+import { createResultsStore } from '../results/results-store';
 import type { Infrastructure, SafelineModule } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
 import { loadTexts } from '../texts/texts';
@@ -45,6 +47,8 @@ function applier(infra: Infrastructure, sessions: SessionStore, codesOf: Referen
       subscribers,
       optouts: createOptOutSet(infra.redis.client, infra.config.queuePrefix, () => subscribers.optedOut()),
       profiles,
+      results: createResultsStore(infra.mongo.connection),
+      respondents: createRespondentProfiles(infra.mongo.connection),
       cacheProfile: (phoneHash, profile) => sessions.cacheProfile(phoneHash, profile),
       blockOf: (phoneSealed) => coveredBlock(infra.config.routes, protection.decrypt(phoneSealed)),
       logger: infra.logger,

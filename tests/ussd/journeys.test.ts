@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { createSubscriberStore } from '../../src/subscribers/subscriber-store';
 import { createHotlineStore } from '../../src/hotline/hotline-store';
+import { createRespondentProfiles } from '../../src/results/respondent-profiles';
+import { createResultsStore } from '../../src/results/results-store';
 import { startSafeline, type RunningSafeline } from '../../src/safeline';
 import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
 import { createCallerProfiles, type CallerProfiles } from '../../src/ussd/caller-profiles';
@@ -98,6 +100,28 @@ async function checkEvent(event: Record<string, unknown> & { type: string }, jou
         topic === 'all' ? s?.consent.status === 'opted_out' && s.topics.length === 0 : (s?.topics.includes(topic) ?? false) === subscribed;
       const subscriber = await eventually(() => subscribers.find(hash), holds);
       expect(holds(subscriber)).toBe(true);
+      return;
+    }
+    case 'result.recorded': {
+      // Exactly one answer per question of the call (a changed answer replaces the first), by hash, never the number.
+      const results = createResultsStore(running.infra.mongo.connection);
+      const same = (stored: Record<string, unknown>): boolean => Object.entries(fields).every(([key, value]) => stored[key] === value);
+      const mine = await eventually(() => results.ofRespondent(hash), (found) => found.some((stored) => same({ ...stored })));
+      expect(mine.filter((stored) => stored.flow === fields.flow && stored.result === fields.result)).toEqual([
+        expect.objectContaining({ ...fields, respondent: hash }),
+      ]);
+      expect(JSON.stringify(mine)).not.toContain(journey.phone.slice(4));
+      return;
+    }
+    case 'profile.answered':
+    case 'profile.skipped': {
+      const respondents = createRespondentProfiles(running.infra.mongo.connection);
+      const { field, category } = fields as { field?: string; category?: string };
+      const holds = (found: Awaited<ReturnType<typeof respondents.find>>): boolean =>
+        field ? found?.[field as 'region' | 'age_band' | 'sex'] === category : found?.skippedAt !== undefined;
+      expect(holds(await eventually(() => respondents.find(hash), holds))).toBe(true);
+      // The next call skips the profile: the phone is marked as asked.
+      expect(await eventually(() => profiles.find(hash), (found) => found?.profileAsked === true)).toMatchObject({ profileAsked: true });
       return;
     }
     default:

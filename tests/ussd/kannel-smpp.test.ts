@@ -128,6 +128,26 @@ describe('USSD over SMPP through Kannel', () => {
     expect(next.text).toContain(`0. ${texts.t('bm', 'common.back')}`);
   });
 
+  it('starts the quiz when the phone dials *321*7#, and pages its Bambara screens in UCS-2 within 70 characters', async () => {
+    const phone = newPhone();
+    const session = Buffer.from([0x0b, 0x07]);
+    const language = await ussd.dial(phone, session, '*321*7#');
+    expectMenu(language, session);
+    expect(language.text).toContain('Langue / Kan / Language');
+    const screens = [await ussd.answer(phone, session, '2')];
+    expect(screens[0]?.text).toContain('Ɲininkali 3 aw yɛrɛ kan'); // the profile offer: the quiz, not the main menu
+    for (const input of ['98', '98', '2', '98']) screens.push(await ussd.answer(phone, session, input));
+    expect(screens.map((screen) => screen.text)).toEqual([
+      expect.stringContaining('Ɲininkali 3'), expect.stringContaining('wajibi ye'), expect.stringContaining('2. Tɛmɛ'),
+      expect.stringContaining('1/4 Mali la, sariya bɛ mɔgɔ jago ɲangi'), expect.stringContaining('1. Ɔwɔ, kojugu don'),
+    ]);
+    for (const screen of screens) {
+      expectMenu(screen, session);
+      expect(screen).toMatchObject({ dataCoding: 8 });
+      expect(screen.text.length).toBeLessThanOrEqual(70);
+    }
+  });
+
   it('ends a hop without its TLVs and a session id reused by another number politely, the first session unharmed', async () => {
     const phone = newPhone();
     const session = Buffer.from([0x25, 0x26]);

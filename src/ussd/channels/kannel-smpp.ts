@@ -101,8 +101,24 @@ function pathBefore(session: StoredSession | undefined, trail: string | undefine
   return session.consumed;
 }
 
+/**
+ * The path a dial opens the session with. The dial carries what the phone dialled: "*321*7#", where 7 is a flow's
+ * shortcut, starts that flow, as AT's first hop with the text "7" does; what follows the shortcut ("*321*7*1#")
+ * is answered at once. The service code is taken to be the dial's first segment (a two-segment shared code
+ * such as *384*21# would need it configured); a dial that names no shortcut opens at the entry flow.
+ */
+export function dialPath(dialled: string, shortcuts: ReadonlyMap<string, string>): string {
+  const rest = /^\*\d+\*(\d+(?:\*\d+)*)#$/.exec(dialled.trim())?.[1] ?? '';
+  return shortcuts.has(rest.split('*')[0] ?? '') ? rest : '';
+}
+
 /** The channel's view of one hop for the shared handler. */
-export function kannelHop(request: KannelUssdRequest, sessionId: string, trail: string | undefined): UssdHop {
+export function kannelHop(
+  request: KannelUssdRequest,
+  sessionId: string,
+  trail: string | undefined,
+  shortcuts: ReadonlyMap<string, string> = new Map(),
+): UssdHop {
   const opens = request.op === USSD_OP.pssrIndication;
   const typed = request.text;
   return {
@@ -113,7 +129,7 @@ export function kannelHop(request: KannelUssdRequest, sessionId: string, trail: 
     // A stored session that is behind this process's trail is not stepped: the hop replays the trail instead.
     inputAfter: (session) => (opens || pathBefore(session, trail) !== session.consumed ? undefined : typed),
     pathAfter: (session) => {
-      if (opens) return '';
+      if (opens) return dialPath(typed, shortcuts);
       const before = pathBefore(session, trail);
       if (before === undefined) return undefined;
       return before === '' ? typed : `${before}*${typed}`;
@@ -133,7 +149,8 @@ export async function handleKannelUssd(deps: KannelChannelDeps, request: KannelU
   // The number is in the key only as a keyed hash: the session bytes alone would mix up two phones.
   const sessionId =
     `kannel:${deps.hop.protection.hash(`kannel-session:${request.smsc}:${request.session.toString('hex')}:${request.phoneNumber}`)}`;
-  const answer = await handleHop(deps.hop, kannelHop(request, sessionId, deps.trails.get(sessionId)), source);
+  const hop = kannelHop(request, sessionId, deps.trails.get(sessionId), deps.hop.conversation.flows.shortcuts);
+  const answer = await handleHop(deps.hop, hop, source);
   if (answer.reply.end) deps.trails.delete(sessionId);
   else if (answer.path !== undefined) deps.trails.set(sessionId, answer.path);
   return kannelReply(answer.reply, request.session);
