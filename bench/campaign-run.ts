@@ -32,6 +32,16 @@ const statusMb = (pid: number, field: 'VmHWM' | 'VmRSS'): number =>
   round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1_024, 1);
 export const peakRssMb = (pid: number): number => statusMb(pid, 'VmHWM');
 
+/** The machine's CPU time, busy and in all, from /proc/stat's first line (every process, ours and others'). */
+function machineCpu(): { busy: number; total: number } {
+  const ticks = (/^cpu\s+(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? '').split(/\s+/).map(Number);
+  const total = ticks.slice(0, 8).reduce((sum, tick) => sum + tick, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0); // idle, iowait
+  return { busy: total - idle, total };
+}
+const busyShare = (before: { busy: number; total: number }, after: { busy: number; total: number }): number =>
+  round((after.busy - before.busy) / Math.max(1, after.total - before.total));
+
 export interface StoreCpu {
   mongoServer: number;
   postgres: number;
@@ -99,6 +109,10 @@ export interface CampaignRun {
   readonly final: Progress | undefined;
   /** CPU ms over the campaign, by process; `bench` is this process (the poller, the fake or the SMPP simulator). */
   readonly cpuMs: Record<string, number>;
+  /** The same from the schedule until every recipient was sent (the phase where a full-speed run is busiest). */
+  readonly cpuMsWhileSending: Record<string, number>;
+  /** Share (0..1) of the machine's CPU busy, every process counted (other work on the machine too). */
+  readonly machineBusy: { readonly wholeRun: number; readonly whileSending: number };
   /** CPU ms per second of safeline's and the gateway's processes in the 5 s before the campaign, idle. */
   readonly idleMsPerSecond: Record<string, number>;
   readonly store: StoreCpu;
@@ -166,9 +180,17 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
   const idleS = (performance.now() - idleStarted) / 1_000;
   const idleMsPerSecond = Object.fromEntries(Object.entries(cpu()).map(([name, ms]) => [name, round((ms - (idle0[name] ?? 0)) / idleS)]));
-  const cpu0 = cpu();
-  const store0 = storeCpu(options.mongoPid);
-  const redisCpu0 = (await redisCpuMs(redis)) ?? 0;
+  /** Every process's CPU ms: safeline's, the gateway's, this one, the store's and Redis. */
+  const everyCpu = async (): Promise<Record<string, number>> => {
+    const store = storeCpu(options.mongoPid);
+    return { ...cpu(), mongoServer: store.mongoServer, postgres: store.postgres, redis: (await redisCpuMs(redis)) ?? 0 };
+  };
+  const since = (before: Record<string, number>, now: Record<string, number>): Record<string, number> =>
+    Object.fromEntries(Object.entries(now).map(([name, ms]) => [name, ms - (before[name] ?? 0)]));
+  const cpu0 = await everyCpu();
+  const machine0 = machineCpu();
+  let cpuAtSent: Record<string, number> | undefined;
+  let machineWhileSending = NaN;
   const started = performance.now();
   const marks: CampaignRun['marks'] = {};
   // Resident memory every second, kept as the highest seen in each phase: what grows with the audience shows as a rise from phase to phase.
@@ -193,7 +215,11 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
           final = p;
           const t = performance.now() - started;
           if (p.recipients >= recipients) marks.fanOut ??= t;
-          if (p.sent + p.failed + p.unknown >= recipients) marks.sent ??= t;
+          if (p.sent + p.failed + p.unknown >= recipients && marks.sent === undefined) {
+            marks.sent = t;
+            cpuAtSent = await everyCpu();
+            machineWhileSending = busyShare(machine0, machineCpu());
+          }
           if (marks.sent !== undefined && p.delivered + p.failed >= recipients) return void (marks.reports = t);
           const line = `${seconds(t)} s: ${p.recipients} queued, ${p.sent} sent, ${p.delivered} delivered, ${p.failed} failed`;
           process.stdout.write(`\r  ${line}   `);
@@ -207,22 +233,26 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     clearInterval(sampleRss);
   }
   const wallMs = performance.now() - started;
-  const used = cpu();
-  const store = storeCpuSince(options.mongoPid, store0);
-  const redisMs = ((await redisCpuMs(redis)) ?? 0) - redisCpu0;
+  const cpuMs = since(cpu0, await everyCpu());
+  const machineBusy = { wholeRun: busyShare(machine0, machineCpu()), whileSending: machineWhileSending };
+  const cpuMsWhileSending = since(cpu0, cpuAtSent ?? cpu0);
   console.log('');
-  const cpuMs = Object.fromEntries(Object.entries(used).map(([name, ms]) => [name, ms - (cpu0[name] ?? 0)]));
-  cpuMs.mongoServer = store.mongoServer;
-  cpuMs.postgres = store.postgres;
-  cpuMs.redis = redisMs;
+  const [mongoServer, postgres] = [cpuMs.mongoServer ?? 0, cpuMs.postgres ?? 0];
+  const store = { mongoServer, postgres, total: mongoServer + postgres };
   const reportsRefused = Number((await redis.get(`${options.queuePrefix}:delivery-reports-dropped`)) ?? 0);
-  return { apiUrl, gateway, processes: { api, worker }, marks, wallMs, final, cpuMs, idleMsPerSecond, store, rssMbByPhase, reportsRefused };
+  return {
+    apiUrl, gateway, processes: { api, worker }, marks, wallMs, final, cpuMs, cpuMsWhileSending, machineBusy, idleMsPerSecond, store,
+    rssMbByPhase, reportsRefused,
+  };
 }
 
 /** A run's figures as bench:campaign prints them, whatever the gateway. */
 export function figuresOf(run: CampaignRun, recipients: number) {
   const cpuSeconds = Object.fromEntries(Object.entries(run.cpuMs).map(([name, ms]) => [name, seconds(ms)]));
-  const coresBusy = Object.fromEntries(Object.entries(run.cpuMs).map(([name, ms]) => [name, round(ms / run.wallMs)]));
+  const coresOver = (cpuMs: Record<string, number>, ms: number): Record<string, number> =>
+    Object.fromEntries(Object.entries(cpuMs).map(([name, used]) => [name, round(used / ms)]));
+  const coresBusy = coresOver(run.cpuMs, run.wallMs);
+  const coresBusyWhileSending = coresOver(run.cpuMsWhileSending, run.marks.sent ?? NaN);
   const perRecipientUs = (ms: number): number => round((ms * 1_000) / recipients, 0);
   const safelineMs = (run.cpuMs.api ?? 0) + (run.cpuMs.worker ?? 0);
   const idleSafelineMsPerSecond = (run.idleMsPerSecond.api ?? 0) + (run.idleMsPerSecond.worker ?? 0);
@@ -245,6 +275,8 @@ export function figuresOf(run: CampaignRun, recipients: number) {
     cpuUsPerRecipient: Object.fromEntries(Object.entries(run.cpuMs).map(([name, ms]) => [name, perRecipientUs(ms)])),
     cpuSeconds,
     coresBusy,
+    coresBusyWhileSending,
+    machineBusy: run.machineBusy,
     gatewaySide: run.gateway.summary(),
     peakRssMb: { api: peakRssMb(run.processes.api.pid), worker: peakRssMb(run.processes.worker.pid) },
     rssMbByPhase: run.rssMbByPhase,
