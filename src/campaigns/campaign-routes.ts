@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import type { Router } from 'express';
 import type { Infrastructure } from '../safeline';
 import { staffSurfaceOf } from '../staff/staff-surface';
+import { createResultsStore } from '../results/results-store';
+import { loadKeywords } from '../texts/sms-keywords';
 import { loadTexts } from '../texts/texts';
 import { registerCampaignApi } from './campaign-api';
 import { campaignDepsOf } from './campaign-deps';
@@ -23,6 +25,8 @@ export function campaignApiRouters(infra: Infrastructure): Router[] {
     protection: deps.protection,
     audit,
   });
-  registerCampaignApi(api, { ...deps, audit, texts, templateKeys, testSend });
-  return [campaignPages({ ...deps, shell, texts, audit, templateKeys, testSend })];
+  // A poll's replies are checked against the inbound keywords (STOP always wins), its counts read from `results`.
+  const polls = { keyword: loadKeywords(resolve(infra.config.ussd.templatesDir)), results: createResultsStore(infra.mongo.connection) };
+  registerCampaignApi(api, { ...deps, audit, texts, templateKeys, testSend, ...polls });
+  return [campaignPages({ ...deps, shell, texts, audit, templateKeys, testSend, ...polls })];
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Schema, type Connection } from 'mongoose';
 import { modelOn } from '../platform/mongo';
 import type { AudienceFilter } from '../subscribers/subscriber-store';
+import type { CampaignPoll } from './campaign-poll';
 
 export const AXES = ['prevention', 'protection', 'prosecution', 'partnership'] as const;
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled'] as const;
@@ -33,6 +34,8 @@ export interface Campaign {
   /** Stop queuing recipients once the estimated cost reaches this (XOF); null: no cap. */
   budgetCap: number | null;
   senderId: string | null;
+  /** Set when the campaign asks a question whose SMS replies are counted (campaign-poll.ts). */
+  poll: CampaignPoll | null;
   status: CampaignStatus;
   /** Why the campaign stopped by itself (credentials refused, budget reached), shown to the manager. */
   stoppedReason: string | null;
@@ -61,6 +64,7 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
         spread: { maxPerSecond: Number, finishWithinHours: Number },
         budgetCap: Number,
         senderId: String,
+        poll: Schema.Types.Mixed,
         status: String,
         stoppedReason: String,
         createdBy: String,
@@ -85,6 +89,7 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
         joinedTo: joinedTo ? new Date(joinedTo) : undefined,
       },
       asciiLanguages: campaign.asciiLanguages ?? [],
+      poll: campaign.poll ?? null,
       runs: [...(campaign.runs ?? [])].sort(),
     };
   };
