@@ -5,6 +5,7 @@ import type { SafelineModule } from './safeline';
 import { smsModule } from './sms/sms-module';
 import { staffModule } from './staff/staff-module';
 import { subscribersModule } from './subscribers/subscribers-module';
+import { consolePhoneModule } from './ussd/console-phone/phone-module';
 import { ussdModule } from './ussd/ussd-module';
 
 /**
@@ -13,4 +14,5 @@ import { ussdModule } from './ussd/ussd-module';
  */
 export const modules: ReadonlyArray<SafelineModule> = [
   ussdModule, staffModule, gatewayModule, smsModule, hotlineModule, subscribersModule, campaignsModule,
+  consolePhoneModule,
 ];
