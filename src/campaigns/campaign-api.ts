@@ -48,6 +48,7 @@ export const campaignInput = z.strictObject({
     .default({ maxPerSecond: null, finishWithinHours: null }),
   budgetCap: z.number().positive().nullable().default(null),
   senderId: z.string().regex(/^([A-Za-z0-9]{1,11}|\d{1,15})$/).nullable().default(null),
+  quizFlow: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a flow id like "quiz"').nullable().default(null),
 });
 const template = z.strictObject({
   key: z.string().regex(/^[a-z0-9_]{1,60}$/),
@@ -69,9 +70,16 @@ export const campaignIdOf = (req: Request): string => {
 };
 const actor = (staff: StaffContext | undefined): string => staff?.user._id ?? 'unknown';
 
+/** A campaign may name a quiz (a flow with right answers) to compare before and after it: one of these, or none. */
+export function checkQuizFlow(quizFlows: readonly string[], quizFlow: string | null): void {
+  if (quizFlow !== null && !quizFlows.includes(quizFlow)) {
+    throw AppError.badRequest(`quizFlow: "${quizFlow}" is not a quiz; quizzes: ${quizFlows.join(', ') || 'none'}`);
+  }
+}
+
 export function registerCampaignApi(
   api: ApiRegistry,
-  deps: CampaignDeps & { audit: AuditLog; texts: Texts; templateKeys: readonly string[]; testSend: TestSend },
+  deps: CampaignDeps & { audit: AuditLog; texts: Texts; templateKeys: readonly string[]; testSend: TestSend; quizFlows: readonly string[] },
 ): void {
   const enabled = deps.texts.languages.map((language) => language.code);
   const textsOf = (input: {
@@ -123,6 +131,7 @@ export function registerCampaignApi(
       const { template: _template, ...fields } = body;
       const texts = textsOf(body);
       checkLanguages(texts);
+      checkQuizFlow(deps.quizFlows, fields.quizFlow);
       const campaign = await deps.management.create({ ...fields, texts, createdBy: actor(staff) });
       await deps.audit.append({ actor: actor(staff), action: 'campaign.created', target: campaign._id, ip: req.ip ?? '' });
       return campaignViewOf(deps, campaign);

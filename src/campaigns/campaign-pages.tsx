@@ -12,7 +12,7 @@ import type { ConsoleShell } from '../web/console-shell';
 import { PostForm } from '../web/form';
 import { renderFragment } from '../web/render';
 import { Table } from '../web/table';
-import { campaignIdOf, campaignInput } from './campaign-api';
+import { campaignIdOf, campaignInput, checkQuizFlow } from './campaign-api';
 import type { CampaignDeps } from './campaign-deps';
 import { TestSendLimited, type TestSend } from './test-send';
 import { CampaignForm, CampaignPreview, listOf as list, type Translate } from './campaign-form';
@@ -37,7 +37,9 @@ const num = (value: unknown): number | null =>
 
 /** The manager's pages: campaigns, a form with a preview, and one campaign's live progress. */
 export function campaignPages(
-  deps: CampaignDeps & { shell: ConsoleShell; texts: Texts; audit: AuditLog; templateKeys: readonly string[]; testSend: TestSend },
+  deps: CampaignDeps & {
+    shell: ConsoleShell; texts: Texts; audit: AuditLog; templateKeys: readonly string[]; testSend: TestSend; quizFlows: readonly string[];
+  },
 ): Router {
   const router = Router();
   const page = deps.shell.page;
@@ -100,12 +102,13 @@ export function campaignPages(
       spread: { maxPerSecond: num(body.max_per_second), finishWithinHours: num(body.finish_within_hours) },
       budgetCap: num(body.budget_cap),
       senderId: typeof body.sender_id === 'string' && body.sender_id.trim() ? body.sender_id.trim() : null,
+      quizFlow: str(body.quiz_flow) || null,
     });
   };
 
   const form = (req: Request, res: Response, body: Record<string, unknown>, extra?: ComponentChildren): void => {
     const staff = staffOf(res) as StaffContext;
-    const fields = { t: translate(req), body, languages: deps.texts.languages, templateKeys: deps.templateKeys };
+    const fields = { t: translate(req), body, languages: deps.texts.languages, templateKeys: deps.templateKeys, quizFlows: deps.quizFlows };
     page(req, res, t(req, 'console.campaigns.new'), <CampaignForm {...fields} csrfToken={staff.session.csrfToken} extra={extra} />, staff);
   };
   const refusal = (message: string) => <p class="error" role="alert">{message}</p>;
@@ -130,6 +133,12 @@ export function campaignPages(
     if (!parsed.success) {
       res.status(400);
       return form(req, res, body, refusal(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')));
+    }
+    try {
+      checkQuizFlow(deps.quizFlows, parsed.data.quizFlow);
+    } catch (err) {
+      res.status(400);
+      return form(req, res, body, refusal((err as Error).message));
     }
     if (body.intent === 'preview') {
       const preview = await campaignPreviewFor(deps, parsed.data.texts, parsed.data.audience);
@@ -217,6 +226,13 @@ export function campaignPages(
           <button>{t(req, 'console.campaigns.test_send')}</button>
         </PostForm>
         <p><a href={`/api/v1/campaigns/${campaign._id}/report.csv`} download>{t(req, 'console.campaigns.report_csv')}</a></p>
+        {campaign.quizFlow ? (
+          <p>
+            <a href={`/console/results/campaigns/${campaign._id}`}>
+              {t(req, 'console.campaigns.quiz_results', { flow: campaign.quizFlow })}
+            </a>
+          </p>
+        ) : null}
       </>
     );
     page(req, res, campaign.name, body, staff, <LiveHead seconds={10} />);

@@ -1,5 +1,8 @@
 import { resolve } from 'node:path';
 import type { Router } from 'express';
+import { buildFlowSet } from '../flow-engine/flow';
+import { readFlowFiles } from '../flow-engine/flow-files';
+import { quizFlowsOf, resultQuestionsOf } from '../flow-engine/questions';
 import type { Infrastructure } from '../safeline';
 import { staffSurfaceOf } from '../staff/staff-surface';
 import { loadTexts } from '../texts/texts';
@@ -23,6 +26,9 @@ export function campaignApiRouters(infra: Infrastructure): Router[] {
     protection: deps.protection,
     audit,
   });
-  registerCampaignApi(api, { ...deps, audit, texts, templateKeys, testSend });
-  return [campaignPages({ ...deps, shell, texts, audit, templateKeys, testSend })];
+  // The quizzes a campaign may name, for its before-and-after results (the USSD room checks the flows themselves).
+  const { ussd } = infra.config;
+  const quizFlows = quizFlowsOf(resultQuestionsOf(buildFlowSet(readFlowFiles(resolve(ussd.flowsDir)), ussd.entryFlow).set));
+  registerCampaignApi(api, { ...deps, audit, texts, templateKeys, testSend, quizFlows });
+  return [campaignPages({ ...deps, shell, texts, audit, templateKeys, testSend, quizFlows })];
 }

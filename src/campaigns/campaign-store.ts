@@ -33,6 +33,8 @@ export interface Campaign {
   /** Stop queuing recipients once the estimated cost reaches this (XOF); null: no cap. */
   budgetCap: number | null;
   senderId: string | null;
+  /** A quiz flow whose right-answer rates the results pages compare before and after this campaign reached people. */
+  quizFlow: string | null;
   status: CampaignStatus;
   /** Why the campaign stopped by itself (credentials refused, budget reached), shown to the manager. */
   stoppedReason: string | null;
@@ -61,6 +63,7 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
         spread: { maxPerSecond: Number, finishWithinHours: Number },
         budgetCap: Number,
         senderId: String,
+        quizFlow: String,
         status: String,
         stoppedReason: String,
         createdBy: String,
@@ -85,6 +88,7 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
         joinedTo: joinedTo ? new Date(joinedTo) : undefined,
       },
       asciiLanguages: campaign.asciiLanguages ?? [],
+      quizFlow: campaign.quizFlow ?? null,
       runs: [...(campaign.runs ?? [])].sort(),
     };
   };
