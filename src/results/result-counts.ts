@@ -88,7 +88,10 @@ export function createResultCounts(connection: Connection, withLock: WithLock) {
         // Matches only while this change is not in; once it is, the upsert finds the _id taken (11000).
         await counts.collection.updateOne(
           { _id: doc as never, seq: { $ne: entry.seq } },
-          { $inc: Object.fromEntries(inc.map(({ path, by }) => [path, by])), $set: { seq: entry.seq, flow: respondent.flow, result: respondent.result, scope } },
+          {
+            $inc: Object.fromEntries(inc.map(({ path, by }) => [path, by])),
+            $set: { seq: entry.seq, flow: respondent.flow, result: respondent.result, scope },
+          },
           { upsert: true },
         );
       } catch (err) {
@@ -120,7 +123,8 @@ export function createResultCounts(connection: Connection, withLock: WithLock) {
           ? contributionOf(question, current.answers, current.profile)
           : new Map<string, Map<string, number>>();
         const changes = changesBetween(before, contributionOf(question, answers, wanted.profile));
-        const doc: RespondentAnswers = { _id: id, flow: question.flow, result: question.result, respondent, answers, profile: wanted.profile };
+        const { flow, result } = question;
+        const doc: RespondentAnswers = { _id: id, flow, result, respondent, answers, profile: wanted.profile };
         const entry: JournalEntry = { _id: key, seq: (pending?.seq ?? 0) + 1, applied: false, respondent: doc, changes: plain(changes) };
         await journal.replaceOne({ _id: key }, entry, { upsert: true }).exec();
         await apply(entry);

@@ -8,6 +8,7 @@ import { createLocks } from '../../src/platform/redis-lock';
 import { createPendingCounts } from '../../src/results/pending-counts';
 import { createRespondentProfiles } from '../../src/results/respondent-profiles';
 import { createResultCounts } from '../../src/results/result-counts';
+import { recountResults } from '../../src/results/recount';
 import { countedStores, countPending, createResultFigures } from '../../src/results/result-figures';
 import { createResultsStore, type ResultAnswer } from '../../src/results/results-store';
 import { testServices, uniqueName, withDatabase } from '../support/test-env';
@@ -117,5 +118,29 @@ describe('the counts of a question', () => {
     expect(await totalOf('spots_false_promise')).toEqual({ trap: 1 });
     expect(await totalOf('spots_false_promise', 'region=gao')).toEqual({ trap: 1 });
     expect(await totalOf('spots_false_promise', 'region=unknown')).toEqual({});
+  });
+
+  it('are what a recount from `results` and `respondent_profiles` makes', async () => {
+    const { figures } = figuresWith();
+    const profiles = createRespondentProfiles(connection);
+    const live = countedStores({ results: createResultsStore(connection), profiles }, figures, createPendingCounts(connection), () => true, { warn: jest.fn() });
+    for (let i = 0; i < 14; i += 1) {
+      const respondent = hex(`recount-${i}`);
+      if (i % 3) await live.respondents.answer(respondent, 'region', i % 2 ? 'mopti' : 'kayes', AT);
+      if (i % 4) await live.respondents.answer(respondent, 'sex', 'female', AT);
+      await live.results.record(answer(respondent, 'knows_law', i < 9 ? 'yes' : 'no', i < 9), new Date(AT.getTime() + i * 86_400_000));
+      if (i === 5) await live.results.record(answer(respondent, 'knows_law', 'dont_know', false), new Date(AT.getTime() + 30 * 86_400_000));
+    }
+    const snapshot = async () => {
+      const docs = await connection.db?.collection('result_counts').find({ _id: { $regex: /^quiz:(knows_law|spots_false_promise):/ } as never }).toArray();
+      return Object.fromEntries((docs ?? []).map((doc) => [String(doc._id), { n: doc.n as unknown, k: doc.k as unknown }]));
+    };
+    const counted = await snapshot();
+    expect(Object.keys(counted).sort()).toEqual([
+      'quiz:knows_law:all', 'quiz:knows_law:region=kayes', 'quiz:knows_law:region=mopti', 'quiz:knows_law:region=unknown',
+      'quiz:spots_false_promise:all', 'quiz:spots_false_promise:region=gao',
+    ]);
+    expect(await recountResults(connection)).toMatchObject({ results: 16 });
+    expect(await snapshot()).toEqual(counted);
   });
 });
