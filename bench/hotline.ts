@@ -12,14 +12,14 @@
  * the confirming hop was sent to the first poll that sees the request (so it includes up to 50 ms
  * of polling).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { generateSecrets } from '../src/config/generated-secrets';
 import { freePort } from '../src/dev-services/free-port';
-import { cleanup, cleanupOnSignals, onCleanup, scanDelete, startMongoOnFreshPostgres, stats, withTimeout, writeResults } from './support';
+import {
+  cleanup, cleanupOnSignals, onCleanup, scanDelete, startMongoOnFreshPostgres, startSafelineProcess, stats, waitReady, withTimeout, writeResults,
+} from './support';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const GOAL_P99_MS = 2_000;
@@ -32,27 +32,6 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
-function startProcess(role: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'src', 'main.ts'), role], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  );
-  return child;
-}
-
-async function waitReady(url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if ((await fetch(`${url}/readyz`).then((res) => res.status).catch(() => 0)) === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url} not ready within 60 s`);
-}
 
 async function main(): Promise<void> {
   cleanupOnSignals('stopping safeline and dropping the bench database');
@@ -73,9 +52,9 @@ async function main(): Promise<void> {
   const secrets = generateSecrets();
   const apiPort = await freePort();
   const common = { ...process.env, ...secrets, MONGODB_URI: mongodbUri, REDIS_URL, QUEUE_PREFIX: queuePrefix, HOST: '127.0.0.1', CALLBACK_ALLOWED_IPS: '127.0.0.1,::1', LOG_LEVEL: 'warn', SMS_GATEWAY: 'emulator' };
-  startProcess('api', { ...common, PORT: String(apiPort) });
+  startSafelineProcess('api', { ...common, PORT: String(apiPort) });
   const worker = await freePort();
-  startProcess('worker', { ...common, PORT: String(worker) });
+  startSafelineProcess('worker', { ...common, PORT: String(worker) });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await Promise.all([waitReady(apiUrl), waitReady(`http://127.0.0.1:${worker}`)]);
   console.log(`safeline api ${apiUrl} + worker; ${sessions} sessions for ${seconds} s, ${thinkMs} ms between screens`);

@@ -3,8 +3,8 @@
  * a fresh PostgreSQL database, latency statistics, timeouts, and a cleanup list that runs once,
  * in reverse order, on success, failure or SIGINT/SIGTERM.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { ensureMongoServerBinary, startMongoServer, type RunningMongoServer } from '../src/dev-services/mongo-server';
@@ -138,6 +138,44 @@ export async function startMongoOnFreshPostgres(label: string): Promise<MongoOnP
   onCleanup(() => server.stop());
   console.log(`mongo-server ${server.uri} (pid ${server.pid}) on PostgreSQL ${pgVersion}, database ${database}`);
   return { server, database, pgVersion };
+}
+
+export interface SafelineProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** SIGTERM and wait for the exit (also run by cleanup(); a second call does nothing). */
+  stop(): Promise<void>;
+}
+
+/**
+ * `node src/main.ts <role>` as deployed (the bench passes the env, NODE_OPTIONS included), stderr shown,
+ * stdout ignored or into `stdoutFile`; `nodeArgs` go before the script (--trace-gc). cleanup() stops it.
+ */
+export function startSafelineProcess(
+  role: 'api' | 'worker',
+  env: NodeJS.ProcessEnv,
+  options: { nodeArgs?: readonly string[]; stdoutFile?: string } = {},
+): SafelineProcess {
+  const out = options.stdoutFile ? openSync(options.stdoutFile, 'w') : 'ignore';
+  const script = join(__dirname, '..', 'src', 'main.ts');
+  const args = [...(options.nodeArgs ?? []), '-r', '@swc-node/register', script, role];
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', out, 'inherit'] });
+  const stop = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  onCleanup(stop);
+  return { child, pid: child.pid ?? 0, stop };
+}
+
+/** Waits until `<url>/readyz` answers 200. */
+export async function waitReady(url: string, timeoutMs = 90_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    if ((await fetch(`${url}/readyz`).then((res) => res.status).catch(() => 0)) === 200) return;
+  }
+  throw new Error(`${url} not ready within ${timeoutMs / 1_000} s`);
 }
 
 /** Writes bench/results/<name>.json and returns its path. */

@@ -11,7 +11,6 @@
  *
  * Goal: p99 <= 200 ms at 200 concurrent sessions. Results: stdout and bench/results/ussd-smpp.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -20,7 +19,9 @@ import { freePort } from '../src/dev-services/free-port';
 import { startKannel } from '../src/dev-services/kannel';
 import { ussdKannelConf } from '../tests/support/kannel-ussd';
 import { startUssdSmscSimulator, type UssdScreen } from '../tests/support/ussd-smsc-simulator';
-import { cleanup, cleanupOnSignals, onCleanup, processCpuMs, scanDelete, startMongoOnFreshPostgres, stats, writeResults } from './support';
+import {
+  cleanup, cleanupOnSignals, onCleanup, processCpuMs, scanDelete, startMongoOnFreshPostgres, startSafelineProcess, stats, waitReady, writeResults,
+} from './support';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const GOAL_P99_MS = 200;
@@ -34,30 +35,6 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
-function startProcess(role: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'src', 'main.ts'), role], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  );
-  return child;
-}
-
-async function waitReady(url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if ((await fetch(`${url}/readyz`).then((res) => res.status).catch(() => 0)) === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url} not ready within 60 s`);
-}
 
 async function main(): Promise<void> {
   cleanupOnSignals('stopping Kannel and safeline, dropping the bench database');
@@ -88,9 +65,9 @@ async function main(): Promise<void> {
     SMS_GATEWAY: 'emulator',
     USSD_KANNEL_SMSC_IDS: SMSC,
   };
-  const api = startProcess('api', { ...common, PORT: String(apiPort) });
+  const api = startSafelineProcess('api', { ...common, PORT: String(apiPort) });
   const workerPort = await freePort();
-  startProcess('worker', { ...common, PORT: String(workerPort) });
+  startSafelineProcess('worker', { ...common, PORT: String(workerPort) });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await Promise.all([waitReady(apiUrl), waitReady(`http://127.0.0.1:${workerPort}`)]);
 
@@ -140,13 +117,13 @@ async function main(): Promise<void> {
       }
     }
   };
-  const cpuBefore = processCpuMs(api.pid ?? 0) ?? 0;
+  const cpuBefore = processCpuMs(api.pid) ?? 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: sessions }, (_, i) => new Promise((resolve) => setTimeout(resolve, (i * thinkMs) / sessions)).then(virtualPhone)),
   );
   const elapsedS = (performance.now() - started) / 1_000;
-  const apiCpuMs = (processCpuMs(api.pid ?? 0) ?? 0) - cpuBefore;
+  const apiCpuMs = (processCpuMs(api.pid) ?? 0) - cpuBefore;
 
   const all = stats([...dialMs, ...answerMs]);
   const results = {

@@ -1,11 +1,13 @@
 import { campaignsModule } from './campaigns/campaigns-module';
 import { gatewayModule } from './gateway/gateway-module';
 import { hotlineModule } from './hotline/hotline-module';
-import { resultsModule } from './results/results-module';
+import { quizCampaignsOf } from './campaigns/quiz-campaigns';
+import { createResultsModule } from './results/results-module';
 import type { SafelineModule } from './safeline';
 import { smsModule } from './sms/sms-module';
 import { staffModule } from './staff/staff-module';
 import { subscribersModule } from './subscribers/subscribers-module';
+import { consolePhoneModule } from './ussd/console-phone/phone-module';
 import { ussdModule } from './ussd/ussd-module';
 
 /**
@@ -13,5 +15,6 @@ import { ussdModule } from './ussd/ussd-module';
  * rooms whose pages and API need to know who is signed in.
  */
 export const modules: ReadonlyArray<SafelineModule> = [
-  ussdModule, staffModule, gatewayModule, smsModule, hotlineModule, subscribersModule, campaignsModule, resultsModule,
+  ussdModule, staffModule, gatewayModule, smsModule, hotlineModule, subscribersModule, campaignsModule,
+  consolePhoneModule, createResultsModule(quizCampaignsOf),
 ];

@@ -32,6 +32,18 @@ export function result(
 export type UnknownSend = Pick<BatchRecipient, 'message' | 'subscriber'>;
 
 /**
+ * A poll campaign's recipients who got the question (accepted, or unknown: a reply proves it came) may answer
+ * it: each is marked in Redis for the poll's window, before the batch is counted closed (a failure retries it).
+ */
+async function markPolled(deps: SendDeps, batch: CampaignBatch, phoneHashes: readonly string[]): Promise<void> {
+  if (phoneHashes.length === 0) return;
+  const poll = (await deps.campaigns.get(batch.campaign))?.poll;
+  if (!poll) return;
+  const windowMs = Math.ceil(poll.windowHours * 3_600_000);
+  await deps.pollSends.mark(phoneHashes, { campaign: batch.campaign, language: batch.language, sentAt: deps.now().getTime(), windowMs });
+}
+
+/**
  * Results first, then the counts with the accepted messageIds' map (once per batch, whatever happens),
  * then the batch is marked closed and its call record dropped. `recorded`: accepted results written
  * before a crash, mapped too; `unknown`: recipients counted unknown, whom a later report may link back.
@@ -45,7 +57,9 @@ export async function closeBatch(
   unknown: readonly UnknownSend[] = [],
 ): Promise<void> {
   await deps.messages.insertResults(results);
-  const accepted = [...recorded, ...results].filter((r) => r.outcome === 'accepted').map((r) => r._id);
+  const acceptedResults = [...recorded, ...results].filter((r) => r.outcome === 'accepted');
+  await markPolled(deps, batch, [...acceptedResults, ...unknown].map((r) => r.subscriber));
+  const accepted = acceptedResults.map((r) => r._id);
   await deps.progress.closeBatch(batch.run, batch._id, counts, accepted, unknown);
   const allCancelled = batch.recipients.length > 0 && counts.cancelled === batch.recipients.length;
   await deps.messages.setBatchStatus(batch._id, allCancelled ? 'cancelled' : 'done', deps.now());

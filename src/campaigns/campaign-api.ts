@@ -5,11 +5,14 @@ import { toE164 } from '../shared/phone-number';
 import type { StaffContext } from '../staff/access';
 import type { ApiRegistry } from '../staff/api-registry';
 import type { AuditLog } from '../staff/audit-log';
+import type { KeywordMatch } from '../texts/sms-keywords';
 import type { Texts } from '../texts/texts';
 import { TOPICS } from '../subscribers/topics';
 import type { CampaignDeps } from './campaign-deps';
-import { campaignPreviewFor, campaignViewOf } from './campaign-views';
+import { campaignPreviewFor, campaignViewOf, pollCountsOf } from './campaign-views';
+import type { ResultsStore } from '../results/results-store';
 import { AXES } from './campaign-store';
+import { pollInput, pollProblems, type CampaignPoll } from './campaign-poll';
 import { campaignReportCsv } from './campaign-report';
 import { listTemplates, textsFromTemplate } from './campaign-templates';
 import { TestSendLimited, type TestSend } from './test-send';
@@ -49,6 +52,7 @@ export const campaignInput = z.strictObject({
   budgetCap: z.number().positive().nullable().default(null),
   senderId: z.string().regex(/^([A-Za-z0-9]{1,11}|\d{1,15})$/).nullable().default(null),
   quizFlow: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a flow id like "quiz"').nullable().default(null),
+  poll: pollInput.nullable().default(null),
 });
 const template = z.strictObject({
   key: z.string().regex(/^[a-z0-9_]{1,60}$/),
@@ -68,6 +72,11 @@ export const campaignIdOf = (req: Request): string => {
   if (!z.string().uuid().safeParse(id).success) throw AppError.badRequest('id must be a campaign id (uuid)');
   return id;
 };
+/** Refuses a poll its recipients could not answer as meant (the API and the console alike). */
+export function checkPoll(poll: CampaignPoll | null, texts: Record<string, string>, keyword: (text: string) => KeywordMatch | undefined) {
+  const problems = poll ? pollProblems(poll, Object.keys(texts), keyword) : [];
+  if (problems.length) throw AppError.badRequest(`poll: ${problems.join('; ')}`);
+}
 const actor = (staff: StaffContext | undefined): string => staff?.user._id ?? 'unknown';
 
 /** A campaign may name a quiz (a flow with right answers) to compare before and after it: one of these, or none. */
@@ -79,7 +88,15 @@ export function checkQuizFlow(quizFlows: readonly string[], quizFlow: string | n
 
 export function registerCampaignApi(
   api: ApiRegistry,
-  deps: CampaignDeps & { audit: AuditLog; texts: Texts; templateKeys: readonly string[]; testSend: TestSend; quizFlows: readonly string[] },
+  deps: CampaignDeps & {
+    audit: AuditLog;
+    texts: Texts;
+    templateKeys: readonly string[];
+    testSend: TestSend;
+    keyword: (text: string) => KeywordMatch | undefined;
+    results: ResultsStore;
+    quizFlows: readonly string[];
+  },
 ): void {
   const enabled = deps.texts.languages.map((language) => language.code);
   const textsOf = (input: {
@@ -132,6 +149,7 @@ export function registerCampaignApi(
       const texts = textsOf(body);
       checkLanguages(texts);
       checkQuizFlow(deps.quizFlows, fields.quizFlow);
+      checkPoll(fields.poll, texts, deps.keyword);
       const campaign = await deps.management.create({ ...fields, texts, createdBy: actor(staff) });
       await deps.audit.append({ actor: actor(staff), action: 'campaign.created', target: campaign._id, ip: req.ip ?? '' });
       return campaignViewOf(deps, campaign);
@@ -143,11 +161,16 @@ export function registerCampaignApi(
   }));
 
   api.add(
-    { method: 'get', path: '/campaigns/:id', summary: 'A campaign with the live counts of its runs', access: { roles: MANAGERS } },
+    {
+      method: 'get',
+      path: '/campaigns/:id',
+      summary: 'A campaign with the live counts of its runs (and, for a poll, its replies per category)',
+      access: { roles: MANAGERS },
+    },
     async ({ req }) => {
       const campaign = await deps.campaigns.get(campaignIdOf(req));
       if (!campaign) throw AppError.notFound('No such campaign');
-      return campaignViewOf(deps, campaign);
+      return { ...(await campaignViewOf(deps, campaign)), pollCounts: await pollCountsOf(deps.results, campaign) };
     },
   );
 

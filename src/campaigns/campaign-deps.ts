@@ -10,6 +10,7 @@ import { CAMPAIGN_QUEUE, type CampaignJob, type CampaignSettings } from './campa
 import { createCampaignStore } from './campaign-store';
 import { createCampaignManagement } from './manage-campaigns';
 import { createMessageStore } from './message-store';
+import { createPollSends } from './poll-sends';
 import { createRunProgress } from './run-progress';
 
 /** Everything the campaign room needs in one process, built once per process. */
@@ -44,6 +45,7 @@ function build(infra: Infrastructure) {
     reportPeriodMs: config.sms.reportPeriodMs,
   };
   const calls = createBatchCalls(redis, prefix, config.sms.reportPeriodMs);
+  const pollSends = createPollSends(redis, prefix);
   const management = createCampaignManagement({
     campaigns,
     messages,
@@ -63,7 +65,7 @@ function build(infra: Infrastructure) {
   const binds = routeBindsOf(infra);
   return {
     subscribers, campaigns, messages, progress, calls, queue, withLock,
-    protection, optouts, settings, routes, gatewayOf, binds, management, now,
+    protection, optouts, settings, routes, gatewayOf, binds, management, now, pollSends,
   };
 }
 

@@ -13,6 +13,64 @@ export const listOf = (value: unknown): string[] =>
   ([] as unknown[]).concat(value ?? []).filter((item): item is string => typeof item === 'string' && item !== '');
 
 const SCHEDULE_KINDS = ['now', 'at', 'recurring', 'relative'] as const;
+/** Rows of categories the form offers a poll (the API takes up to 9). */
+const POLL_ROWS = [0, 1, 2, 3] as const;
+const field = (body: Record<string, unknown>, name: string): string => (typeof body[name] === 'string' ? body[name].trim() : '');
+
+/** The form's poll fields as the API's `poll` (null when none is filled in): replies comma-separated per language. */
+export function pollFromForm(body: Record<string, unknown>, languages: readonly Language[]) {
+  const categories = POLL_ROWS.map((row) => ({
+    name: field(body, `poll_${row}_name`).toLowerCase(),
+    replies: Object.fromEntries(
+      languages
+        .map((l): [string, string[]] => [l.code, field(body, `poll_${row}_${l.code}`).split(',').map((w) => w.trim()).filter(Boolean)])
+        .filter(([, words]) => words.length > 0),
+    ),
+  })).filter((category) => category.name !== '' || Object.keys(category.replies).length > 0);
+  const result = field(body, 'poll_result');
+  if (result === '' && categories.length === 0) return null;
+  const hours = Number(field(body, 'poll_window_hours') || '72');
+  return { result, categories, windowHours: Number.isFinite(hours) ? hours : -1 };
+}
+
+/** A poll: what it measures, how long replies count, and up to four categories with their replies per language. */
+function PollFields(props: { t: Translate; body: Record<string, unknown>; languages: readonly Language[] }) {
+  const { t, body, languages } = props;
+  const c = (key: string, vars?: Record<string, string>): string => t(`console.campaigns.${key}`, vars);
+  return (
+    <fieldset>
+      <legend>{c('poll')}</legend>
+      <p>{c('poll_help')}</p>
+      <label for="c-poll-result">{c('poll_result')}</label>
+      <input id="c-poll-result" name="poll_result" placeholder="knows_hotline" maxlength={40} value={field(body, 'poll_result')} />
+      <label for="c-poll-window">{c('poll_window_hours')}</label>
+      <input id="c-poll-window" type="number" min="0" step="any" name="poll_window_hours"
+        value={field(body, 'poll_window_hours') || '72'} />
+      <Table columns={[c('poll_category'), ...languages.map((l) => l.name)]}>
+        {POLL_ROWS.map((row) => (
+          <tr>
+            <td>
+              <input
+                name={`poll_${row}_name`}
+                aria-label={c('poll_category_n', { n: String(row + 1) })}
+                value={field(body, `poll_${row}_name`)}
+              />
+            </td>
+            {languages.map((l) => (
+              <td>
+                <input
+                  name={`poll_${row}_${l.code}`}
+                  aria-label={c('poll_replies_n', { n: String(row + 1), language: l.name })}
+                  value={field(body, `poll_${row}_${l.code}`)}
+                />
+              </td>
+            ))}
+          </tr>
+        ))}
+      </Table>
+    </fieldset>
+  );
+}
 
 /** A checkbox (or a radio button) with its label after it. */
 function Option(props: { type?: 'checkbox' | 'radio'; name: string; value: string; checked: boolean; children: ComponentChildren }) {
@@ -121,6 +179,7 @@ export function CampaignForm(props: {
           <option value="">{t('console.campaigns.no_quiz')}</option>
           {props.quizFlows.map((flow) => <option value={flow} selected={body.quiz_flow === flow}>{flow}</option>)}
         </select>
+        <PollFields t={t} body={body} languages={languages} />
         <button name="intent" value="preview">{t('console.campaigns.preview')}</button>
         <button name="intent" value="create">{t('console.campaigns.create')}</button>
       </PostForm>

@@ -12,13 +12,16 @@ import type { ConsoleShell } from '../web/console-shell';
 import { PostForm } from '../web/form';
 import { renderFragment } from '../web/render';
 import { Table } from '../web/table';
-import { campaignIdOf, campaignInput, checkQuizFlow } from './campaign-api';
+import type { ResultsStore } from '../results/results-store';
+import type { KeywordMatch } from '../texts/sms-keywords';
+import { CountsSection } from '../web/table';
+import { campaignIdOf, campaignInput, checkPoll, checkQuizFlow } from './campaign-api';
 import type { CampaignDeps } from './campaign-deps';
 import { TestSendLimited, type TestSend } from './test-send';
-import { CampaignForm, CampaignPreview, listOf as list, type Translate } from './campaign-form';
+import { CampaignForm, CampaignPreview, listOf as list, pollFromForm, type Translate } from './campaign-form';
 import type { Campaign } from './campaign-store';
 import { textsFromTemplate } from './campaign-templates';
-import { campaignPreviewFor, campaignViewOf } from './campaign-views';
+import { campaignPreviewFor, campaignViewOf, pollCountsOf } from './campaign-views';
 import { waitingOf } from './run-progress';
 
 const MANAGERS = ['campaign_manager', 'admin'] as const;
@@ -38,7 +41,14 @@ const num = (value: unknown): number | null =>
 /** The manager's pages: campaigns, a form with a preview, and one campaign's live progress. */
 export function campaignPages(
   deps: CampaignDeps & {
-    shell: ConsoleShell; texts: Texts; audit: AuditLog; templateKeys: readonly string[]; testSend: TestSend; quizFlows: readonly string[];
+    shell: ConsoleShell;
+    texts: Texts;
+    audit: AuditLog;
+    templateKeys: readonly string[];
+    testSend: TestSend;
+    keyword: (text: string) => KeywordMatch | undefined;
+    results: ResultsStore;
+    quizFlows: readonly string[];
   },
 ): Router {
   const router = Router();
@@ -103,6 +113,7 @@ export function campaignPages(
       budgetCap: num(body.budget_cap),
       senderId: typeof body.sender_id === 'string' && body.sender_id.trim() ? body.sender_id.trim() : null,
       quizFlow: str(body.quiz_flow) || null,
+      poll: pollFromForm(body, deps.texts.languages),
     });
   };
 
@@ -135,6 +146,7 @@ export function campaignPages(
       return form(req, res, body, refusal(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')));
     }
     try {
+      checkPoll(parsed.data.poll, parsed.data.texts, deps.keyword);
       checkQuizFlow(deps.quizFlows, parsed.data.quizFlow);
     } catch (err) {
       res.status(400);
@@ -160,6 +172,10 @@ export function campaignPages(
       .filter((key) => counts[key] > 0 || !['unknown', 'cancelled'].includes(key));
     const label = { optedOut: 'opted_out', failedDelivery: 'failed_delivery' } as Partial<Record<(typeof keys)[number], string>>;
     const rows = keys.map((key) => ({ key, label: t(req, `console.campaigns.${label[key] ?? key}`), value: counts[key] }));
+    const pollCounts = await pollCountsOf(deps.results, campaign);
+    const pollTitle = campaign.poll
+      ? t(req, 'console.campaigns.poll_counts', { result: campaign.poll.result, hours: String(campaign.poll.windowHours) })
+      : '';
     return (
       <>
         <p>
@@ -168,6 +184,7 @@ export function campaignPages(
         </p>
         <FunnelChart rows={rows} title={t(req, 'console.campaigns.progress')} />
         <p>{t(req, 'console.campaigns.cost_so_far', { cost: p.cost.toFixed(0) })}</p>
+        {pollCounts ? <CountsSection title={pollTitle} counts={pollCounts} /> : null}
       </>
     );
   };
@@ -220,6 +237,16 @@ export function campaignPages(
             </>
           ))}
         </dl>
+        {campaign.poll ? (
+          <Table columns={[t(req, 'console.campaigns.poll_category'), ...Object.keys(campaign.texts)]}>
+            {campaign.poll.categories.map((category) => (
+              <tr>
+                <th scope="row">{category.name}</th>
+                {Object.keys(campaign.texts).map((language) => <td>{(category.replies[language] ?? []).join(', ')}</td>)}
+              </tr>
+            ))}
+          </Table>
+        ) : null}
         <PostForm action={`${path}/test`} csrfToken={csrfToken}>
           <label for="t-phones">{t(req, 'console.campaigns.test_phones')}</label>
           <input id="t-phones" name="phones" required />

@@ -5,6 +5,8 @@ import { readFlowFiles } from '../flow-engine/flow-files';
 import { quizFlowsOf, resultQuestionsOf } from '../flow-engine/questions';
 import type { Infrastructure } from '../safeline';
 import { staffSurfaceOf } from '../staff/staff-surface';
+import { createResultsStore } from '../results/results-store';
+import { loadKeywords } from '../texts/sms-keywords';
 import { loadTexts } from '../texts/texts';
 import { registerCampaignApi } from './campaign-api';
 import { campaignDepsOf } from './campaign-deps';
@@ -26,9 +28,11 @@ export function campaignApiRouters(infra: Infrastructure): Router[] {
     protection: deps.protection,
     audit,
   });
+  // A poll's replies are checked against the inbound keywords (STOP always wins), its counts read from `results`.
+  const polls = { keyword: loadKeywords(resolve(infra.config.ussd.templatesDir)), results: createResultsStore(infra.mongo.connection) };
   // The quizzes a campaign may name, for its before-and-after results (the USSD room checks the flows themselves).
   const { ussd } = infra.config;
   const quizFlows = quizFlowsOf(resultQuestionsOf(buildFlowSet(readFlowFiles(resolve(ussd.flowsDir)), ussd.entryFlow).set));
-  registerCampaignApi(api, { ...deps, audit, texts, templateKeys, testSend, quizFlows });
-  return [campaignPages({ ...deps, shell, texts, audit, templateKeys, testSend, quizFlows })];
+  registerCampaignApi(api, { ...deps, audit, texts, templateKeys, testSend, quizFlows, ...polls });
+  return [campaignPages({ ...deps, shell, texts, audit, templateKeys, testSend, quizFlows, ...polls })];
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Schema, type Connection } from 'mongoose';
 import { modelOn } from '../platform/mongo';
 import type { AudienceFilter } from '../subscribers/subscriber-store';
+import type { CampaignPoll } from './campaign-poll';
 
 export const AXES = ['prevention', 'protection', 'prosecution', 'partnership'] as const;
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled'] as const;
@@ -35,6 +36,8 @@ export interface Campaign {
   senderId: string | null;
   /** A quiz flow whose right-answer rates the results pages compare before and after this campaign reached people. */
   quizFlow: string | null;
+  /** Set when the campaign asks a question whose SMS replies are counted (campaign-poll.ts). */
+  poll: CampaignPoll | null;
   status: CampaignStatus;
   /** Why the campaign stopped by itself (credentials refused, budget reached), shown to the manager. */
   stoppedReason: string | null;
@@ -64,6 +67,7 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
         budgetCap: Number,
         senderId: String,
         quizFlow: String,
+        poll: Schema.Types.Mixed,
         status: String,
         stoppedReason: String,
         createdBy: String,
@@ -89,6 +93,7 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
       },
       asciiLanguages: campaign.asciiLanguages ?? [],
       quizFlow: campaign.quizFlow ?? null,
+      poll: campaign.poll ?? null,
       runs: [...(campaign.runs ?? [])].sort(),
     };
   };

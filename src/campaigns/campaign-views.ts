@@ -2,6 +2,8 @@ import type { CampaignDeps } from './campaign-deps';
 import { routeFor } from '../gateway/route-table';
 import { previewCampaign, type AudienceRoute } from './campaign-preview';
 import type { Campaign } from './campaign-store';
+import { OTHER, pollFlowOf } from './campaign-poll';
+import type { ResultsStore } from '../results/results-store';
 import type { AudienceFilter } from '../subscribers/subscriber-store';
 import { noProgress } from './run-progress';
 
@@ -53,4 +55,13 @@ export async function campaignPreviewFor(
     asciiOption: deps.texts.languages.filter((l) => l.asciiSpelling).map((l) => l.code),
     routes: deps.routes,
   });
+}
+
+/** A poll campaign's replies per category (each category, and "other", even at 0); null for a campaign that asks nothing. */
+export async function pollCountsOf(results: Pick<ResultsStore, 'tally'>, campaign: Campaign): Promise<Record<string, number> | null> {
+  if (!campaign.poll) return null;
+  const names = [...campaign.poll.categories.map((category) => category.name), OTHER];
+  const counts: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
+  for (const row of await results.tally(pollFlowOf(campaign._id), campaign.poll.result)) counts[row.category] = row.answers;
+  return counts;
 }

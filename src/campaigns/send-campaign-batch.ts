@@ -12,6 +12,7 @@ import { closeBatch, recordAnswers, result } from './batch-outcomes';
 import { SEND_BATCH, SEND_JOB_OPTIONS, type CampaignJob, type CampaignSettings, type SendBatchJob } from './campaign-jobs';
 import type { Campaign, CampaignStore } from './campaign-store';
 import type { MessageStore } from './message-store';
+import type { PollSends } from './poll-sends';
 import { reconcile } from './reconcile-batch';
 import type { RunProgressStore } from './run-progress';
 import { isOpen, nextOpen } from './send-window';
@@ -23,6 +24,8 @@ export interface SendDeps {
   subscribers: SubscriberStore;
   optouts: OptOutSet;
   progress: RunProgressStore;
+  /** Who was sent a poll, for its replies. */
+  pollSends: PollSends;
   /** Each batch's gateway call, kept beside the batch in Redis until the batch is closed. */
   calls: BatchCalls;
   /** For a batch without a route (written before routes, or its route since taken out): each number over its own route. */

@@ -3,10 +3,11 @@ import { generateSecrets } from '../config/generated-secrets';
 import { createLogger } from '../platform/logger';
 import { connectMongo } from '../platform/mongo';
 import { recountResults } from '../results/recount';
+import { resultQuestionsIn } from '../results/results-deps';
 
 /**
- * `npm run results:recount`: makes the results pages' counts again from `results` and `respondent_profiles`
- * (with the worker stopped). Without MONGODB_URI it uses the server `npm run dev` runs.
+ * `npm run results:recount`: makes the results pages' counts of the flows' questions again from `results` and
+ * `respondent_profiles` (with the worker stopped). Without MONGODB_URI it uses the server `npm run dev` runs.
  */
 async function main(): Promise<number> {
   const config = parseConfig({ ...generateSecrets(), ...readEnvironment() });
@@ -15,7 +16,7 @@ async function main(): Promise<number> {
   try {
     await mongo.opened;
     const started = Date.now();
-    const done = await recountResults(mongo.connection);
+    const done = await recountResults(mongo.connection, resultQuestionsIn(config));
     console.log(
       `${done.results} results, ${done.respondents} respondents' answers, ${done.counters} counter documents, ${Date.now() - started} ms`,
     );

@@ -16,8 +16,14 @@ import type { SmscSimulator } from './smpp-simulator';
  * Ports are checked free before start (a bearerbox that cannot open a port keeps running); both boxes stop by PID.
  */
 
-/** What a bind needs from an SMSC simulator; `serviceType` sets the group's service-type (USSD binds: "USSD"). */
-export type SmscBind = Pick<SmscSimulator, 'name' | 'port' | 'systemId' | 'password'> & { readonly serviceType?: string };
+/**
+ * What a bind needs from an SMSC simulator; `serviceType` sets the group's service-type (USSD binds: "USSD"),
+ * `throughput` its messages per second (Kannel's `throughput`; unset: as fast as the SMSC answers).
+ */
+export type SmscBind = Pick<SmscSimulator, 'name' | 'port' | 'systemId' | 'password'> & {
+  readonly serviceType?: string;
+  readonly throughput?: number;
+};
 
 export interface KannelPorts {
   readonly admin: number;
@@ -75,6 +81,8 @@ export interface RunningKannel {
   status(): Promise<string>;
   /** Everything both boxes logged (log files), for asserting that no number or text is in it. */
   logs(): string;
+  /** The PIDs of the boxes running now (a bench reads their CPU time). */
+  pids(): { readonly bearerbox: readonly number[]; readonly smsbox: readonly number[] };
   /**
    * Stops bearerbox only, cleanly (SIGTERM). Kannel 1.4.5's smsbox then shuts down too (bearerbox tells it to):
    * in production a supervisor (run_kannel_box, docker's restart policy) starts it again.
@@ -141,6 +149,7 @@ export function kannelConf(
     'enquire-link-interval = 30',
     'log-level = 3',
     ...(smsc.serviceType ? [`service-type = ${q(smsc.serviceType)}`] : []),
+    ...(smsc.throughput ? [`throughput = ${smsc.throughput}`] : []),
   ]);
   const smsbox = [
     '',
@@ -314,6 +323,7 @@ export async function startKannel(options: KannelOptions): Promise<RunningKannel
         .filter((name) => name.endsWith('.log'))
         .map((name) => readFileSync(join(options.dir, name), 'utf8'))
         .join('\n'),
+    pids: () => ({ bearerbox: boxPids('bearerbox', confPath), smsbox: boxPids('smsbox', confPath) }),
     stopBearerbox: () => stopProcess(bearerbox, 'bearerbox'),
     async killBearerbox() {
       const box = bearerbox;

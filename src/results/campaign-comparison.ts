@@ -1,6 +1,4 @@
 import { Schema, type Connection } from 'mongoose';
-import type { CampaignStore } from '../campaigns/campaign-store';
-import type { MessageStore } from '../campaigns/message-store';
 import type { ResultQuestion } from '../flow-engine/questions';
 import { modelOn } from '../platform/mongo';
 import { cellOf, type Cell } from '../shared/small-cells';
@@ -48,27 +46,32 @@ export function createComparisons(connection: Connection) {
 
 export type Comparisons = ReturnType<typeof createComparisons>;
 
+/** A campaign as results need it. The campaigns room provides them: results read none of its stores. */
+export interface QuizCampaign {
+  readonly id: string;
+  readonly name: string;
+  /** The quiz flow it is compared on, or null. */
+  readonly quizFlow: string | null;
+  readonly runs: readonly string[];
+}
+
+export interface QuizCampaigns {
+  /** The latest campaigns (as many as the campaigns page lists), newest first. */
+  list(): Promise<QuizCampaign[]>;
+  get(id: string): Promise<QuizCampaign | undefined>;
+  /**
+   * When the gateway first accepted the campaign's SMS for each number, by keyed phone hash (the subscriber's id,
+   * the same hash a respondent is kept under), in ms.
+   */
+  reachOf(campaign: QuizCampaign): Promise<Map<string, number>>;
+}
+
 export interface CompareDeps {
-  readonly campaigns: Pick<CampaignStore, 'get'>;
-  readonly messages: Pick<MessageStore, 'resultsOfRun'>;
+  readonly quizCampaigns: QuizCampaigns;
   readonly counts: Pick<ResultCounts, 'respondentsOf'>;
   readonly comparisons: Comparisons;
   readonly questions: readonly ResultQuestion[];
   now(): Date;
-}
-
-/** When the gateway first took the campaign's SMS for each number (keyed phone hash, as results keep it). */
-async function reachOf(deps: CompareDeps, runs: readonly string[]): Promise<Map<string, number>> {
-  const reach = new Map<string, number>();
-  for (const run of runs) {
-    for (const sent of await deps.messages.resultsOfRun(run)) {
-      if (sent.outcome !== 'accepted') continue;
-      const at = new Date(sent.at).getTime();
-      const known = reach.get(sent.subscriber);
-      if (known === undefined || at < known) reach.set(sent.subscriber, at);
-    }
-  }
-  return reach;
 }
 
 type Tally = { respondents: number; correct: number };
@@ -87,10 +90,10 @@ const counted = (group: Tally, answer: KeptAnswer | undefined): void => {
  * latest answer). A respondent who answered both before and after is in both. Undefined: no such campaign or quiz.
  */
 export async function compareCampaign(deps: CompareDeps, campaignId: string): Promise<StoredComparison | undefined> {
-  const campaign = await deps.campaigns.get(campaignId);
+  const campaign = await deps.quizCampaigns.get(campaignId);
   const flow = campaign?.quizFlow;
   if (!campaign || !flow) return undefined;
-  const reach = await reachOf(deps, campaign.runs);
+  const reach = await deps.quizCampaigns.reachOf(campaign);
   const groups = new Map(
     deps.questions
       .filter((question) => question.flow === flow)
@@ -109,7 +112,7 @@ export async function compareCampaign(deps: CompareDeps, campaignId: string): Pr
     counted(question.after, latestOf(answers.filter((answer) => answer.at.getTime() >= reachedAt)));
   }
   const comparison: StoredComparison = {
-    _id: campaign._id,
+    _id: campaign.id,
     flow,
     comparedAt: deps.now(),
     reached: reach.size,

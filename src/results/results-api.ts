@@ -58,7 +58,7 @@ export function registerResultsApi(api: ApiRegistry, deps: ResultsApiDeps): void
     async ({ req }) => {
       const view = await campaignView(deps, campaignIdOf(req));
       return {
-        campaign: view.campaign._id, name: view.campaign.name, flow: view.flow,
+        campaign: view.campaign.id, name: view.campaign.name, flow: view.flow,
         questions: view.questions.map(({ question, comparedAt, reached, groups }) => ({
           result: question.result, comparedAt, reached, groups,
         })),
@@ -74,7 +74,7 @@ export function registerResultsApi(api: ApiRegistry, deps: ResultsApiDeps): void
     },
     async ({ req }) => {
       const view = await campaignView(deps, campaignIdOf(req));
-      await queueComparison(deps.queues, view.campaign._id);
+      await queueComparison(deps.queues, view.campaign.id);
       return { queued: true };
     },
   );

@@ -1,6 +1,4 @@
 import { resolve } from 'node:path';
-import { createCampaignStore } from '../campaigns/campaign-store';
-import { createMessageStore } from '../campaigns/message-store';
 import { buildFlowSet } from '../flow-engine/flow';
 import { readFlowFiles } from '../flow-engine/flow-files';
 import { resultQuestionsOf, type ResultQuestion } from '../flow-engine/questions';
@@ -43,8 +41,6 @@ function build(infra: Infrastructure) {
     figures,
     pending,
     comparisons: createComparisons(connection),
-    campaigns: createCampaignStore(connection),
-    messages: createMessageStore(connection),
     /** What the USSD worker writes answers and profiles with: the questions' counts follow each write. */
     counted: countedStores({ results, profiles }, figures, pending, () => infra.redis.client.status === 'ready', infra.logger),
     now: () => new Date(),

@@ -29,7 +29,7 @@ export function resultsPages(deps: ResultsApiDeps & { shell: ConsoleShell }): Ro
     const labels = labelsOf(req);
     const { say } = labels;
     const questions = await questionList(deps);
-    const compared = (await deps.campaigns.list()).filter((campaign) => campaign.quizFlow);
+    const compared = (await deps.quizCampaigns.list()).filter((campaign) => campaign.quizFlow);
     const columns = ['question', 'question_id', 'respondents', 'right_answers'].map((key) => say(`console.results.${key}`));
     shell.page(req, res, say('console.results.title'), (
       <>
@@ -49,7 +49,7 @@ export function resultsPages(deps: ResultsApiDeps & { shell: ConsoleShell }): Ro
         {compared.length === 0 ? <p>{say('console.results.no_campaigns')}</p> : (
           <ul>
             {compared.map((campaign) => (
-              <li><a href={`/console/results/campaigns/${campaign._id}`}>{campaign.name}</a> ({campaign.quizFlow})</li>
+              <li><a href={`/console/results/campaigns/${campaign.id}`}>{campaign.name}</a> ({campaign.quizFlow})</li>
             ))}
           </ul>
         )}
@@ -87,7 +87,7 @@ export function resultsPages(deps: ResultsApiDeps & { shell: ConsoleShell }): Ro
   router.post('/console/results/campaigns/:id/compare', readers, async (req, res) => {
     const id = String(req.params.id ?? '');
     if (!CAMPAIGN_ID.test(id)) throw AppError.notFound('No such campaign');
-    await queueComparison(deps.queues, (await campaignView(deps, id)).campaign._id);
+    await queueComparison(deps.queues, (await campaignView(deps, id)).campaign.id);
     res.redirect(303, `/console/results/campaigns/${id}?queued=1`);
   });
 

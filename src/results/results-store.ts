@@ -16,6 +16,8 @@ export interface ResultAnswer {
   readonly language: string;
   /** The flow event's id: the same event applied twice changes nothing. */
   readonly eventId: string;
+  /** An SMS poll's reply in no category ("other"): its length in characters, the only thing kept of its text. */
+  readonly length?: number;
 }
 
 /**
@@ -38,6 +40,11 @@ export interface CategoryCount {
 export interface ResultsStore {
   /** Stores an answer; 'kept' when this event (or a later answer) is already there; 'refused' when malformed. */
   record(answer: ResultAnswer, at: Date): Promise<RecordOutcome>;
+  /**
+   * An SMS poll's reply (flow `poll:<campaign id>`, sitting = respondent: one per campaign and respondent): the
+   * latest reply wins, except that an "other" never replaces a reply that had a category.
+   */
+  recordPollReply(answer: ResultAnswer, at: Date): Promise<RecordOutcome>;
   /** Answers per category of one question, most first; `since` bounds the time. */
   tally(flow: string, result: string, since?: Date): Promise<CategoryCount[]>;
   /** Every answer of one respondent, oldest first (for a resident's own data request). */
@@ -47,6 +54,9 @@ export interface ResultsStore {
 const NAME = /^[a-z][a-z0-9_]{0,39}$/;
 const CATEGORY = /^[a-z0-9][a-z0-9_]{0,39}$/;
 const HASH = /^[0-9a-f]{16,128}$/;
+/** An SMS poll's flow: its campaign's id. */
+const POLL_FLOW = /^poll:[0-9a-f-]{36}$/;
+const POLL_OTHER = 'other';
 
 /** Nothing malformed is stored: every field is what a flow can produce. */
 function wellFormed(answer: ResultAnswer): boolean {
@@ -61,7 +71,7 @@ export function createResultsStore(connection: Connection): ResultsStore {
     const schema = new Schema<StoredResult>(
       {
         _id: String, respondent: String, sitting: String, flow: String, node: String, result: String, category: String,
-        correct: Boolean, language: String, eventId: String, at: Date, day: String,
+        correct: Boolean, language: String, eventId: String, at: Date, day: String, length: Number,
       },
       { collection: 'results', versionKey: false, autoIndex: false },
     );
@@ -92,6 +102,26 @@ export function createResultsStore(connection: Connection): ResultsStore {
       // Another answer to this question in this call: the later one wins, and a replay of this event changes nothing.
       const { _id: id, ...fields } = doc;
       const changed = await results.updateOne({ _id: id, eventId: { $ne: answer.eventId }, at: { $lt: at } }, { $set: fields }).exec();
+      return changed.modifiedCount > 0 ? 'replaced' : 'kept';
+    },
+    async recordPollReply(answer, at) {
+      const other = answer.category === POLL_OTHER;
+      // A length only with "other", and there always: a categorised reply keeps nothing of its text but its category.
+      const lengthKept = other ? Number.isInteger(answer.length) && (answer.length ?? -1) >= 0 : answer.length === undefined;
+      if (!POLL_FLOW.test(answer.flow) || !wellFormed({ ...answer, flow: 'poll' }) || !lengthKept) return 'refused';
+      await indexes();
+      const doc = { ...answer, _id: `${answer.sitting}:${answer.flow}:${answer.result}`, at, day: at.toISOString().slice(0, 10) };
+      try {
+        await results.create(doc);
+        return 'stored';
+      } catch (err) {
+        if ((err as { code?: number }).code !== 11000) throw err;
+      }
+      // Latest wins, as for a flow's answer; a later "other" (thanks, chatter) leaves a categorised reply alone.
+      const { _id: id, ...fields } = doc;
+      const replaceable = { _id: id, eventId: { $ne: answer.eventId }, at: { $lt: at }, ...(other ? { category: POLL_OTHER } : {}) };
+      const change = other ? { $set: fields } : { $set: fields, $unset: { length: 1 } };
+      const changed = await results.updateOne(replaceable, change).exec();
       return changed.modifiedCount > 0 ? 'replaced' : 'kept';
     },
     async tally(flow, result, since) {

@@ -1,13 +1,12 @@
-import type { Campaign } from '../campaigns/campaign-store';
 import type { ResultQuestion } from '../flow-engine/questions';
 import { AppError } from '../platform/app-error';
 import { cellOf, type Cell } from '../shared/small-cells';
-import { GROUPS, groupFigures, type Group, type GroupFigures } from './campaign-comparison';
+import { GROUPS, groupFigures, type Group, type GroupFigures, type QuizCampaign, type QuizCampaigns } from './campaign-comparison';
 import { ALL, regionScope } from './contribution';
 import { questionFigures, REGION_FILTERS, respondentsOf, type QuestionFigures } from './question-figures';
 import type { ResultsDeps } from './results-deps';
 
-export type ViewDeps = Pick<ResultsDeps, 'questions' | 'counts' | 'comparisons' | 'campaigns'>;
+export type ViewDeps = Pick<ResultsDeps, 'questions' | 'counts' | 'comparisons'> & { readonly quizCampaigns: QuizCampaigns };
 
 /** The question a path names; 404 with the known ones when there is none. */
 export function questionOf(deps: Pick<ViewDeps, 'questions'>, flow: unknown, result: unknown): ResultQuestion {
@@ -36,14 +35,14 @@ export interface CampaignGroups {
   readonly groups: Readonly<Record<Group, GroupFigures>>;
 }
 
-const campaignsNaming = async (deps: Pick<ViewDeps, 'campaigns'>, flow: string): Promise<Campaign[]> =>
-  (await deps.campaigns.list()).filter((campaign) => campaign.quizFlow === flow);
+const campaignsNaming = async (deps: Pick<ViewDeps, 'quizCampaigns'>, flow: string): Promise<QuizCampaign[]> =>
+  (await deps.quizCampaigns.list()).filter((campaign) => campaign.quizFlow === flow);
 
-async function groupsOf(deps: Pick<ViewDeps, 'comparisons'>, campaign: Campaign, result: string): Promise<CampaignGroups> {
-  const compared = await deps.comparisons.find(campaign._id);
+async function groupsOf(deps: Pick<ViewDeps, 'comparisons'>, campaign: QuizCampaign, result: string): Promise<CampaignGroups> {
+  const compared = await deps.comparisons.find(campaign.id);
   const question = compared?.questions[result];
   return {
-    campaign: campaign._id,
+    campaign: campaign.id,
     name: campaign.name,
     comparedAt: compared ? new Date(compared.comparedAt).toISOString() : null,
     reached: compared ? cellOf(compared.reached) : null,
@@ -82,7 +81,7 @@ export async function questionList(deps: ViewDeps) {
 
 /** One campaign's comparison on each question of its quiz; 404 when the campaign names no quiz. */
 export async function campaignView(deps: ViewDeps, campaignId: string) {
-  const campaign = await deps.campaigns.get(campaignId);
+  const campaign = await deps.quizCampaigns.get(campaignId);
   if (!campaign) throw AppError.notFound('No such campaign');
   const flow = campaign.quizFlow;
   if (!flow) throw AppError.notFound(`Campaign "${campaign.name}" names no quiz: give it one to compare before and after`);

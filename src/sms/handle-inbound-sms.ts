@@ -9,8 +9,10 @@ import type { OptOutSet } from '../subscribers/optout-set';
 import type { SubscriberStore } from '../subscribers/subscriber-store';
 import { TOPICS, isTopic } from '../subscribers/topics';
 import type { Texts } from '../texts/texts';
-import type { KeywordMatch } from './sms-keywords';
+import type { KeywordMatch } from '../texts/sms-keywords';
 import type { SingleSmsJob } from '../gateway/sms-queue';
+import { OTHER } from '../campaigns/campaign-poll';
+import type { PollReplies } from '../campaigns/poll-replies';
 
 /** AT's incoming-message fields (all untrusted). */
 export interface InboundSms {
@@ -33,6 +35,8 @@ export interface InboundDeps {
   /** Where SMS leave, by number: JOIN from a number no route covers subscribes nothing (nothing could reach it). */
   routes: readonly SmsRoute[];
   queueSms(jobId: string, job: SingleSmsJob): Promise<void>;
+  /** Replies to a poll campaign's question (campaigns/poll-replies.ts). */
+  polls: PollReplies;
   texts: Texts;
   now(): Date;
   logger: Logger;
@@ -44,20 +48,68 @@ function windowAround(at: Date): CallbackWindow {
   return names.find((name) => insideWindow(name, at)) ?? names.find((name) => WINDOWS[name].from > at.getUTCHours()) ?? 'morning';
 }
 
+export type InboundOutcome =
+  | { action: KeywordMatch['action'] | 'unknown'; reference?: string; ignored?: string }
+  /** A reply to a poll: its category, or "other". */
+  | { action: 'poll'; category: string };
+
 /**
- * A resident texted the short code. The first words decide: STOP opts out (in any language),
- * JOIN opts in, HELP asks the hotline for a callback; anything else is counted and left. Safe to
- * receive twice (AT retries): the same message id changes nothing more.
+ * The reply to the poll this phone was last sent, inside its window: stored as its category (or "other", its
+ * length only) and thanked once. undefined when there is no open poll, or the message is a JOIN or HELP keyword
+ * that is none of the poll's replies (someone asking for help is never filed as "other"): it is handled as any SMS.
  */
-export async function handleInboundSms(
+async function answerPoll(
   deps: InboundDeps,
   sms: InboundSms,
-): Promise<{ action: KeywordMatch['action'] | 'unknown'; reference?: string }> {
+  phone: string,
+  at: Date,
+  keyword: boolean,
+): Promise<InboundOutcome | undefined> {
+  const phoneHash = deps.protection.hash(phone);
+  const open = await deps.polls.openFor(phoneHash, at);
+  if (!open) return undefined;
+  const category = deps.polls.categoryOf(open, sms.text);
+  if (category === null || (category === OTHER && keyword)) return undefined;
+  const outcome = await deps.polls.record(open, { phoneHash, category, text: sms.text, smsId: sms.id, at });
+  const campaign = open.send.campaign;
+  if (outcome === 'refused') {
+    deps.logger.warn({ smsId: sms.id, campaign }, 'poll reply refused by the results store: handled as any SMS');
+    return undefined;
+  }
+  // One thank-you per poll and person, however many replies: a reply never starts an exchange of SMS.
+  const thanks = await deps.polls.thankOnce(open, phoneHash, deps.now());
+  if (thanks.first) {
+    const text = deps.texts.t(open.send.language, 'sms.poll_thanks');
+    const job = { toSealed: deps.protection.encrypt(phone), text, purpose: 'poll.thanks', reference: campaign };
+    await deps.queueSms(`poll-thanks:${sms.id}`, job).catch(async (err: unknown) => {
+      await thanks.failed();
+      throw err;
+    });
+  }
+  deps.logger.info({ smsId: sms.id, campaign, category, outcome }, 'poll reply recorded');
+  return { action: 'poll', category };
+}
+
+/**
+ * A resident texted the short code. The first words decide: STOP opts out (in any language) and always wins;
+ * then a reply to the poll this phone was last sent, while its window is open; then JOIN opts in, HELP asks the
+ * hotline for a callback; anything else is counted and left. An empty message changes nothing. Safe to
+ * receive twice (AT retries): the same message id changes nothing more.
+ */
+export async function handleInboundSms(deps: InboundDeps, sms: InboundSms): Promise<InboundOutcome> {
   const phone = toE164(sms.from);
   if (!phone) throw AppError.badRequest('from: not a phone number');
   const parsedDate = sms.date ? new Date(sms.date) : undefined;
   const at = parsedDate && !Number.isNaN(parsedDate.getTime()) && parsedDate.getTime() <= deps.now().getTime() ? parsedDate : deps.now();
+  if (sms.text.trim() === '') {
+    deps.logger.info({ smsId: sms.id }, 'empty inbound sms: nothing done');
+    return { action: 'unknown', ignored: 'empty message' };
+  }
   const match = deps.match(sms.text);
+  if (match?.action !== 'stop') {
+    const answered = await answerPoll(deps, sms, phone, at, match !== undefined);
+    if (answered) return answered;
+  }
   if (!match) {
     deps.logger.info({ smsId: sms.id, chars: [...sms.text].length }, 'inbound sms without a keyword');
     return { action: 'unknown' };

@@ -10,8 +10,13 @@ import { createOptOutSet } from '../subscribers/optout-set';
 import { createSubscriberStore } from '../subscribers/subscriber-store';
 import { loadTexts } from '../texts/texts';
 import { smsCallbackRoutes } from './sms-callback-routes';
-import { loadKeywords } from './sms-keywords';
+import { loadKeywords } from '../texts/sms-keywords';
 import { queueSms } from '../gateway/sms-queue';
+import { createCampaignStore } from '../campaigns/campaign-store';
+import { createPollReplies } from '../campaigns/poll-replies';
+import { createPollSends } from '../campaigns/poll-sends';
+import { recentCampaigns } from '../campaigns/recent-campaigns';
+import { createResultsStore } from '../results/results-store';
 
 /** Incoming SMS: the gateways' callbacks for messages from residents (keywords: STOP, JOIN, AIDE...) and AT's opt-outs. */
 export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesOf): SafelineModule => ({
@@ -38,6 +43,12 @@ export const createSmsModule = (codesOf: ReferenceCodesFactory = referenceCodesO
         protection,
         routes: config.routes,
         queueSms: (jobId, job) => queueSms(infra.queues, jobId, job),
+        // A poll's definition is read at most every 10 s per process, however many replies come in.
+        polls: createPollReplies({
+          sends: createPollSends(redis, config.queuePrefix),
+          campaigns: recentCampaigns(createCampaignStore(infra.mongo.connection), 10_000),
+          results: createResultsStore(infra.mongo.connection),
+        }),
         texts: loadTexts(resolve(config.ussd.templatesDir)),
         now,
         logger: infra.logger,

@@ -3,7 +3,7 @@ import type { Logger } from '../platform/logger';
 import type { PhoneProtection } from '../shared/phone-protection';
 import { toFlowEventJobs, type FlowEventJob } from './apply-flow-events';
 import { profileAskedAtStart, profileAskedFields, withProfileAsked, type CallerProfiles } from './caller-profiles';
-import type { StepContext } from '../flow-engine/types';
+import type { FlowEvent, StepContext } from '../flow-engine/types';
 import { answer, begin, languageOf, replay, type ConversationDeps, type Turn } from './conversation';
 import { SessionStoreUnavailable, type HopSnapshot, type LanguageProfile, type SessionStore, type StoredSession } from './session-store';
 import type { Reply } from './conversation';
@@ -22,6 +22,18 @@ export interface HandleUssdDeps {
   /** The rate limits a hop from this phone and sender counts against (none: not limited). */
   readonly counters?: (phoneHash: string, source: string) => RateCounter[];
   readonly refused?: (reason: RefusalReason) => void;
+  /** Set by the console's phone only: its sessions are tests (see TestCalls). */
+  readonly test?: TestCalls;
+}
+
+/**
+ * The console's phone: the same hops, but a test session creates nothing real and counts in no figure.
+ * Its events go to `dropped` instead of the outbox (no callback request, report, subscription, result or
+ * profile); the caller's profile is the one the console chose, the test number's is neither read nor kept.
+ */
+export interface TestCalls {
+  readonly profile: LanguageProfile | null;
+  readonly dropped: (events: readonly FlowEvent[]) => void;
 }
 
 /**
@@ -105,6 +117,11 @@ export async function handleHop(deps: HandleUssdDeps, request: UssdHop, source =
     deps.logger.warn('ussd hop refused: its phone number is not the session\'s');
     return { reply: { end: true, text: texts.t(texts.defaultLanguage, 'common.try_later') } };
   }
+  // A test session is stepped by the console's phone only, and the console's phone steps no other session.
+  if (session && (session.test === true) !== (deps.test !== undefined)) {
+    deps.logger.warn('ussd hop refused: a test session and a gateway\'s session do not mix');
+    return { reply: { end: true, text: texts.t(texts.defaultLanguage, 'common.try_later') } };
+  }
   // Too many hops from this phone or sender: a polite END in the caller's language, and no work.
   if (waitMs > 0) {
     deps.refused?.('rate-limited');
@@ -124,7 +141,7 @@ export async function handleHop(deps: HandleUssdDeps, request: UssdHop, source =
   const phoneHash = callerHash;
 
   // Only a session's first hop (or a replay) needs to know the caller's language.
-  let profile: LanguageProfile | null | undefined = snapshot ? snapshot.profile : session?.profile;
+  let profile: LanguageProfile | null | undefined = deps.test ? deps.test.profile : snapshot ? snapshot.profile : session?.profile;
   const callerVars = async (): Promise<Record<string, string>> => {
     if (profile === undefined && storeUp && !snapshot) profile = await deps.sessions.readProfile(phoneHash).catch(() => undefined);
     if (profile === undefined) {
@@ -158,11 +175,14 @@ export async function handleHop(deps: HandleUssdDeps, request: UssdHop, source =
   const hop = path === '' ? 0 : path.split('*').length;
   const phoneSealed = deps.protection.encrypt(request.phoneNumber);
   const origin = { sessionId, phoneHash, phoneSealed, keyedHash: (value: string) => deps.protection.hash(value) };
-  const jobs = turn.events.length ? toFlowEventJobs(turn.events, origin, hop, deps.now()) : [];
+  if (deps.test && turn.events.length) deps.test.dropped(turn.events);
+  const jobs = turn.events.length && !deps.test ? toFlowEventJobs(turn.events, origin, hop, deps.now()) : [];
   let kept = false;
   if (storeUp) {
-    const chosen = turn.events.findLast((event) => event.type === 'language.chosen')?.language;
-    const asked = turn.events.some((event) => PROFILE_EVENTS.has(event.type));
+    // A test changes no profile: its language choice and its profile answers are the hop's events, dropped.
+    const changes = deps.test ? [] : turn.events;
+    const chosen = changes.findLast((event) => event.type === 'language.chosen')?.language;
+    const asked = changes.some((event) => PROFILE_EVENTS.has(event.type));
     const before = typeof chosen === 'string' || asked ? await currentProfile(deps, phoneHash, profile) : undefined;
     const withLanguage = typeof chosen === 'string' ? chosenProfile(before ?? null, chosen, sessionId) : undefined;
     // Cached with the session, as a language choice is: the next call knows at once not to ask again.
@@ -173,7 +193,10 @@ export async function handleHop(deps: HandleUssdDeps, request: UssdHop, source =
     kept = await deps.sessions
       .write(
         sessionId,
-        { phoneHash, profile: knownProfile, conversation: turn.state, consumed: path, last: { text: path, reply } },
+        {
+          phoneHash, profile: knownProfile, conversation: turn.state, consumed: path, last: { text: path, reply },
+          ...(deps.test ? { test: true as const } : {}),
+        },
         resume,
         newProfile,
         jobs,

@@ -18,6 +18,8 @@ export interface StoredSession {
   readonly consumed: string;
   /** The last request's text and our reply, to answer a resent request identically. */
   readonly last: { readonly text: string; readonly reply: string };
+  /** A session of the console's phone (see TestCalls): its events were shown, never applied. */
+  readonly test?: true;
 }
 
 /** The language remembered for a phone, and which session set it (see CallerProfiles). */

@@ -19,6 +19,7 @@ import { kannelUssdRoute, KANNEL_USSD_PATH, type KannelUssdRouteDeps } from './c
 import { createTrails, handleKannelUssd } from './channels/kannel-smpp';
 import { createConversationDeps, type ConversationDeps } from './conversation';
 import { handleUssdRequest } from './channels/africastalking';
+import type { HandleUssdDeps } from './handle-hop';
 import { FlowsInvalidError, loadFlows } from './load-flows';
 import { createSessionEventsStore } from './session-events-store';
 import { createRedisSessionStore, type SessionStore } from './session-store';
@@ -79,6 +80,13 @@ export function loadConversations(config: Infrastructure['config']): ChannelConv
 interface RouteDeps {
   readonly africastalking: UssdRouteDeps;
   readonly kannel: KannelUssdRouteDeps;
+  /** The hop handler's dependencies on each channel (the console's phone runs the same hops, marked test). */
+  readonly hops: ChannelHopDeps;
+}
+
+export interface ChannelHopDeps {
+  readonly africastalking: HandleUssdDeps;
+  readonly kannel: HandleUssdDeps;
 }
 const built = new WeakMap<Infrastructure, RouteDeps>();
 function routeDeps(infra: Infrastructure, codesOf: ReferenceCodesFactory): RouteDeps {
@@ -136,10 +144,13 @@ function routeDeps(infra: Infrastructure, codesOf: ReferenceCodesFactory): Route
     hopTimeoutMs: config.ussd.kannel.hopTimeoutMs,
     handle: (request, source) => handleKannelUssd(kannelHop, request, source),
   };
-  const deps = { africastalking, kannel };
+  const deps = { africastalking, kannel, hops: { africastalking: hopDeps, kannel: kannelHop.hop } };
   built.set(infra, deps);
   return deps;
 }
+
+/** The hop handler's dependencies as this process's USSD channels use them (built once, with the routes). */
+export const channelHopDeps = (infra: Infrastructure): ChannelHopDeps => routeDeps(infra, referenceCodesOf).hops;
 
 /** The residents' USSD channels: AT's callbacks and Kannel's get-url on the api role, flow events applied on the worker role. */
 export const createUssdModule = (codesOf: ReferenceCodesFactory = referenceCodesOf): SafelineModule => ({

@@ -3,7 +3,7 @@ import { createHotlineStore } from '../../src/hotline/hotline-store';
 import type { RunningSafeline } from '../../src/safeline';
 import { createPhoneProtection, type PhoneProtection } from '../../src/shared/phone-protection';
 import { createSubscriberStore, type SubscriberStore } from '../../src/subscribers/subscriber-store';
-import { loadKeywords } from '../../src/sms/sms-keywords';
+import { loadKeywords } from '../../src/texts/sms-keywords';
 import { eventually } from '../support/eventually';
 import { startFakeAfricasTalking, type FakeAfricasTalking } from '../support/fake-africastalking';
 import { seedSubscribers } from '../support/seed-subscribers';

@@ -140,7 +140,7 @@ describe('the counts of a question', () => {
       'quiz:knows_law:all', 'quiz:knows_law:region=kayes', 'quiz:knows_law:region=mopti', 'quiz:knows_law:region=unknown',
       'quiz:spots_false_promise:all', 'quiz:spots_false_promise:region=gao',
     ]);
-    expect(await recountResults(connection)).toMatchObject({ results: 16 });
+    expect(await recountResults(connection, questions)).toMatchObject({ results: 16 });
     expect(await snapshot()).toEqual(counted);
   });
 });
