@@ -1,6 +1,8 @@
 import { campaignsModule } from './campaigns/campaigns-module';
 import { gatewayModule } from './gateway/gateway-module';
 import { hotlineModule } from './hotline/hotline-module';
+import { quizCampaignsOf } from './campaigns/quiz-campaigns';
+import { createResultsModule } from './results/results-module';
 import type { SafelineModule } from './safeline';
 import { smsModule } from './sms/sms-module';
 import { staffModule } from './staff/staff-module';
@@ -14,5 +16,5 @@ import { ussdModule } from './ussd/ussd-module';
  */
 export const modules: ReadonlyArray<SafelineModule> = [
   ussdModule, staffModule, gatewayModule, smsModule, hotlineModule, subscribersModule, campaignsModule,
-  consolePhoneModule,
+  consolePhoneModule, createResultsModule(quizCampaignsOf),
 ];

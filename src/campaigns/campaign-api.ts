@@ -51,6 +51,7 @@ export const campaignInput = z.strictObject({
     .default({ maxPerSecond: null, finishWithinHours: null }),
   budgetCap: z.number().positive().nullable().default(null),
   senderId: z.string().regex(/^([A-Za-z0-9]{1,11}|\d{1,15})$/).nullable().default(null),
+  quizFlow: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a flow id like "quiz"').nullable().default(null),
   poll: pollInput.nullable().default(null),
 });
 const template = z.strictObject({
@@ -78,6 +79,13 @@ export function checkPoll(poll: CampaignPoll | null, texts: Record<string, strin
 }
 const actor = (staff: StaffContext | undefined): string => staff?.user._id ?? 'unknown';
 
+/** A campaign may name a quiz (a flow with right answers) to compare before and after it: one of these, or none. */
+export function checkQuizFlow(quizFlows: readonly string[], quizFlow: string | null): void {
+  if (quizFlow !== null && !quizFlows.includes(quizFlow)) {
+    throw AppError.badRequest(`quizFlow: "${quizFlow}" is not a quiz; quizzes: ${quizFlows.join(', ') || 'none'}`);
+  }
+}
+
 export function registerCampaignApi(
   api: ApiRegistry,
   deps: CampaignDeps & {
@@ -87,6 +95,7 @@ export function registerCampaignApi(
     testSend: TestSend;
     keyword: (text: string) => KeywordMatch | undefined;
     results: ResultsStore;
+    quizFlows: readonly string[];
   },
 ): void {
   const enabled = deps.texts.languages.map((language) => language.code);
@@ -139,6 +148,7 @@ export function registerCampaignApi(
       const { template: _template, ...fields } = body;
       const texts = textsOf(body);
       checkLanguages(texts);
+      checkQuizFlow(deps.quizFlows, fields.quizFlow);
       checkPoll(fields.poll, texts, deps.keyword);
       const campaign = await deps.management.create({ ...fields, texts, createdBy: actor(staff) });
       await deps.audit.append({ actor: actor(staff), action: 'campaign.created', target: campaign._id, ip: req.ip ?? '' });

@@ -90,6 +90,7 @@ export function CampaignForm(props: {
   body: Record<string, unknown>;
   languages: readonly Language[];
   templateKeys: readonly string[];
+  quizFlows: readonly string[];
   csrfToken: string;
   extra?: ComponentChildren;
 }) {
@@ -173,6 +174,11 @@ export function CampaignForm(props: {
           <label for="c-sender">{t('console.campaigns.sender_id')}</label>
           <input id="c-sender" name="sender_id" maxlength={15} value={v('sender_id')} />
         </fieldset>
+        <label for="c-quiz">{t('console.campaigns.quiz_flow')}</label>
+        <select id="c-quiz" name="quiz_flow">
+          <option value="">{t('console.campaigns.no_quiz')}</option>
+          {props.quizFlows.map((flow) => <option value={flow} selected={body.quiz_flow === flow}>{flow}</option>)}
+        </select>
         <PollFields t={t} body={body} languages={languages} />
         <button name="intent" value="preview">{t('console.campaigns.preview')}</button>
         <button name="intent" value="create">{t('console.campaigns.create')}</button>

@@ -15,7 +15,7 @@ import { Table } from '../web/table';
 import type { ResultsStore } from '../results/results-store';
 import type { KeywordMatch } from '../texts/sms-keywords';
 import { CountsSection } from '../web/table';
-import { campaignIdOf, campaignInput, checkPoll } from './campaign-api';
+import { campaignIdOf, campaignInput, checkPoll, checkQuizFlow } from './campaign-api';
 import type { CampaignDeps } from './campaign-deps';
 import { TestSendLimited, type TestSend } from './test-send';
 import { CampaignForm, CampaignPreview, listOf as list, pollFromForm, type Translate } from './campaign-form';
@@ -48,6 +48,7 @@ export function campaignPages(
     testSend: TestSend;
     keyword: (text: string) => KeywordMatch | undefined;
     results: ResultsStore;
+    quizFlows: readonly string[];
   },
 ): Router {
   const router = Router();
@@ -111,13 +112,14 @@ export function campaignPages(
       spread: { maxPerSecond: num(body.max_per_second), finishWithinHours: num(body.finish_within_hours) },
       budgetCap: num(body.budget_cap),
       senderId: typeof body.sender_id === 'string' && body.sender_id.trim() ? body.sender_id.trim() : null,
+      quizFlow: str(body.quiz_flow) || null,
       poll: pollFromForm(body, deps.texts.languages),
     });
   };
 
   const form = (req: Request, res: Response, body: Record<string, unknown>, extra?: ComponentChildren): void => {
     const staff = staffOf(res) as StaffContext;
-    const fields = { t: translate(req), body, languages: deps.texts.languages, templateKeys: deps.templateKeys };
+    const fields = { t: translate(req), body, languages: deps.texts.languages, templateKeys: deps.templateKeys, quizFlows: deps.quizFlows };
     page(req, res, t(req, 'console.campaigns.new'), <CampaignForm {...fields} csrfToken={staff.session.csrfToken} extra={extra} />, staff);
   };
   const refusal = (message: string) => <p class="error" role="alert">{message}</p>;
@@ -145,6 +147,7 @@ export function campaignPages(
     }
     try {
       checkPoll(parsed.data.poll, parsed.data.texts, deps.keyword);
+      checkQuizFlow(deps.quizFlows, parsed.data.quizFlow);
     } catch (err) {
       res.status(400);
       return form(req, res, body, refusal((err as Error).message));
@@ -250,6 +253,13 @@ export function campaignPages(
           <button>{t(req, 'console.campaigns.test_send')}</button>
         </PostForm>
         <p><a href={`/api/v1/campaigns/${campaign._id}/report.csv`} download>{t(req, 'console.campaigns.report_csv')}</a></p>
+        {campaign.quizFlow ? (
+          <p>
+            <a href={`/console/results/campaigns/${campaign._id}`}>
+              {t(req, 'console.campaigns.quiz_results', { flow: campaign.quizFlow })}
+            </a>
+          </p>
+        ) : null}
       </>
     );
     page(req, res, campaign.name, body, staff, <LiveHead seconds={10} />);

@@ -1,5 +1,8 @@
 import { resolve } from 'node:path';
 import type { Router } from 'express';
+import { buildFlowSet } from '../flow-engine/flow';
+import { readFlowFiles } from '../flow-engine/flow-files';
+import { quizFlowsOf, resultQuestionsOf } from '../flow-engine/questions';
 import type { Infrastructure } from '../safeline';
 import { staffSurfaceOf } from '../staff/staff-surface';
 import { createResultsStore } from '../results/results-store';
@@ -27,6 +30,9 @@ export function campaignApiRouters(infra: Infrastructure): Router[] {
   });
   // A poll's replies are checked against the inbound keywords (STOP always wins), its counts read from `results`.
   const polls = { keyword: loadKeywords(resolve(infra.config.ussd.templatesDir)), results: createResultsStore(infra.mongo.connection) };
-  registerCampaignApi(api, { ...deps, audit, texts, templateKeys, testSend, ...polls });
-  return [campaignPages({ ...deps, shell, texts, audit, templateKeys, testSend, ...polls })];
+  // The quizzes a campaign may name, for its before-and-after results (the USSD room checks the flows themselves).
+  const { ussd } = infra.config;
+  const quizFlows = quizFlowsOf(resultQuestionsOf(buildFlowSet(readFlowFiles(resolve(ussd.flowsDir)), ussd.entryFlow).set));
+  registerCampaignApi(api, { ...deps, audit, texts, templateKeys, testSend, quizFlows, ...polls });
+  return [campaignPages({ ...deps, shell, texts, audit, templateKeys, testSend, quizFlows, ...polls })];
 }

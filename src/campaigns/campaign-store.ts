@@ -34,6 +34,8 @@ export interface Campaign {
   /** Stop queuing recipients once the estimated cost reaches this (XOF); null: no cap. */
   budgetCap: number | null;
   senderId: string | null;
+  /** A quiz flow whose right-answer rates the results pages compare before and after this campaign reached people. */
+  quizFlow: string | null;
   /** Set when the campaign asks a question whose SMS replies are counted (campaign-poll.ts). */
   poll: CampaignPoll | null;
   status: CampaignStatus;
@@ -64,6 +66,7 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
         spread: { maxPerSecond: Number, finishWithinHours: Number },
         budgetCap: Number,
         senderId: String,
+        quizFlow: String,
         poll: Schema.Types.Mixed,
         status: String,
         stoppedReason: String,
@@ -89,6 +92,7 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
         joinedTo: joinedTo ? new Date(joinedTo) : undefined,
       },
       asciiLanguages: campaign.asciiLanguages ?? [],
+      quizFlow: campaign.quizFlow ?? null,
       poll: campaign.poll ?? null,
       runs: [...(campaign.runs ?? [])].sort(),
     };

@@ -1,13 +1,10 @@
 import { csvCell } from '../shared/csv-cell';
+import { isSmall as small, SMALLEST_SHOWN, SUPPRESSED, suppressed, type Cell } from '../shared/small-cells';
 import { hotlineFigures, type HotlineFigures } from './hotline-figures';
 import type { CallbackRequest } from './hotline-store';
 
-/** Below this, a count could point at a person: partners see "<5" instead. */
-export const SMALLEST_SHOWN = 5;
-export const SUPPRESSED = '<5';
-/** A count of 5 or more hidden so that a lone "<5" cannot be worked out from the total. */
-export const HIDDEN = '5+';
-export type Cell = number | typeof SUPPRESSED | typeof HIDDEN;
+// Partners' small cells follow shared/small-cells (the results pages use the same rule).
+export type { Cell } from '../shared/small-cells';
 
 /** What partners see: counts by day at the finest, small cells suppressed, no reference codes, no times. */
 export interface PartnerFigures {
@@ -23,19 +20,6 @@ export interface PartnerFigures {
   medianMinutesToFirstAttempt: number | null;
   shareHandledInWindow: number | null;
   perDay: Array<{ day: string; count: Cell }>;
-}
-
-const small = (count: number): boolean => count > 0 && count < SMALLEST_SHOWN;
-
-/**
- * Suppresses the small cells of one breakdown whose total is shown. A single "<5" could be worked
- * out as the total minus the others, so then the next smallest count is hidden too, as "5+".
- */
-export function suppressed(counts: ReadonlyArray<readonly [string, number]>): Array<[string, Cell]> {
-  const hidden = new Set(counts.filter(([, count]) => small(count)).map(([key]) => key));
-  const others = counts.filter(([key, count]) => count > 0 && !hidden.has(key)).sort(([, a], [, b]) => a - b);
-  const next = hidden.size === 1 ? others[0] : undefined;
-  return counts.map(([key, count]) => [key, hidden.has(key) ? SUPPRESSED : key === next?.[0] ? HIDDEN : count]);
 }
 
 const record = (counts: Record<string, number>): Record<string, Cell> => Object.fromEntries(suppressed(Object.entries(counts)));

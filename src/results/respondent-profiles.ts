@@ -78,7 +78,11 @@ export function createRespondentProfiles(connection: Connection): RespondentProf
       await put(phoneHash, SKIPPED, 'yes', at);
     },
     async find(phoneHash) {
-      const stored = await answers.find({ respondent: phoneHash }).lean<StoredProfileAnswer[]>().exec();
+      // One read by _id per field: the server used here scans the collection for a filter on any other field.
+      const found = await Promise.all(
+        [...PROFILE_FIELD_NAMES, SKIPPED].map((field) => answers.findById(`${phoneHash}:${field}`).lean<StoredProfileAnswer>().exec()),
+      );
+      const stored = found.filter((answer): answer is StoredProfileAnswer => answer !== null);
       if (!stored.length) return undefined;
       const profile: { -readonly [K in keyof RespondentProfile]: RespondentProfile[K] } = { respondent: phoneHash };
       for (const answer of stored) {

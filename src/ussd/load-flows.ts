@@ -1,5 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFlowFiles } from '../flow-engine/flow-files';
 import { buildFlowSet, type FlowProblem, type FlowSet } from '../flow-engine/flow';
 import { checkGraph } from '../flow-engine/graph-check';
 
@@ -15,13 +14,8 @@ export function formatProblem(problem: FlowProblem): string {
   return `${where}: ${problem.message}`;
 }
 
-/** Reads every *.yaml under dir (not recursive), as { file, text } with paths relative to cwd. */
-export function readFlowFiles(dir: string): Array<{ file: string; text: string }> {
-  return readdirSync(dir)
-    .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
-    .sort()
-    .map((name) => ({ file: relative(process.cwd(), join(dir, name)) || name, text: readFileSync(join(dir, name), 'utf8') }));
-}
+// flow-engine reads the files: the results and campaigns rooms list a flow set's questions too.
+export { readFlowFiles };
 
 /** Loads and checks the structure of the flows; problems are returned, not thrown. */
 export function loadFlows(dir: string, entry: string): { set: FlowSet; problems: FlowProblem[] } {

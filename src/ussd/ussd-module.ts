@@ -7,8 +7,7 @@ import { createHotlineIntake } from '../hotline/hotline-intake';
 import { referenceCodesOf, type ReferenceCodesFactory } from '../hotline/reference-codes-of';
 import { createCallbackGuard } from '../platform/callback-guard';
 import { processWith } from '../platform/queues';
-import { createRespondentProfiles } from '../results/respondent-profiles';
-import { createResultsStore } from '../results/results-store';
+import { resultsDepsOf } from '../results/results-deps';
 import type { Infrastructure, SafelineModule } from '../safeline';
 import { createPhoneProtection } from '../shared/phone-protection';
 import { loadTexts } from '../texts/texts';
@@ -48,8 +47,8 @@ function applier(infra: Infrastructure, sessions: SessionStore, codesOf: Referen
       subscribers,
       optouts: createOptOutSet(infra.redis.client, infra.config.queuePrefix, () => subscribers.optedOut()),
       profiles,
-      results: createResultsStore(infra.mongo.connection),
-      respondents: createRespondentProfiles(infra.mongo.connection),
+      // Answers and profiles, with the results pages' counts kept in step.
+      ...resultsDepsOf(infra).counted,
       cacheProfile: (phoneHash, profile) => sessions.cacheProfile(phoneHash, profile),
       blockOf: (phoneSealed) => coveredBlock(infra.config.routes, protection.decrypt(phoneSealed)),
       logger: infra.logger,

@@ -78,3 +78,36 @@ export function BarChart(props: {
     </svg>
   );
 }
+
+/**
+ * Shares of one breakdown (a question's answers): one bar each on a 0-100 % scale, the share and its count written
+ * after it. A hidden count ("<5") has no bar, only its text. `key` "correct" marks the right answer of a quiz.
+ */
+export function ShareChart(props: {
+  rows: ReadonlyArray<{ key: string; label: string; share: number | null; shown: string }>;
+  title: string;
+}) {
+  const { rows, title } = props;
+  const barHeight = 26;
+  const labelWidth = 220;
+  const width = 640;
+  const height = rows.length * (barHeight + 8) + 8;
+  const scale = width - labelWidth - 130;
+  return (
+    <svg class="bars" xmlns="http://www.w3.org/2000/svg" viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label={title}>
+      <title>{title}</title>
+      {rows.map((row, i) => {
+        const y = 8 + i * (barHeight + 8);
+        const w = row.share === null ? 0 : Math.max(row.share > 0 ? 2 : 0, scale * row.share);
+        return (
+          <g>
+            <title>{row.label}: {row.shown}</title>
+            <text x="0" y={y + 18} font-size="13">{row.label.length > 32 ? `${row.label.slice(0, 31)}…` : row.label}</text>
+            <rect class={row.key} x={labelWidth} y={y} width={w.toFixed(1)} height={barHeight} />
+            <text x={(labelWidth + w + 6).toFixed(1)} y={y + 18} font-size="13">{row.shown}</text>
+          </g>
+        );
+      })}
+    </svg>
+  );
+}

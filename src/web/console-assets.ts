@@ -17,7 +17,7 @@ export const CONSOLE_CSS = [
   '.badge.child_in_danger{background:#b91c1c;color:#fff}.badge.urgent{background:#f59e0b}',
   '.filters{display:flex;gap:1rem;flex-wrap:wrap;align-items:end}.filters label{margin:0}\n',
   '.bars rect{fill:#1e3a8a}.bars .queued{fill:#60a5fa}.bars .delivered{fill:#15803d}.bars .failed{fill:#b91c1c}',
-  '.bars .optedOut,.bars .cancelled,.bars .unknown{fill:#6b7280}fieldset{margin-top:.75rem}',
+  '.bars .optedOut,.bars .cancelled,.bars .unknown{fill:#6b7280}.bars .correct{fill:#15803d}fieldset{margin-top:.75rem}',
   '.inline-options label{display:inline-block;margin-right:1rem;font-weight:400}.inline-options input{display:inline;width:auto}\n',
   '.phone{font-size:1.6rem;font-weight:700;letter-spacing:.05em}.cards{display:flex;gap:1rem;flex-wrap:wrap}',
   '.card{border:1px solid #ddd;border-radius:.4rem;padding:.5rem 1rem;min-width:10rem}\n',

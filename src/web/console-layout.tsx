@@ -20,6 +20,7 @@ const NAV: ReadonlyArray<{ path: string; key: string; roles?: readonly string[] 
   { path: '/console/hotline/rota', key: 'console.nav_rota', roles: ['admin'] },
   { path: '/console/campaigns', key: 'console.nav_campaigns', roles: ['campaign_manager', 'admin'] },
   { path: '/console/subscribers', key: 'console.nav_subscribers', roles: ['campaign_manager', 'admin'] },
+  { path: '/console/results', key: 'console.nav_results', roles: ['campaign_manager', 'admin'] },
   { path: '/console/sms-emulator', key: 'console.nav_emulator', roles: ['campaign_manager', 'admin'] },
   { path: '/console/phone', key: 'phone.nav', roles: ['campaign_manager', 'admin'] },
   { path: '/console/audit', key: 'console.nav_audit', roles: ['admin'] },
