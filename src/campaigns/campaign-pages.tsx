@@ -111,6 +111,7 @@ export function campaignPages(
       spread: { maxPerSecond: num(body.max_per_second), finishWithinHours: num(body.finish_within_hours) },
       budgetCap: num(body.budget_cap),
       senderId: typeof body.sender_id === 'string' && body.sender_id.trim() ? body.sender_id.trim() : null,
+      partner: typeof body.partner === 'string' && body.partner.trim() ? body.partner.trim() : null,
       poll: pollFromForm(body, deps.texts.languages),
     });
   };

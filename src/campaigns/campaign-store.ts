@@ -34,6 +34,8 @@ export interface Campaign {
   /** Stop queuing recipients once the estimated cost reaches this (XOF); null: no cap. */
   budgetCap: number | null;
   senderId: string | null;
+  /** The partner organisation it is run with, when there is one (absent on older campaigns). */
+  partner?: string | null;
   /** Set when the campaign asks a question whose SMS replies are counted (campaign-poll.ts). */
   poll: CampaignPoll | null;
   status: CampaignStatus;
@@ -64,6 +66,7 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
         spread: { maxPerSecond: Number, finishWithinHours: Number },
         budgetCap: Number,
         senderId: String,
+        partner: String,
         poll: Schema.Types.Mixed,
         status: String,
         stoppedReason: String,
@@ -112,6 +115,11 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
     get: async (id: string): Promise<Campaign | undefined> => revive(await campaigns.findById(id).lean<Campaign>().exec()),
     list: async (): Promise<Campaign[]> =>
       (await campaigns.find().sort({ createdAt: -1 }).limit(200).lean<Campaign[]>().exec()).map((campaign) => revive(campaign) as Campaign),
+    /** The partner organisation of each of these campaigns ('' when none is recorded). */
+    async partnersOf(ids: readonly string[]): Promise<Map<string, string>> {
+      const found = await campaigns.find({ _id: { $in: ids } }, { partner: 1 }).lean<Array<Pick<Campaign, '_id' | 'partner'>>>().exec();
+      return new Map(found.map((campaign) => [campaign._id, campaign.partner ?? '']));
+    },
     addRun: async (id: string, run: string): Promise<void> => void (await campaigns.updateOne({ _id: id }, { $addToSet: { runs: run } })),
     /** Callers hold the campaign's lock. */
     async update(id: string, set: Partial<Campaign>): Promise<void> {

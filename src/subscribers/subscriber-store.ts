@@ -263,6 +263,18 @@ export function createSubscriberStore(connection: Connection) {
       }
       return out;
     },
+    /** The region of each of these subscribers (by `_id`, in chunks): figures per region join by it. */
+    async regionsOf(hashes: readonly string[]): Promise<Map<string, string>> {
+      const regions = new Map<string, string>();
+      for (let i = 0; i < hashes.length; i += 1_000) {
+        const rows = await subscribers
+          .find({ _id: { $in: hashes.slice(i, i + 1_000) } }, { region: 1 })
+          .lean<Array<Pick<Subscriber, '_id' | 'region'>>>()
+          .exec();
+        for (const row of rows) if (row.region) regions.set(row._id, row.region);
+      }
+      return regions;
+    },
     /** Every opted-out number's hash, for the Redis set the senders check. */
     async optedOut(): Promise<string[]> {
       return (await subscribers.find({ 'consent.status': 'opted_out' }, { _id: 1 }).lean<Array<{ _id: string }>>().exec()).map(
