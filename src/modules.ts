@@ -1,6 +1,7 @@
 import { campaignsModule } from './campaigns/campaigns-module';
 import { gatewayModule } from './gateway/gateway-module';
 import { hotlineModule } from './hotline/hotline-module';
+import { indicatorsModule } from './indicators/indicators-module';
 import type { SafelineModule } from './safeline';
 import { smsModule } from './sms/sms-module';
 import { staffModule } from './staff/staff-module';
@@ -12,5 +13,5 @@ import { ussdModule } from './ussd/ussd-module';
  * rooms whose pages and API need to know who is signed in.
  */
 export const modules: ReadonlyArray<SafelineModule> = [
-  ussdModule, staffModule, gatewayModule, smsModule, hotlineModule, subscribersModule, campaignsModule,
+  ussdModule, staffModule, gatewayModule, smsModule, hotlineModule, subscribersModule, campaignsModule, indicatorsModule,
 ];
