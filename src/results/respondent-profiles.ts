@@ -81,6 +81,13 @@ export function createRespondentProfiles(connection: Connection): RespondentProf
     },
     async regionsOf(phoneHashes) {
       const regions = new Map<string, string>();
+      // The test server scans for an $in: past a few chunks, one read of every region given is cheaper.
+      if (phoneHashes.length > 2_000) {
+        const wanted = new Set(phoneHashes);
+        const rows = await answers.find({ field: 'region' }, { _id: 0, respondent: 1, value: 1 }).lean<StoredProfileAnswer[]>().exec();
+        for (const row of rows) if (wanted.has(row.respondent) && row.value !== 'prefer_not_to_say') regions.set(row.respondent, row.value);
+        return regions;
+      }
       for (let i = 0; i < phoneHashes.length; i += 1_000) {
         const ids = phoneHashes.slice(i, i + 1_000).map((hash) => `${hash}:region`);
         const rows = await answers.find({ _id: { $in: ids } }, { respondent: 1, value: 1 }).lean<StoredProfileAnswer[]>().exec();
