@@ -3,6 +3,7 @@ import { gatewayModule } from './gateway/gateway-module';
 import { hotlineModule } from './hotline/hotline-module';
 import { quizCampaignsOf } from './campaigns/quiz-campaigns';
 import { createResultsModule } from './results/results-module';
+import { indicatorsModule } from './indicators/indicators-module';
 import type { SafelineModule } from './safeline';
 import { smsModule } from './sms/sms-module';
 import { staffModule } from './staff/staff-module';
@@ -15,6 +16,6 @@ import { ussdModule } from './ussd/ussd-module';
  * rooms whose pages and API need to know who is signed in.
  */
 export const modules: ReadonlyArray<SafelineModule> = [
-  ussdModule, staffModule, gatewayModule, smsModule, hotlineModule, subscribersModule, campaignsModule,
+  ussdModule, staffModule, gatewayModule, smsModule, hotlineModule, subscribersModule, campaignsModule, indicatorsModule,
   consolePhoneModule, createResultsModule(quizCampaignsOf),
 ];

@@ -53,6 +53,8 @@ export const campaignInput = z.strictObject({
   senderId: z.string().regex(/^([A-Za-z0-9]{1,11}|\d{1,15})$/).nullable().default(null),
   quizFlow: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a flow id like "quiz"').nullable().default(null),
   poll: pollInput.nullable().default(null),
+  /** The partner organisation the campaign is run with (the action plan's partnership axis counts by it). */
+  partner: z.string().trim().max(80).nullable().default(null),
 });
 const template = z.strictObject({
   key: z.string().regex(/^[a-z0-9_]{1,60}$/),

@@ -173,6 +173,8 @@ export function CampaignForm(props: {
           <input id="c-budget" type="number" min="0" name="budget_cap" value={v('budget_cap')} />
           <label for="c-sender">{t('console.campaigns.sender_id')}</label>
           <input id="c-sender" name="sender_id" maxlength={15} value={v('sender_id')} />
+          <label for="c-partner">{t('console.campaigns.partner')}</label>
+          <input id="c-partner" name="partner" maxlength={80} value={v('partner')} />
         </fieldset>
         <label for="c-quiz">{t('console.campaigns.quiz_flow')}</label>
         <select id="c-quiz" name="quiz_flow">

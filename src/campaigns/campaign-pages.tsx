@@ -113,6 +113,7 @@ export function campaignPages(
       budgetCap: num(body.budget_cap),
       senderId: typeof body.sender_id === 'string' && body.sender_id.trim() ? body.sender_id.trim() : null,
       quizFlow: str(body.quiz_flow) || null,
+      partner: typeof body.partner === 'string' && body.partner.trim() ? body.partner.trim() : null,
       poll: pollFromForm(body, deps.texts.languages),
     });
   };

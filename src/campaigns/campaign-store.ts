@@ -36,6 +36,8 @@ export interface Campaign {
   senderId: string | null;
   /** A quiz flow whose right-answer rates the results pages compare before and after this campaign reached people. */
   quizFlow: string | null;
+  /** The partner organisation it is run with, when there is one (absent on older campaigns). */
+  partner?: string | null;
   /** Set when the campaign asks a question whose SMS replies are counted (campaign-poll.ts). */
   poll: CampaignPoll | null;
   status: CampaignStatus;
@@ -67,6 +69,7 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
         budgetCap: Number,
         senderId: String,
         quizFlow: String,
+        partner: String,
         poll: Schema.Types.Mixed,
         status: String,
         stoppedReason: String,
@@ -116,6 +119,11 @@ export function createCampaignStore(connection: Connection, now: () => Date = ()
     get: async (id: string): Promise<Campaign | undefined> => revive(await campaigns.findById(id).lean<Campaign>().exec()),
     list: async (): Promise<Campaign[]> =>
       (await campaigns.find().sort({ createdAt: -1 }).limit(200).lean<Campaign[]>().exec()).map((campaign) => revive(campaign) as Campaign),
+    /** The partner organisation of each of these campaigns ('' when none is recorded). */
+    async partnersOf(ids: readonly string[]): Promise<Map<string, string>> {
+      const found = await campaigns.find({ _id: { $in: ids } }, { partner: 1 }).lean<Array<Pick<Campaign, '_id' | 'partner'>>>().exec();
+      return new Map(found.map((campaign) => [campaign._id, campaign.partner ?? '']));
+    },
     addRun: async (id: string, run: string): Promise<void> => void (await campaigns.updateOne({ _id: id }, { $addToSet: { runs: run } })),
     /** Callers hold the campaign's lock. */
     async update(id: string, set: Partial<Campaign>): Promise<void> {

@@ -231,6 +231,37 @@ export function createMessageStore(connection: Connection) {
       const found = await figures.find({ _id: { $in: runs } }).lean<RunFigures[]>().exec();
       return new Map(found.map((doc) => [doc._id, doc.figures]));
     },
+    /** Accepted sends in [from, to), counted per recipient and campaign: who was reached, by whom. */
+    async acceptedByRecipient(from: Date, to: Date): Promise<Array<{ subscriber: string; campaign: string; messages: number }>> {
+      const rows = await results.aggregate<{ _id: { subscriber: string; campaign: string }; messages: number }>([
+        { $match: { outcome: 'accepted', at: { $gte: from, $lt: to } } },
+        { $group: { _id: { subscriber: '$subscriber', campaign: '$campaign' }, messages: { $sum: 1 } } },
+      ]).exec();
+      return rows.map((row) => ({ subscriber: row._id.subscriber, campaign: row._id.campaign, messages: row.messages }));
+    },
+    /**
+     * Messages whose delivery report said delivered ("Success") in [from, to), each with its recipient and
+     * campaign: two reads by key instead of a join (the test server has no $lookup).
+     */
+    async deliveredBetween(from: Date, to: Date): Promise<Array<{ subscriber: string; campaign: string }>> {
+      const delivered = await reports
+        .find({ status: 'Success', at: { $gte: from, $lt: to } }, { messageId: 1 })
+        .lean<Array<Pick<DeliveryReport, 'messageId'>>>()
+        .exec();
+      const ids = [...new Set(delivered.map((report) => report.messageId))];
+      const found: Array<Pick<SendResult, '_id' | 'messageId' | 'subscriber' | 'campaign'>> = [];
+      const projection = { _id: 1, messageId: 1, subscriber: 1, campaign: 1 };
+      for (let i = 0; i < ids.length; i += 1_000) {
+        const chunk = ids.slice(i, i + 1_000);
+        const direct = await results.find({ _id: { $in: chunk } }, projection).lean<typeof found>().exec();
+        const seen = new Set(direct.map((result) => result._id));
+        // An unknown send linked by its report keeps its `x:` key and carries the messageId in a field.
+        const missing = chunk.filter((id) => !seen.has(id));
+        const linked = missing.length ? await results.find({ messageId: { $in: missing } }, projection).lean<typeof found>().exec() : [];
+        found.push(...direct, ...linked);
+      }
+      return found.map((result) => ({ subscriber: result.subscriber, campaign: result.campaign }));
+    },
     countMessages: (run: string): Promise<number> => messages.countDocuments({ run }).exec(),
   };
 }

@@ -225,6 +225,14 @@ export function createHotlineStore(connection: Connection) {
       const direct = await reports.findById(reference).lean<CaseReport>().exec();
       return (direct ?? (await reports.findOne({ aliases: reference }).lean<CaseReport>().exec())) ?? undefined;
     },
+    /** Reports made in [from, to) without their codes or event keys: for figures and exports that must stay anonymous. */
+    async reportsBetween(from: Date, to: Date): Promise<Array<Pick<CaseReport, 'kind' | 'region' | 'urgency' | 'channel' | 'day'>>> {
+      return reports
+        .find({ createdAt: { $gte: from, $lt: to } }, { _id: 0, kind: 1, region: 1, urgency: 1, channel: 1, day: 1 })
+        .sort({ createdAt: 1 })
+        .lean<Array<Pick<CaseReport, 'kind' | 'region' | 'urgency' | 'channel' | 'day'>>>()
+        .exec();
+    },
     async listReports(limit: number): Promise<CaseReport[]> {
       return reports.find().sort({ createdAt: -1 }).limit(limit).lean<CaseReport[]>().exec();
     },

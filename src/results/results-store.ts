@@ -30,6 +30,12 @@ export interface StoredResult extends ResultAnswer {
   readonly day: string;
 }
 
+export interface QuizTally {
+  readonly respondent: string;
+  readonly answered: number;
+  readonly correct: number;
+}
+
 export type RecordOutcome = 'stored' | 'replaced' | 'kept' | 'refused';
 
 export interface CategoryCount {
@@ -47,6 +53,8 @@ export interface ResultsStore {
   recordPollReply(answer: ResultAnswer, at: Date): Promise<RecordOutcome>;
   /** Answers per category of one question, most first; `since` bounds the time. */
   tally(flow: string, result: string, since?: Date): Promise<CategoryCount[]>;
+  /** Quiz answers (those with `correct` set) on days in [fromDay, toDay], counted per respondent: right and in all. */
+  quizByRespondent(fromDay: string, toDay: string): Promise<QuizTally[]>;
   /** Every answer of one respondent, oldest first (for a resident's own data request). */
   ofRespondent(respondent: string): Promise<StoredResult[]>;
 }
@@ -78,6 +86,8 @@ export function createResultsStore(connection: Connection): ResultsStore {
     // Per-question counts (flow, result, category, over time), and one respondent's answers.
     schema.index({ flow: 1, result: 1, category: 1, at: 1 });
     schema.index({ respondent: 1, at: 1 });
+    // Quiz figures by day range (the indicators).
+    schema.index({ day: 1, correct: 1 });
     return schema;
   });
 
@@ -132,6 +142,20 @@ export function createResultsStore(connection: Connection): ResultsStore {
         { $sort: { answers: -1, _id: 1 } },
       ]).exec();
       return rows.map((row) => ({ category: row._id, answers: row.answers }));
+    },
+    async quizByRespondent(fromDay, toDay) {
+      const rows = await results.aggregate<{ _id: { respondent: string; correct: boolean }; answers: number }>([
+        { $match: { day: { $gte: fromDay, $lte: toDay }, correct: { $in: [true, false] } } },
+        { $group: { _id: { respondent: '$respondent', correct: '$correct' }, answers: { $sum: 1 } } },
+      ]).exec();
+      const tallies = new Map<string, { respondent: string; answered: number; correct: number }>();
+      for (const row of rows) {
+        const tally = tallies.get(row._id.respondent) ?? { respondent: row._id.respondent, answered: 0, correct: 0 };
+        tally.answered += row.answers;
+        if (row._id.correct) tally.correct += row.answers;
+        tallies.set(row._id.respondent, tally);
+      }
+      return [...tallies.values()];
     },
     async ofRespondent(respondent) {
       return results.find({ respondent }).sort({ at: 1 }).lean<StoredResult[]>().exec();

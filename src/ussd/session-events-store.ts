@@ -65,6 +65,14 @@ export function createSessionEventsStore(connection: Connection, protection: Pho
         { upsert: true },
       );
     },
+    /** Ended sessions on days in [fromDay, toDay], counted per caller (keyed hash). */
+    async sessionsByCaller(fromDay: string, toDay: string): Promise<Array<{ phoneHash: string; sessions: number }>> {
+      const rows = await events.aggregate<{ _id: string; sessions: number }>([
+        { $match: { day: { $gte: fromDay, $lte: toDay } } },
+        { $group: { _id: '$phoneHash', sessions: { $sum: 1 } } },
+      ]).exec();
+      return rows.map((row) => ({ phoneHash: row._id, sessions: row.sessions }));
+    },
     async find(sessionId: string): Promise<StoredSessionEvent | undefined> {
       return (await events.findById(sessionId).lean<StoredSessionEvent>().exec()) ?? undefined;
     },

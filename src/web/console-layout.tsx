@@ -17,6 +17,7 @@ const NAV: ReadonlyArray<{ path: string; key: string; roles?: readonly string[] 
   { path: '/console', key: 'console.nav_home' },
   { path: '/console/hotline', key: 'console.nav_hotline', roles: ['hotline_agent', 'admin'] },
   { path: '/console/hotline/figures', key: 'console.nav_hotline_figures', roles: ['admin', 'partner_viewer'] },
+  { path: '/console/indicators', key: 'console.nav_indicators', roles: ['admin', 'partner_viewer'] },
   { path: '/console/hotline/rota', key: 'console.nav_rota', roles: ['admin'] },
   { path: '/console/campaigns', key: 'console.nav_campaigns', roles: ['campaign_manager', 'admin'] },
   { path: '/console/subscribers', key: 'console.nav_subscribers', roles: ['campaign_manager', 'admin'] },
