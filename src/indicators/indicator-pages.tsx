@@ -87,7 +87,7 @@ function AxisSection(props: { axis: Axis; rows: readonly IndicatorRow[]; months:
 /** /console/indicators and its printable view: the four axes, each a section; the same rows as the export. */
 export function indicatorPages(deps: IndicatorDeps & { shell: ConsoleShell }): Router {
   const router = Router();
-  router.get('/console/indicators/print.css', (_req, res) => res.type('text/css').send(PRINT_CSS));
+  router.get('/console/indicators/print.css', allow({ public: true }), (_req, res) => res.type('text/css').send(PRINT_CSS));
   const show = (print: boolean) => async (req: Request, res: Response): Promise<void> => {
     const staff = staffOf(res) as StaffContext;
     const l = labelsFor(deps.shell.languageOf(req));
