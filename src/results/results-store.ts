@@ -98,41 +98,43 @@ export function createResultsStore(connection: Connection): ResultsStore {
     throw err;
   }));
 
+  /**
+   * Stores the answer as sitting:flow:result, or, when that question of that call is already answered by another
+   * event, replaces the stored answer if it is older and matches `replaceable`.
+   */
+  async function storeOrReplace(
+    answer: ResultAnswer, at: Date, replaceable: object, change: (fields: Omit<StoredResult, '_id'>) => object,
+  ): Promise<Exclude<RecordOutcome, 'refused'>> {
+    await indexes();
+    const id = `${answer.sitting}:${answer.flow}:${answer.result}`;
+    const doc: StoredResult = { ...answer, _id: id, at, day: at.toISOString().slice(0, 10) };
+    try {
+      await results.create(doc);
+      return 'stored';
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+    }
+    const { _id, ...fields } = doc;
+    const older = { _id, eventId: { $ne: answer.eventId }, at: { $lt: at }, ...replaceable };
+    const changed = await results.updateOne(older, change(fields)).exec();
+    return changed.modifiedCount > 0 ? 'replaced' : 'kept';
+  }
+
   return {
     async record(answer, at) {
       if (!wellFormed(answer)) return 'refused';
-      await indexes();
-      const doc = { ...answer, _id: `${answer.sitting}:${answer.flow}:${answer.result}`, at, day: at.toISOString().slice(0, 10) };
-      try {
-        await results.create(doc);
-        return 'stored';
-      } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
-      }
       // Another answer to this question in this call: the later one wins, and a replay of this event changes nothing.
-      const { _id: id, ...fields } = doc;
-      const changed = await results.updateOne({ _id: id, eventId: { $ne: answer.eventId }, at: { $lt: at } }, { $set: fields }).exec();
-      return changed.modifiedCount > 0 ? 'replaced' : 'kept';
+      return storeOrReplace(answer, at, {}, (fields) => ({ $set: fields }));
     },
     async recordPollReply(answer, at) {
       const other = answer.category === POLL_OTHER;
       // A length only with "other", and there always: a categorised reply keeps nothing of its text but its category.
       const lengthKept = other ? Number.isInteger(answer.length) && (answer.length ?? -1) >= 0 : answer.length === undefined;
       if (!POLL_FLOW.test(answer.flow) || !wellFormed({ ...answer, flow: 'poll' }) || !lengthKept) return 'refused';
-      await indexes();
-      const doc = { ...answer, _id: `${answer.sitting}:${answer.flow}:${answer.result}`, at, day: at.toISOString().slice(0, 10) };
-      try {
-        await results.create(doc);
-        return 'stored';
-      } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
-      }
       // Latest wins, as for a flow's answer; a later "other" (thanks, chatter) leaves a categorised reply alone.
-      const { _id: id, ...fields } = doc;
-      const replaceable = { _id: id, eventId: { $ne: answer.eventId }, at: { $lt: at }, ...(other ? { category: POLL_OTHER } : {}) };
-      const change = other ? { $set: fields } : { $set: fields, $unset: { length: 1 } };
-      const changed = await results.updateOne(replaceable, change).exec();
-      return changed.modifiedCount > 0 ? 'replaced' : 'kept';
+      return other
+        ? storeOrReplace(answer, at, { category: POLL_OTHER }, (fields) => ({ $set: fields }))
+        : storeOrReplace(answer, at, {}, (fields) => ({ $set: fields, $unset: { length: 1 } }));
     },
     async tally(flow, result, since) {
       const match = { flow, result, ...(since ? { at: { $gte: since } } : {}) };
