@@ -1,6 +1,7 @@
 import { csvCell } from '../shared/csv-cell';
 import { insideWindow } from './callback-policy';
 import type { CallbackRequest } from './hotline-store';
+import { median } from '../shared/median';
 
 export interface HotlineFigures {
   from: string;
@@ -32,14 +33,6 @@ const countBy = (requests: readonly CallbackRequest[], key: (request: CallbackRe
   }
   return counts;
 };
-
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const at = (index: number): number => sorted[index] ?? 0;
-  return sorted.length % 2 ? at(middle) : (at(middle - 1) + at(middle)) / 2;
-}
 
 /** Pure: the figures admins and partners see, from requests without their numbers. */
 export function hotlineFigures(requests: readonly CallbackRequest[], from: Date, to: Date): HotlineFigures {

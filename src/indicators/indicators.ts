@@ -1,6 +1,7 @@
 import { handledInWindow } from '../hotline/hotline-figures';
 import type { CallbackRequest, CaseReport } from '../hotline/hotline-store';
 import { SMALLEST_SHOWN, SUPPRESSED, suppressed, type Cell } from '../shared/small-cells';
+import { median } from '../shared/median';
 
 export const AXES = ['prevention', 'protection', 'prosecution', 'partnership'] as const;
 export type Axis = (typeof AXES)[number];
@@ -41,14 +42,6 @@ const PEOPLE = new Set(['people_reached_sms', 'ussd_sessions', 'callback_request
 
 const regionOf = (region: string): string => region.trim().toLowerCase() || 'unknown';
 const round = (value: number, digits: number): number => Math.round(value * 10 ** digits) / 10 ** digits;
-
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const at = (index: number): number => sorted[index] ?? 0;
-  return sorted.length % 2 ? at(middle) : (at(middle - 1) + at(middle)) / 2;
-}
 
 /** A share or median is given only over 5 or more; its denominator is a count like any other. */
 const rated = (value: number | null, n: number): Pick<IndicatorRow, 'value' | 'denominator'> =>
